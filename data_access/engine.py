@@ -1,0 +1,116 @@
+"""The one engine factory: validates the URL, opens the database, upgrades its schema.
+
+Every failure becomes a `DatabaseError` whose message is one line naming the problem and what is
+accepted, for the command line (exit 2) and the app (a message instead of a traceback).
+"""
+import time
+from pathlib import Path
+
+import duckdb
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
+
+ACCEPTED_URLS = "duckdb:///PATH/TO/FILE.duckdb or postgresql+psycopg://user:password@host:5432/dbname"
+
+# How long a reader or writer waits for another process that holds the embedded file.
+DEFAULT_BUSY_TIMEOUT_S = 30.0
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; `str()` is a one-line explanation for people."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process holds the embedded database file for longer than the wait allowed."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
+    """An engine for a `duckdb:///` or `postgresql+psycopg://` URL; connections are not opened yet."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"malformed database URL {url!r}: use {ACCEPTED_URLS}") from None
+    if parsed.drivername == "duckdb":
+        return _duckdb_engine(parsed, busy_timeout_s)
+    if parsed.drivername in ("postgresql+psycopg", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
+                connect_args={"options": "-c timezone=UTC", "connect_timeout": 5},
+            )
+        except NoSuchModuleError:  # pragma: no cover - psycopg is a pinned requirement
+            raise DatabaseError("the psycopg driver is not installed: pip install -r requirements.txt") from None
+    raise DatabaseError(f"unsupported database {safe_url(url)!r}: use {ACCEPTED_URLS}")
+
+
+def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float) -> Engine:
+    if not parsed.database or parsed.database == ":memory:":
+        raise DatabaseError(f"the DuckDB URL needs a file: use {ACCEPTED_URLS}")
+    Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # No pool: the embedded file is held only while a connection is open, so the dashboard and an
+    # ingest run can take turns on it (DuckDB allows one writing process at a time).
+    engine = sa.create_engine(parsed, poolclass=NullPool)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_waiting_for_lock(dialect, _record, cargs, cparams):
+        deadline = time.monotonic() + busy_timeout_s
+        pause = 0.02
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"the database file {parsed.database} is in use by another process "
+                        f"(waited {busy_timeout_s:.0f} s): try again when the data update ends"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    @event.listens_for(engine, "connect")
+    def _utc_session(dbapi_connection, _record):
+        dbapi_connection.execute("SET TimeZone = 'UTC'")
+
+    return engine
+
+
+def open_database(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
+    """An engine whose database answers and whose schema is at the newest revision."""
+    from data_access.migrations import upgrade
+
+    engine = make_engine(url, busy_timeout_s)
+    try:
+        upgrade(engine)
+    except DatabaseError:
+        raise
+    except (DBAPIError, duckdb.Error, OSError) as exc:
+        raise DatabaseError(f"cannot open database {safe_url(url)}: {first_line(exc)}") from None
+    return engine
+
+
+def first_line(exc: BaseException) -> str:
+    """The first meaningful line of a driver error, without SQL or parameters."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip().splitlines()
+    return text[0] if text else type(inner).__name__
+
+
+def is_duckdb(engine: Engine) -> bool:
+    return engine.dialect.name == "duckdb"

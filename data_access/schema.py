@@ -1,0 +1,123 @@
+"""SQLAlchemy Core tables (SPEC section 1).
+
+The tables here are what queries are written against. The DDL that creates them, and the indexes
+each engine needs, live in the migrations (`data_access/migrations/versions`), the one source of truth
+for what a database holds.
+
+Keys are natural (`message_id`) or made in Python (hashes, uuids): DuckDB's SQLAlchemy dialect cannot
+create autoincrement keys on duckdb 2.x, and natural keys are what makes ingest idempotent anyway.
+"""
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+Timestamp = DateTime(timezone=True)
+
+mt_message = Table(
+    "mt_message",
+    metadata,
+    Column("message_id", String, primary_key=True),
+    Column("sent_at", Timestamp, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("status_raw", String),
+    Column("status_at", Timestamp),
+    Column("delivered_at", Timestamp),
+    Column("read_at", Timestamp),
+    Column("failed_at", Timestamp),
+    Column("error_code", String),
+    Column("error_title", Text),
+    Column("error_detail", Text),
+    Column("phone", String(16)),
+    Column("wa_user_id", String),
+    Column("subaccount", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("content_type", String(16), nullable=False),
+    Column("template_name", String),
+    Column("message", Text),
+    Column("sent_with_session", Boolean),
+    Column("correlation_id", String),
+    Column("conversation_id", String),
+    Column("conversation_type", String(24)),
+    Column("conversation_type_raw", String),
+    Column("conversation_expires_at", Timestamp),
+    Column("pricing_category", String),
+    Column("pricing_type", String),
+    Column("source", String(16), nullable=False),
+    # False while the row holds only what status events told (sent_at is then provisional).
+    Column("has_send_log", Boolean, nullable=False),
+)
+
+mo_message = Table(
+    "mo_message",
+    metadata,
+    Column("message_id", String, primary_key=True),
+    Column("received_at", Timestamp, nullable=False),
+    Column("phone", String(16)),
+    Column("wa_user_id", String),
+    Column("profile_name", String),
+    Column("subaccount", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("template_name", String),
+    Column("in_reply_to", String),
+    Column("content_type", String(16), nullable=False),
+    Column("message", Text),
+    Column("button_payload", String),
+    Column("button_text", String),
+    Column("referral", Text),
+    Column("source", String(16), nullable=False),
+)
+
+raw_payload = Table(
+    "raw_payload",
+    metadata,
+    Column("payload_id", String(64), primary_key=True),  # sha256 of the body: a payload is kept once
+    Column("format", String(16), nullable=False),
+    Column("file", String),
+    Column("line", Integer),
+    Column("body", Text, nullable=False),
+    Column("ingested_at", Timestamp, nullable=False),
+)
+
+rejected_record = Table(
+    "rejected_record",
+    metadata,
+    Column("reject_id", String(64), primary_key=True),  # sha256 of file, line, reason and body
+    Column("file", String),
+    Column("line", Integer),
+    Column("reason", Text, nullable=False),
+    Column("body", Text),
+    Column("rejected_at", Timestamp, nullable=False),
+)
+
+saved_search = Table(
+    "saved_search",
+    metadata,
+    Column("search_id", String(36), primary_key=True),  # uuid4
+    Column("owner", String, nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("view", String(2), nullable=False),  # mt | mo
+    Column("params", Text, nullable=False),  # JSON: the serialised filter value, range kind, lang, tz
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# One row; bumped by every write (demo, ingest) so readers can tell cheaply that data changed.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", Timestamp, nullable=False),
+)
