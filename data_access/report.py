@@ -1,0 +1,249 @@
+"""Every figure the report shows, as SQL aggregates over one view's table (SPEC section 3).
+
+A page refresh is `mt_report()` / `mo_report()` (the figures) plus `detail_page()` (one page of rows),
+each on one connection. Results are small frozen values: cheap to cache, keyed by the filter value.
+Rates are ratios of the counted figures; a rate with no denominator is None (shown as "–").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
+from data_access.columns import detail_select
+from data_access.filters import Filters, MoFilters, MtFilters
+from data_access.schema import mo_message, mt_message
+
+PAGE_SIZES = (25, 50, 100, 250)
+FAILURE_REASONS_SHOWN = 20
+QUICK_REPLIES_SHOWN = 50
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _count_if(condition) -> sa.ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _local_day(column, tz: str) -> sa.ColumnElement[date]:
+    """The calendar day of a UTC timestamp in the report's zone (same SQL on DuckDB and PostgreSQL)."""
+    return cast(func.timezone(tz, column), Date)
+
+
+# -- MT -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MtTotals:
+    total: int
+    pending: int  # still `sent`
+    delivered: int  # delivered + read
+    read: int
+    failed: int
+    replied: int  # MTs with at least one MO answering them
+
+    @property
+    def delivery_rate(self) -> float | None:
+        return _ratio(self.delivered, self.total)
+
+    @property
+    def read_rate(self) -> float | None:
+        return _ratio(self.read, self.delivered)
+
+    @property
+    def failure_rate(self) -> float | None:
+        return _ratio(self.failed, self.total)
+
+    @property
+    def reply_rate(self) -> float | None:
+        return _ratio(self.replied, self.delivered)
+
+
+@dataclass(frozen=True)
+class DailyDelivery:
+    day: date
+    total: int
+    delivered: int
+
+    @property
+    def delivery_rate(self) -> float | None:
+        return _ratio(self.delivered, self.total)
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    status: str
+    error_code: str | None
+    error_title: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class MtReport:
+    totals: MtTotals
+    status_counts: tuple[tuple[str, int], ...]  # (status, count), largest first
+    failure_reasons: tuple[FailureReason, ...]  # largest first, at most FAILURE_REASONS_SHOWN
+    daily: tuple[DailyDelivery, ...]  # by local day, ascending
+
+
+def replied_mt_ids() -> sa.Select:
+    """Message ids of MTs that some MO answers (by context or by the 24 h window)."""
+    return select(mo_message.c.in_reply_to).where(mo_message.c.in_reply_to.is_not(None))
+
+
+def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
+    status = mt_message.c.status
+    row = conn.execute(
+        select(
+            func.count(),
+            _count_if(status == "sent"),
+            _count_if(status.in_(DELIVERED_STATUSES)),
+            _count_if(status == "read"),
+            _count_if(status.in_(FAILURE_STATUSES)),
+        ).where(filters.where())
+    ).one()
+    replied = conn.execute(
+        select(func.count())
+        .where(filters.where())
+        .where(mt_message.c.message_id.in_(replied_mt_ids()))
+    ).scalar_one()
+    total, pending, delivered, read, failed = (int(v) for v in row)
+    return MtTotals(total, pending, delivered, read, failed, int(replied))
+
+
+def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
+    """Totals, status breakdown, failure reasons and the daily delivery rate of one search."""
+    where = filters.where()
+    status = mt_message.c.status
+    status_counts = conn.execute(
+        select(status, func.count().label("n")).where(where).group_by(status).order_by(sa.desc("n"), status)
+    ).all()
+    reasons = conn.execute(
+        select(status, mt_message.c.error_code, func.min(mt_message.c.error_title), func.count().label("n"))
+        .where(where)
+        .where(status.in_(FAILURE_STATUSES))
+        .group_by(status, mt_message.c.error_code)
+        .order_by(sa.desc("n"), status, mt_message.c.error_code)
+        .limit(FAILURE_REASONS_SHOWN)
+    ).all()
+    day = _local_day(mt_message.c.sent_at, filters.tz).label("day")
+    daily = conn.execute(
+        select(day, func.count(), _count_if(status.in_(DELIVERED_STATUSES)))
+        .where(where)
+        .group_by(day)
+        .order_by(day)
+    ).all()
+    return MtReport(
+        totals=mt_totals(conn, filters),
+        status_counts=tuple((s, int(n)) for s, n in status_counts),
+        failure_reasons=tuple(FailureReason(s, code, title, int(n)) for s, code, title, n in reasons),
+        daily=tuple(DailyDelivery(d, int(n), int(ok)) for d, n, ok in daily),
+    )
+
+
+# -- MO -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuickReplyClicks:
+    button_text: str | None
+    campaign: str | None
+    template_name: str | None
+    clicks: int
+
+
+@dataclass(frozen=True)
+class MoReport:
+    total: int
+    quick_reply_clicks: int  # MOs with a button payload
+    quick_replies: tuple[QuickReplyClicks, ...]  # by (button, campaign, template), largest first
+    daily: tuple[tuple[date, int], ...]  # replies per local day, ascending
+    content_mix: tuple[tuple[str, int], ...]  # (content_type, count), largest first
+
+
+def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
+    where = filters.where()
+    clicked = mo_message.c.button_payload.is_not(None)
+    total, clicks = conn.execute(select(func.count(), _count_if(clicked)).where(where)).one()
+    group = (mo_message.c.button_text, mo_message.c.campaign, mo_message.c.template_name)
+    quick = conn.execute(
+        select(*group, func.count().label("n"))
+        .where(where)
+        .where(clicked)
+        .group_by(*group)
+        .order_by(sa.desc("n"), *(g.asc().nulls_last() for g in group))
+        .limit(QUICK_REPLIES_SHOWN)
+    ).all()
+    day = _local_day(mo_message.c.received_at, filters.tz).label("day")
+    daily = conn.execute(select(day, func.count()).where(where).group_by(day).order_by(day)).all()
+    kind = mo_message.c.content_type
+    mix = conn.execute(
+        select(kind, func.count().label("n")).where(where).group_by(kind).order_by(sa.desc("n"), kind)
+    ).all()
+    return MoReport(
+        total=int(total),
+        quick_reply_clicks=int(clicks),
+        quick_replies=tuple(QuickReplyClicks(b, c, t, int(n)) for b, c, t, n in quick),
+        daily=tuple((d, int(n)) for d, n in daily),
+        content_mix=tuple((k, int(n)) for k, n in mix),
+    )
+
+
+# -- shared -------------------------------------------------------------------------------------
+
+
+def count(conn: Connection, filters: Filters) -> int:
+    """Rows matching the search: the "8 results" figure and the export's row count."""
+    return int(conn.execute(select(func.count()).select_from(filters.table).where(filters.where())).scalar_one())
+
+
+def detail_page(conn: Connection, filters: Filters, page: int, page_size: int) -> list[dict[str, Any]]:
+    """Rows `page` (1-based) of the detail table, newest first, paged by the database."""
+    query = detail_select(filters).limit(page_size).offset(max(page - 1, 0) * page_size)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def page_count(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """Values offered by the sidebar lists, from the data itself."""
+
+    subaccounts: tuple[str, ...]
+    users: tuple[str, ...]
+    campaigns: tuple[str, ...]
+    buttons: tuple[str, ...] = ()  # MO only
+
+
+def _distinct(conn: Connection, column, *conditions) -> tuple[str, ...]:
+    query = select(column).where(column.is_not(None), *conditions).group_by(column).order_by(column)
+    return tuple(conn.execute(query).scalars())
+
+
+def filter_options(conn: Connection, view: str, subaccounts: tuple[str, ...] = ()) -> FilterOptions:
+    """Option lists of a view; choosing subaccounts narrows users, campaigns and buttons."""
+    table = mt_message if view == "mt" else mo_message
+    narrow = (table.c.subaccount.in_(subaccounts),) if subaccounts else ()
+    return FilterOptions(
+        subaccounts=_distinct(conn, table.c.subaccount),
+        users=_distinct(conn, table.c.user_name, *narrow),
+        campaigns=_distinct(conn, table.c.campaign, *narrow),
+        buttons=_distinct(conn, table.c.button_text, *narrow) if view == "mo" else (),
+    )
+
+
+def with_connection(engine: Engine, work, *args):
+    """Runs `work(conn, *args)` on one short-lived connection (the embedded file is held only then)."""
+    with engine.connect() as conn:
+        return work(conn, *args)
+
+

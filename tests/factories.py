@@ -1,0 +1,91 @@
+"""Rows made by hand for tests, so expected figures can be computed independently of the product."""
+from datetime import datetime, timedelta, timezone
+from itertools import count
+
+from sqlalchemy.engine import Engine
+
+from data_access import data_version
+from data_access.schema import mo_message, mt_message
+
+_ids = count(1)
+UTC = timezone.utc
+
+
+def mt_row(**fields) -> dict:
+    """An MT row with every column present; `fields` override the defaults."""
+    n = next(_ids)
+    row = {
+        "message_id": f"wamid.test{n:08d}",
+        "sent_at": datetime(2026, 11, 10, 15, 0, tzinfo=UTC),
+        "status": "delivered",
+        "status_raw": None,
+        "status_at": None,
+        "delivered_at": None,
+        "read_at": None,
+        "failed_at": None,
+        "error_code": None,
+        "error_title": None,
+        "error_detail": None,
+        "phone": f"+55119{n:08d}",
+        "wa_user_id": f"55119{n:08d}",
+        "subaccount": "Varejo",
+        "user_name": "ana.souza",
+        "campaign": "Black Friday",
+        "content_type": "template",
+        "template_name": "promo_bf",
+        "message": "Olá João! Ofertas de até 70% 🎉",
+        "sent_with_session": False,
+        "correlation_id": None,
+        "conversation_id": None,
+        "conversation_type": None,
+        "conversation_type_raw": None,
+        "conversation_expires_at": None,
+        "pricing_category": None,
+        "pricing_type": None,
+        "source": "send_log",
+        "has_send_log": True,
+    }
+    row.update(fields)
+    return row
+
+
+def mo_row(**fields) -> dict:
+    n = next(_ids)
+    row = {
+        "message_id": f"wamid.mo{n:08d}",
+        "received_at": datetime(2026, 11, 10, 16, 0, tzinfo=UTC),
+        "phone": f"+55119{n:08d}",
+        "wa_user_id": f"55119{n:08d}",
+        "profile_name": "Conceição",
+        "subaccount": None,
+        "user_name": None,
+        "campaign": None,
+        "template_name": None,
+        "in_reply_to": None,
+        "content_type": "text",
+        "message": "Quero saber mais 😀",
+        "button_payload": None,
+        "button_text": None,
+        "referral": None,
+        "source": "meta",
+    }
+    row.update(fields)
+    return row
+
+
+def insert(engine: Engine, mts: list[dict] = (), mos: list[dict] = ()) -> None:
+    with engine.begin() as conn:
+        if mts:
+            conn.execute(mt_message.insert(), list(mts))
+        if mos:
+            conn.execute(mo_message.insert(), list(mos))
+        data_version.bump(conn)
+
+
+def at(day: int, hour: int = 12, minute: int = 0, month: int = 11) -> datetime:
+    """A UTC instant in 2026."""
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+def later(when: datetime, **delta) -> datetime:
+    return when + timedelta(**delta)

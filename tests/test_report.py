@@ -1,0 +1,130 @@
+"""Report figures on both engines against counts computed by hand from the rows the test made."""
+from datetime import date
+
+import pytest
+
+from data_access.filters import MoFilters, MtFilters
+from data_access.report import count, detail_page, filter_options, mo_report, mt_report
+from tests.factories import at, insert, mo_row, mt_row
+
+# 2026-11-10 in America/Sao_Paulo (UTC-3) runs from 03:00 UTC on the 10th to 03:00 UTC on the 11th.
+NOV10 = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 10))
+
+
+@pytest.fixture
+def dataset(engine):
+    mts = [
+        mt_row(message_id="m1", sent_at=at(10, 3, 0), status="read"),  # first minute of the local day
+        mt_row(message_id="m2", sent_at=at(10, 12), status="delivered"),
+        mt_row(message_id="m3", sent_at=at(10, 13), status="sent"),
+        mt_row(message_id="m4", sent_at=at(10, 14), status="undelivered", error_code="131049",
+               error_title="This message was not delivered to maintain healthy ecosystem engagement."),
+        mt_row(message_id="m5", sent_at=at(10, 15), status="undelivered", error_code="131026", error_title="Undeliverable",
+               campaign="Natal", subaccount="Atacado"),
+        mt_row(message_id="m6", sent_at=at(11, 2, 59), status="opt_out", error_code="131050", error_title="Opted out"),
+        mt_row(message_id="m7", sent_at=at(11, 3, 0), status="read"),  # already the 11th locally
+        mt_row(message_id="m8", sent_at=at(10, 2, 59), status="read"),  # still the 9th locally
+    ]
+    mos = [
+        mo_row(message_id="r1", in_reply_to="m1", content_type="button", button_payload="SIM",
+               button_text="Sim, quero", campaign="Black Friday", template_name="promo_bf", received_at=at(10, 4)),
+        mo_row(message_id="r2", in_reply_to="m1", content_type="text", received_at=at(10, 5)),
+        mo_row(message_id="r3", in_reply_to="m2", content_type="button", button_payload="NAO",
+               button_text="Não, obrigado", campaign="Black Friday", template_name="promo_bf", received_at=at(10, 20)),
+        mo_row(message_id="r4", in_reply_to="m7", content_type="button", button_payload="SIM",
+               button_text="Sim, quero", campaign="Black Friday", template_name="promo_bf", received_at=at(11, 4)),
+        mo_row(message_id="r5", content_type="image", message="foto", received_at=at(10, 21)),
+    ]
+    insert(engine, mts, mos)
+    return engine
+
+
+def test_mt_totals_and_rates(dataset):
+    with dataset.connect() as conn:
+        report = mt_report(conn, NOV10)
+    totals = report.totals
+    # m1..m6 fall on the local 10th.
+    assert (totals.total, totals.pending, totals.delivered, totals.read, totals.failed) == (6, 1, 2, 1, 3)
+    assert totals.replied == 2  # m1 (twice) and m2
+    assert totals.delivery_rate == pytest.approx(2 / 6)
+    assert totals.read_rate == pytest.approx(1 / 2)
+    assert totals.failure_rate == pytest.approx(3 / 6)
+    assert totals.reply_rate == pytest.approx(2 / 2)
+    assert dict(report.status_counts) == {"read": 1, "delivered": 1, "sent": 1, "undelivered": 2, "opt_out": 1}
+    assert report.status_counts[0] == ("undelivered", 2)
+    reasons = {(r.status, r.error_code): r.count for r in report.failure_reasons}
+    assert reasons == {("undelivered", "131049"): 1, ("undelivered", "131026"): 1, ("opt_out", "131050"): 1}
+    assert [(d.day, d.total, d.delivered) for d in report.daily] == [(date(2026, 11, 10), 6, 2)]
+
+
+def test_daily_series_follows_the_time_zone(dataset):
+    wide = NOV10.replace(date_from=date(2026, 11, 9), date_to=date(2026, 11, 11))
+    with dataset.connect() as conn:
+        local = [(d.day.day, d.total) for d in mt_report(conn, wide).daily]
+        utc = [(d.day.day, d.total) for d in mt_report(conn, wide.replace(tz="UTC")).daily]
+    assert local == [(9, 1), (10, 6), (11, 1)]
+    assert utc == [(10, 6), (11, 2)]
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({}, 6),
+        ({"status": ("undelivered",)}, 2),
+        ({"status": ("read", "opt_out")}, 2),
+        ({"campaign": ("Natal",)}, 1),
+        ({"subaccount": ("Varejo",)}, 5),
+        ({"phone": "+551"}, 6),
+        ({"content_type": ("text",)}, 0),
+        ({"session": "closed"}, 6),
+        ({"session": "open"}, 0),
+    ],
+)
+def test_each_filter_changes_the_count(dataset, changes, expected):
+    with dataset.connect() as conn:
+        assert count(conn, NOV10.replace(**changes)) == expected
+
+
+def test_detail_page_is_newest_first_and_paged(dataset):
+    with dataset.connect() as conn:
+        first = detail_page(conn, NOV10, page=1, page_size=4)
+        second = detail_page(conn, NOV10, page=2, page_size=4)
+    assert [r["message_id"] for r in first] == ["m6", "m5", "m4", "m3"]
+    assert [r["message_id"] for r in second] == ["m2", "m1"]
+    assert first[0]["error"] == "131050: Opted out"
+    assert second[0]["error"] is None
+
+
+def test_mo_report(dataset):
+    filters = MoFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 10))
+    with dataset.connect() as conn:
+        report = mo_report(conn, filters)
+        clicked = count(conn, filters.replace(button=("Sim, quero",)))
+    # r1, r2, r3, r5 on the local 10th; r4 at 01:00 local on the 11th.
+    assert (report.total, report.quick_reply_clicks) == (4, 2)
+    assert [(q.button_text, q.campaign, q.template_name, q.clicks) for q in report.quick_replies] == [
+        ("Não, obrigado", "Black Friday", "promo_bf", 1),
+        ("Sim, quero", "Black Friday", "promo_bf", 1),
+    ]
+    assert dict(report.content_mix) == {"button": 2, "text": 1, "image": 1}
+    assert report.daily == ((date(2026, 11, 10), 4),)
+    assert clicked == 1
+
+
+def test_filter_options_narrow_by_subaccount(dataset):
+    with dataset.connect() as conn:
+        every = filter_options(conn, "mt")
+        narrowed = filter_options(conn, "mt", ("Atacado",))
+        mo = filter_options(conn, "mo")
+    assert every.subaccounts == ("Atacado", "Varejo")
+    assert every.campaigns == ("Black Friday", "Natal")
+    assert narrowed.campaigns == ("Natal",)
+    assert mo.buttons == ("Não, obrigado", "Sim, quero")
+
+
+def test_empty_database_gives_zero_and_no_rate(engine):
+    with engine.connect() as conn:
+        report = mt_report(conn, NOV10)
+    assert report.totals.total == 0
+    assert report.totals.delivery_rate is None
+    assert report.status_counts == () and report.daily == ()
