@@ -61,7 +61,11 @@ def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Eng
 def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float) -> Engine:
     if not parsed.database or parsed.database == ":memory:":
         raise DatabaseError(f"the DuckDB URL needs a file: use {ACCEPTED_URLS}")
-    Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(parsed.database).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder {folder} for the DuckDB file: {exc.strerror}") from None
     # No pool: the embedded file is held only while a connection is open, so the dashboard and an
     # ingest run can take turns on it (DuckDB allows one writing process at a time).
     engine = sa.create_engine(parsed, poolclass=NullPool)
