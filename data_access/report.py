@@ -222,6 +222,7 @@ class FilterOptions:
     users: tuple[str, ...]
     campaigns: tuple[str, ...]
     buttons: tuple[str, ...] = ()  # MO only
+    content_types: tuple[str, ...] = ()  # codes present in the view's table
 
 
 def _distinct(conn: Connection, column, *conditions) -> tuple[str, ...]:
@@ -238,6 +239,7 @@ def filter_options(conn: Connection, view: str, subaccounts: tuple[str, ...] = (
         users=_distinct(conn, table.c.user_name, *narrow),
         campaigns=_distinct(conn, table.c.campaign, *narrow),
         buttons=_distinct(conn, table.c.button_text, *narrow) if view == "mo" else (),
+        content_types=_distinct(conn, table.c.content_type),
     )
 
 
