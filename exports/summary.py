@@ -1,0 +1,61 @@
+"""What the XLSX filters sheet and the PDF say about a search: which search it is (view, period,
+filters, time zone, generation time) and its KPIs (SPEC section 3 figures), labelled in the language."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from data_access.filters import Filters
+from data_access.i18n import format_datetime, format_int, format_pct, t
+from data_access.report import MoReport, MtTotals, mo_report, mt_totals
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: int | float | None  # a count, or a rate in 0..1 (None: no denominator)
+    rate: bool = False
+
+    def text(self, lang: str) -> str:
+        """"2.400" or "75,3%" in the language's way of writing numbers."""
+        return format_pct(self.value, lang) if self.rate else format_int(int(self.value or 0), lang)
+
+
+def mt_kpis(totals: MtTotals, lang: str) -> list[Kpi]:
+    """Total, each stage of delivery and the four rates of the Sent view."""
+    return [
+        Kpi(t("metric.total", lang), totals.total),
+        Kpi(t("metric.pending", lang), totals.pending),
+        Kpi(t("metric.delivered", lang), totals.delivered),
+        Kpi(t("metric.read", lang), totals.read),
+        Kpi(t("metric.replied", lang), totals.replied),
+        Kpi(t("metric.failed", lang), totals.failed),
+        Kpi(t("metric.delivery_rate", lang), totals.delivery_rate, rate=True),
+        Kpi(t("metric.read_rate", lang), totals.read_rate, rate=True),
+        Kpi(t("metric.failure_rate", lang), totals.failure_rate, rate=True),
+        Kpi(t("metric.reply_rate", lang), totals.reply_rate, rate=True),
+    ]
+
+
+def mo_kpis(report: MoReport, lang: str) -> list[Kpi]:
+    """Messages received and quick-reply clicks of the Received view."""
+    return [Kpi(t("metric.total", lang), report.total), Kpi(t("metric.clicks", lang), report.quick_reply_clicks)]
+
+
+def search_kpis(conn: Connection, filters: Filters, lang: str) -> list[Kpi]:
+    """The KPIs of a search, from SQL aggregates."""
+    if filters.view == "mt":
+        return mt_kpis(mt_totals(conn, filters), lang)
+    return mo_kpis(mo_report(conn, filters), lang)
+
+
+def search_block(filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
+    """(label, value) rows naming the search: view, period, each filter set, time zone, generation time."""
+    view = t("page.sent" if filters.view == "mt" else "page.received", lang)
+    return [
+        (t("export.view", lang), view),
+        *filters.describe(lang),
+        (t("export.generated_at", lang), format_datetime(generated_at, lang, filters.tz)),
+    ]

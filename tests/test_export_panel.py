@@ -1,0 +1,97 @@
+"""The pages' export panel driven with AppTest: the row count, three deferred download buttons, and
+the file a click builds (executed the way the Streamlit server does on a click)."""
+import csv
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.runtime.media_file_storage import MediaFileStorageError
+from streamlit.testing.v1 import AppTest
+
+from pages.export_panel import ExportBuild
+from tests.test_export_rows import data  # noqa: F401 (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from streamlit.runtime import Runtime
+from data_access.engine import make_engine
+from data_access.filters import FILTERS_OF_VIEW
+from pages.export_panel import render_export_panel
+
+st.session_state["media"] = Runtime.instance().media_file_mgr  # lets the test play the server's part
+filters = FILTERS_OF_VIEW[{view!r}].from_params({{"from": "2026-11-10", "to": "2026-11-11"}})
+render_export_panel(make_engine({url!r}), filters, {lang!r}, **{options!r})
+"""
+
+
+def panel(url: str, view: str = "mt", lang: str = "pt-BR", **options) -> AppTest:
+    script = SCRIPT.format(root=str(ROOT), url=url, view=view, lang=lang, options=options)
+    return AppTest.from_string(script, default_timeout=60).run()
+
+
+def click(app: AppTest, index: int):
+    """What the server does when the browser asks for a deferred download: run the callable, store
+    the file; returns the stored file."""
+    media = app.session_state["media"]
+    url = media.execute_deferred(app.get("download_button")[index].proto.deferred_file_id)
+    return media.read_file(url.rsplit("/", 1)[-1].split(".")[0])
+
+
+def test_row_count_and_three_buttons_that_build_on_click(data, db_url):
+    app = panel(db_url)
+    assert not app.exception
+    assert [s.value for s in app.subheader] == ["Exportar"]
+    assert [c.value for c in app.caption] == ["4 linhas serão exportadas"]
+    buttons = app.get("download_button")
+    assert [b.proto.label for b in buttons] == ["CSV", "XLSX", "PDF"]
+    assert all(b.proto.ignore_rerun and b.proto.deferred_file_id and not b.proto.url for b in buttons)
+
+
+def test_clicking_csv_builds_the_whole_search(data, db_url):
+    app = panel(db_url)
+    stored = click(app, 0)
+    assert (stored.filename, stored.mimetype) == ("relatorio-enviadas-2026-11-10_2026-11-11.csv", "text/csv")
+    header, *rows = list(csv.reader(io.StringIO(stored.content.decode("utf-8"), newline="")))
+    assert header[0] == "Enviado"
+    assert [row[-1] for row in rows] == ["wamid.A3", "wamid.A4", "wamid.A2", "wamid.A1"]
+    build = app.session_state["export_build_mt"]
+    assert (build.fmt, build.done, build.total, build.running, build.error) == ("csv", 4, 4, False, None)
+
+
+def test_clicking_xlsx_on_the_received_page_in_spanish(data, db_url):
+    app = panel(db_url, view="mo", lang="es")
+    assert [c.value for c in app.caption] == ["Se exportarán 2 filas"]
+    stored = click(app, 1)
+    assert stored.filename == "informe-recibidos-2026-11-10_2026-11-11.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(stored.content))
+    assert book.sheetnames == ["Datos", "Filtros"]
+    assert [row[-1] for row in book["Datos"].iter_rows(min_row=2, values_only=True)] == ["wamid.R2", "wamid.R1"]
+
+
+def test_a_total_given_by_the_page_is_shown_and_a_failed_build_says_why(tmp_path):
+    unmigrated = f"duckdb:///{tmp_path / 'empty.duckdb'}"  # no tables: the build fails
+    app = panel(unmigrated, total=61_234)  # large enough for the progress bar that polls every second
+    assert [c.value for c in app.caption] == ["61.234 linhas serão exportadas"]
+    with pytest.raises(MediaFileStorageError, match="^Callable execution failed: the database could not be read"):
+        click(app, 0)  # the browser shows a failed download
+    app.run()
+    [error] = app.error
+    assert error.value.startswith("Não foi possível gerar o arquivo: the database could not be read: ")
+
+
+def test_a_large_build_in_progress_shows_its_rows(data, db_url):
+    script = SCRIPT.format(root=str(ROOT), url=db_url, view="mt", lang="pt-BR", options={"total": 200_000})
+    app = AppTest.from_string(script, default_timeout=60)
+    app.session_state["export_build_mt"] = ExportBuild(fmt="xlsx", done=50_000, total=200_000, running=True)
+    app.run()
+    [bar] = app.get("progress")
+    assert (bar.proto.value, bar.proto.text) == (25, "Gerando XLSX: 50.000 de 200.000 linhas")
+    app.session_state["export_build_mt"] = ExportBuild(fmt="xlsx", running=True)  # still reading the database
+    app.run()
+    [bar] = app.get("progress")
+    assert (bar.proto.value, bar.proto.text) == (0, "Gerando arquivo...")
