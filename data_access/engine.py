@@ -3,6 +3,8 @@
 Every failure becomes a `DatabaseError` whose message is one line naming the problem and what is
 accepted, for the command line (exit 2) and the app (a message instead of a traceback).
 """
+import atexit
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +19,11 @@ ACCEPTED_URLS = "duckdb:///PATH/TO/FILE.duckdb or postgresql+psycopg://user:pass
 
 # How long a reader or writer waits for another process that holds the embedded file.
 DEFAULT_BUSY_TIMEOUT_S = 30.0
+# How long an idle process keeps the embedded file open after its last query (see `_release_when_idle`):
+# command-line tools close it at once; the dashboard keeps it for a burst of clicks, so an ingest run
+# waits at most this long after the last interaction.
+DEFAULT_HOLD_S = 0.0
+DASHBOARD_HOLD_S = 5.0
 
 
 class DatabaseError(RuntimeError):
@@ -35,14 +42,18 @@ def safe_url(url: str) -> str:
         return "<unparseable URL>"
 
 
-def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
-    """An engine for a `duckdb:///` or `postgresql+psycopg://` URL; connections are not opened yet."""
+def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, hold_s: float = DEFAULT_HOLD_S) -> Engine:
+    """An engine for a `duckdb:///` or `postgresql+psycopg://` URL; connections are not opened yet.
+
+    `hold_s` (DuckDB only): keep the file open that long after the last query, so a burst of
+    queries opens it once; 0 closes it after every connection.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"malformed database URL {url!r}: use {ACCEPTED_URLS}") from None
     if parsed.drivername == "duckdb":
-        return _duckdb_engine(parsed, busy_timeout_s)
+        return _duckdb_engine(parsed, busy_timeout_s, hold_s)
     if parsed.drivername in ("postgresql+psycopg", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
@@ -58,7 +69,7 @@ def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Eng
     raise DatabaseError(f"unsupported database {safe_url(url)!r}: use {ACCEPTED_URLS}")
 
 
-def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float) -> Engine:
+def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float, hold_s: float) -> Engine:
     if not parsed.database or parsed.database == ":memory:":
         raise DatabaseError(f"the DuckDB URL needs a file: use {ACCEPTED_URLS}")
     folder = Path(parsed.database).expanduser().parent
@@ -66,9 +77,14 @@ def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float) -> Engine:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot create the folder {folder} for the DuckDB file: {exc.strerror}") from None
-    # No pool: the embedded file is held only while a connection is open, so the dashboard and an
-    # ingest run can take turns on it (DuckDB allows one writing process at a time).
-    engine = sa.create_engine(parsed, poolclass=NullPool)
+    # DuckDB lets one process at a time open a file. Without a hold, the file is held only while a
+    # connection is open, so the dashboard and an ingest run take turns on it; with one, connections
+    # are pooled and all closed once the process has been idle for `hold_s`.
+    if hold_s > 0:
+        engine = sa.create_engine(parsed, pool_size=2, max_overflow=4)
+        _release_when_idle(engine, hold_s)
+    else:
+        engine = sa.create_engine(parsed, poolclass=NullPool)
 
     @event.listens_for(engine, "do_connect")
     def _connect_waiting_for_lock(dialect, _record, cargs, cparams):
@@ -95,11 +111,45 @@ def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float) -> Engine:
     return engine
 
 
-def open_database(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
+def _release_when_idle(engine: Engine, hold_s: float) -> None:
+    """Closes every pooled connection once none has been in use for `hold_s` seconds."""
+    state = {"in_use": 0, "last_used": time.monotonic(), "timer": None}
+    lock = threading.Lock()
+
+    def release() -> None:
+        with lock:
+            idle = state["in_use"] == 0 and time.monotonic() - state["last_used"] >= hold_s * 0.99
+            state["timer"] = None
+        if idle:
+            engine.pool.dispose()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(*_args) -> None:
+        with lock:
+            state["in_use"] += 1
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(*_args) -> None:
+        with lock:
+            state["in_use"] = max(0, state["in_use"] - 1)
+            state["last_used"] = time.monotonic()
+            if state["timer"] is not None:
+                state["timer"].cancel()
+            timer = threading.Timer(hold_s, release)
+            timer.daemon = True
+            state["timer"] = timer
+            timer.start()
+
+    atexit.register(engine.dispose)
+
+
+def open_database(
+    url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, hold_s: float = DEFAULT_HOLD_S
+) -> Engine:
     """An engine whose database answers and whose schema is at the newest revision."""
     from data_access.migrations import upgrade
 
-    engine = make_engine(url, busy_timeout_s)
+    engine = make_engine(url, busy_timeout_s, hold_s)
     try:
         upgrade(engine)
     except DatabaseError:

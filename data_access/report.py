@@ -98,24 +98,29 @@ def replied_mt_ids() -> sa.Select:
     return select(mo_message.c.in_reply_to).where(mo_message.c.in_reply_to.is_not(None))
 
 
+def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
+    """The totals are sums of the status breakdown's counts (one scan for both)."""
+    return MtTotals(
+        total=sum(status_counts.values()),
+        pending=status_counts.get("sent", 0),
+        delivered=sum(status_counts.get(s, 0) for s in DELIVERED_STATUSES),
+        read=status_counts.get("read", 0),
+        failed=sum(status_counts.get(s, 0) for s in FAILURE_STATUSES),
+        replied=replied,
+    )
+
+
+def _replied(conn: Connection, filters: MtFilters) -> int:
+    return int(conn.execute(
+        select(func.count()).where(filters.where()).where(mt_message.c.message_id.in_(replied_mt_ids()))
+    ).scalar_one())
+
+
 def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
+    """The totals alone (the export summary and the command line need no charts)."""
     status = mt_message.c.status
-    row = conn.execute(
-        select(
-            func.count(),
-            _count_if(status == "sent"),
-            _count_if(status.in_(DELIVERED_STATUSES)),
-            _count_if(status == "read"),
-            _count_if(status.in_(FAILURE_STATUSES)),
-        ).where(filters.where())
-    ).one()
-    replied = conn.execute(
-        select(func.count())
-        .where(filters.where())
-        .where(mt_message.c.message_id.in_(replied_mt_ids()))
-    ).scalar_one()
-    total, pending, delivered, read, failed = (int(v) for v in row)
-    return MtTotals(total, pending, delivered, read, failed, int(replied))
+    counts = conn.execute(select(status, func.count()).where(filters.where()).group_by(status)).all()
+    return _totals({s: int(n) for s, n in counts}, _replied(conn, filters))
 
 
 def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
@@ -140,9 +145,10 @@ def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
         .group_by(day)
         .order_by(day)
     ).all()
+    status_counts = tuple((s, int(n)) for s, n in status_counts)
     return MtReport(
-        totals=mt_totals(conn, filters),
-        status_counts=tuple((s, int(n)) for s, n in status_counts),
+        totals=_totals(dict(status_counts), _replied(conn, filters)),
+        status_counts=status_counts,
         failure_reasons=tuple(FailureReason(s, code, title, int(n)) for s, code, title, n in reasons),
         daily=tuple(DailyDelivery(d, int(n), int(ok)) for d, n, ok in daily),
     )

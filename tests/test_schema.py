@@ -153,3 +153,49 @@ def test_bad_database_urls_give_one_line(url, message):
     text = str(error.value)
     assert message in text
     assert "\n" not in text and "s3cret" not in text
+
+
+def _other_process_can_open(path) -> bool:
+    import subprocess
+    import sys
+
+    code = f"import duckdb\ntry:\n    duckdb.connect({str(path)!r}).close(); print('yes')\nexcept duckdb.IOException:\n    print('no')"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "yes"
+
+
+def test_held_duckdb_file_is_released_when_idle(tmp_path):
+    import time
+
+    path = tmp_path / "held.duckdb"
+    engine = open_database(f"duckdb:///{path}", hold_s=1.0)
+    with engine.connect() as conn:
+        assert data_version.current(conn) == 0
+    assert not _other_process_can_open(path)  # held for the next query of a burst
+    time.sleep(1.5)
+    assert _other_process_can_open(path)  # released after the idle time
+    with engine.connect() as conn:  # and opened again on demand
+        assert data_version.current(conn) == 0
+    engine.dispose()
+
+
+def test_busy_duckdb_file_gives_a_bounded_wait_and_one_line(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from data_access.engine import DatabaseBusy
+
+    path = tmp_path / "busy.duckdb"
+    open_database(f"duckdb:///{path}").dispose()
+    code = f"import duckdb, time\nc = duckdb.connect({str(path)!r})\nprint('holding', flush=True)\ntime.sleep(3)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    waiting = make_engine(f"duckdb:///{path}", busy_timeout_s=0.5)
+    started = time.monotonic()
+    with pytest.raises(DatabaseBusy) as error:
+        waiting.connect()
+    assert 0.5 <= time.monotonic() - started < 2.5
+    assert "in use by another process" in str(error.value) and "\n" not in str(error.value)
+    holder.wait(timeout=10)
+    with waiting.connect() as conn:  # free again once the holder lets go
+        assert data_version.current(conn) == 0
