@@ -65,6 +65,7 @@ from data_access.report import (
     page_count,
     with_connection,
 )
+from pages import saved  # its section calls back into this module: import cycle by design
 
 T = TypeVar("T")
 
@@ -270,7 +271,8 @@ def mo_report_of(db: Db | None, filters: MoFilters, lang: str) -> MoReport | Non
 
 
 def mt_sidebar(db: Db | None, run: Run) -> MtFilters:
-    """The Sent view's filters, in the seed's order (SPEC section 4); returns the search they make."""
+    """The Sent view's filters, in the seed's order (SPEC section 4), then its saved searches; returns the
+    search the filters make."""
     lang, view = run.lang, "mt"
     _prepare(MtFilters, run)
     options = _options_for(db, view)
@@ -288,11 +290,13 @@ def mt_sidebar(db: Db | None, run: Run) -> MtFilters:
         _text(MtFilters, "conversation_id", lang)
         _choice(MtFilters, "conversation_type", lang)
         _clear_button(MtFilters, run)
-    return _publish(MtFilters, run)
+    search = _publish(MtFilters, run)
+    saved.section(db, search, run)
+    return search
 
 
 def mo_sidebar(db: Db | None, run: Run) -> MoFilters:
-    """The Received view's filters (SPEC section 4); returns the search they make."""
+    """The Received view's filters (SPEC section 4), then its saved searches; returns the search the filters make."""
     lang, view = run.lang, "mo"
     _prepare(MoFilters, run)
     options = _options_for(db, view)
@@ -306,7 +310,9 @@ def mo_sidebar(db: Db | None, run: Run) -> MoFilters:
         _phone(MoFilters, lang)
         _multi(MoFilters, "button", options.buttons, lang)
         _clear_button(MoFilters, run)
-    return _publish(MoFilters, run)
+    search = _publish(MoFilters, run)
+    saved.section(db, search, run)
+    return search
 
 
 def _key(view: str, name: str) -> str:
