@@ -140,7 +140,16 @@ def _release_when_idle(engine: Engine, hold_s: float) -> None:
             state["timer"] = timer
             timer.start()
 
-    atexit.register(engine.dispose)
+    def close_at_exit() -> None:
+        """Stop the timer and close the file before the interpreter tears DuckDB down."""
+        with lock:
+            timer = state["timer"]
+        if timer is not None:
+            timer.cancel()
+            timer.join()
+        engine.dispose()
+
+    atexit.register(close_at_exit)
 
 
 def open_database(
