@@ -2,31 +2,22 @@
 headless Debian Chromium. Screenshots of both pages are kept in test-output/ and copied to
 docs/screenshots/ for the README.
 """
-import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from data_access.engine import open_database
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServerError, serve_app
 from tests.factories import at, insert, mo_row, mt_row
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 TZ = ZoneInfo("America/Sao_Paulo")
 WEEK = "from=2026-11-10&to=2026-11-16"
 FIRST_DAY, LAST_DAY = date(2026, 11, 10), date(2026, 11, 16)
@@ -92,12 +83,6 @@ def in_week(when) -> bool:
     return FIRST_DAY <= when.astimezone(TZ).date() <= LAST_DAY
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """`streamlit run app.py -- --db URL` on a filled DuckDB file; its base URL."""
@@ -106,45 +91,18 @@ def server(tmp_path_factory) -> Iterator[str]:
     engine = open_database(url)
     insert(engine, MTS, MOS)
     engine.dispose()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")}
-    log = (folder / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--", "--db", url],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}: {(folder / 'streamlit.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit did not answer /_stcore/health within 60 s")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        with serve_app(url, folder / "streamlit.log") as base:
+            yield base
+    except AppServerError as error:
+        pytest.fail(str(error))
     assert "Traceback" not in (folder / "streamlit.log").read_text()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
