@@ -6,9 +6,12 @@ Rates are ratios of the counted figures; a rate with no denominator is None (sho
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import Date, case, cast, func, select
@@ -32,9 +35,29 @@ def _count_if(condition) -> sa.ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _local_day(column, tz: str) -> sa.ColumnElement[date]:
-    """The calendar day of a UTC timestamp in the report's zone (same SQL on DuckDB and PostgreSQL)."""
-    return cast(func.timezone(tz, column), Date)
+def _fixed_offset_s(filters: Filters) -> int | None:
+    """The zone's UTC offset in seconds when it is the same on every day of the search, else None."""
+    zone = ZoneInfo(filters.tz)
+    offsets = {
+        datetime.combine(filters.date_from + timedelta(days=n), time(12), tzinfo=zone).utcoffset()
+        for n in range((filters.date_to - filters.date_from).days + 2)
+    }
+    offsets |= {datetime.combine(filters.date_from, time.min, tzinfo=zone).utcoffset()}
+    return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _local_day(column, filters: Filters) -> tuple[sa.ColumnElement, Callable[[Any], date]]:
+    """The calendar day of a UTC timestamp in the report's zone, as SQL plus a function that turns
+    its values into dates. With a fixed offset over the search (most zones, always in Brazil) it is
+    arithmetic on the epoch, several times faster than converting every row through the zone database."""
+    offset = _fixed_offset_s(filters)
+    if offset is None:
+        return cast(func.timezone(filters.tz, column), Date), lambda value: value
+    day_number = func.floor((sa.extract("epoch", column) + offset) / 86400)
+    return cast(day_number, sa.Integer), lambda value: _EPOCH + timedelta(days=int(value))
 
 
 # -- MT -----------------------------------------------------------------------------------------
@@ -124,33 +147,39 @@ def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
 
 
 def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
-    """Totals, status breakdown, failure reasons and the daily delivery rate of one search."""
-    where = filters.where()
-    status = mt_message.c.status
-    status_counts = conn.execute(
-        select(status, func.count().label("n")).where(where).group_by(status).order_by(sa.desc("n"), status)
+    """Totals, status breakdown, failure reasons and the daily delivery rate of one search.
+
+    One scan groups the search by (status, error code, local day): a few hundred groups, whose counts
+    add up to each figure exactly. A second statement counts the MTs that got a reply.
+    """
+    status, code = mt_message.c.status, mt_message.c.error_code
+    day, to_date = _local_day(mt_message.c.sent_at, filters)
+    groups = conn.execute(
+        select(status, code, day.label("day"), func.count(), func.min(mt_message.c.error_title))
+        .where(filters.where())
+        .group_by(status, code, day)
     ).all()
-    reasons = conn.execute(
-        select(status, mt_message.c.error_code, func.min(mt_message.c.error_title), func.count().label("n"))
-        .where(where)
-        .where(status.in_(FAILURE_STATUSES))
-        .group_by(status, mt_message.c.error_code)
-        .order_by(sa.desc("n"), status, mt_message.c.error_code)
-        .limit(FAILURE_REASONS_SHOWN)
-    ).all()
-    day = _local_day(mt_message.c.sent_at, filters.tz).label("day")
-    daily = conn.execute(
-        select(day, func.count(), _count_if(status.in_(DELIVERED_STATUSES)))
-        .where(where)
-        .group_by(day)
-        .order_by(day)
-    ).all()
-    status_counts = tuple((s, int(n)) for s, n in status_counts)
+    by_status: dict[str, int] = defaultdict(int)
+    by_reason: dict[tuple[str, str | None], tuple[int, list[str]]] = {}
+    by_day: dict[date, list[int]] = {}
+    for row_status, row_code, row_day, n, title in groups:
+        n = int(n)
+        by_status[row_status] += n
+        if row_status in FAILURE_STATUSES:
+            count_so_far, titles = by_reason.get((row_status, row_code), (0, []))
+            by_reason[(row_status, row_code)] = (count_so_far + n, titles + [title] * (title is not None))
+        totals_of_day = by_day.setdefault(to_date(row_day), [0, 0])
+        totals_of_day[0] += n
+        totals_of_day[1] += n if row_status in DELIVERED_STATUSES else 0
+    status_counts = tuple(sorted(by_status.items(), key=lambda item: (-item[1], item[0])))
+    reasons = sorted(by_reason.items(), key=lambda item: (-item[1][0], item[0][0], item[0][1] or ""))
     return MtReport(
         totals=_totals(dict(status_counts), _replied(conn, filters)),
         status_counts=status_counts,
-        failure_reasons=tuple(FailureReason(s, code, title, int(n)) for s, code, title, n in reasons),
-        daily=tuple(DailyDelivery(d, int(n), int(ok)) for d, n, ok in daily),
+        failure_reasons=tuple(
+            FailureReason(s, c, min(titles, default=None), n) for (s, c), (n, titles) in reasons[:FAILURE_REASONS_SHOWN]
+        ),
+        daily=tuple(DailyDelivery(d, n, ok) for d, (n, ok) in sorted(by_day.items())),
     )
 
 
@@ -187,8 +216,8 @@ def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
         .order_by(sa.desc("n"), *(g.asc().nulls_last() for g in group))
         .limit(QUICK_REPLIES_SHOWN)
     ).all()
-    day = _local_day(mo_message.c.received_at, filters.tz).label("day")
-    daily = conn.execute(select(day, func.count()).where(where).group_by(day).order_by(day)).all()
+    day, to_date = _local_day(mo_message.c.received_at, filters)
+    daily = conn.execute(select(day.label("day"), func.count()).where(where).group_by(day).order_by(day)).all()
     kind = mo_message.c.content_type
     mix = conn.execute(
         select(kind, func.count().label("n")).where(where).group_by(kind).order_by(sa.desc("n"), kind)
@@ -197,7 +226,7 @@ def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
         total=int(total),
         quick_reply_clicks=int(clicks),
         quick_replies=tuple(QuickReplyClicks(b, c, t, int(n)) for b, c, t, n in quick),
-        daily=tuple((d, int(n)) for d, n in daily),
+        daily=tuple((to_date(d), int(n)) for d, n in daily),
         content_mix=tuple((k, int(n)) for k, n in mix),
     )
 
@@ -210,10 +239,44 @@ def count(conn: Connection, filters: Filters) -> int:
     return int(conn.execute(select(func.count()).select_from(filters.table).where(filters.where())).scalar_one())
 
 
-def detail_page(conn: Connection, filters: Filters, page: int, page_size: int) -> list[dict[str, Any]]:
-    """Rows `page` (1-based) of the detail table, newest first, paged by the database."""
-    query = detail_select(filters).limit(page_size).offset(max(page - 1, 0) * page_size)
-    return [dict(row) for row in conn.execute(query).mappings()]
+_NEWEST_WINDOWS = (timedelta(days=1), timedelta(days=7))
+
+
+def _newest_windows(filters: Filters, needed: int, total: int | None) -> list[datetime | None]:
+    """Start instants of ever wider windows that end where the search ends; None is the whole search.
+
+    Only windows likely to hold `needed` rows are tried (when the total is known): rows lie evenly
+    enough in time that a window expected to hold four times the rows needed nearly always does.
+    """
+    start, end = filters.utc_bounds()
+    span = end - start
+    windows: list[datetime | None] = [
+        end - width
+        for width in _NEWEST_WINDOWS
+        if width < span and (total is None or total * (width / span) >= 4 * needed)
+    ]
+    return [*windows, None]
+
+
+def detail_page(
+    conn: Connection, filters: Filters, page: int, page_size: int, total: int | None = None
+) -> list[dict[str, Any]]:
+    """Rows `page` (1-based) of the detail table, newest first, paged by the database.
+
+    Rows are stored in time order, so the newest rows of a broad search sit in its last few row
+    groups: the page is looked for in the search's last day, then its last week, then all of it,
+    stopping at the first window that holds it. Same rows as one query over the whole search.
+    """
+    offset = max(page - 1, 0) * page_size
+    when = filters.table.c[filters.time_column]
+    for window_start in _newest_windows(filters, offset + page_size, total):
+        query = detail_select(filters).limit(page_size).offset(offset)
+        if window_start is not None:
+            query = query.where(when >= window_start)
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+        if len(rows) == page_size or window_start is None:
+            return rows
+    raise AssertionError("unreachable: the last window is the whole search")
 
 
 def page_count(total: int, page_size: int) -> int:

@@ -247,9 +247,9 @@ def _mo_report(_engine: Engine, url: str, version: int, filters: MoFilters) -> M
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _detail_page(
-    _engine: Engine, url: str, version: int, view: str, filters: Filters, page: int, size: int
+    _engine: Engine, url: str, version: int, view: str, filters: Filters, page: int, size: int, total: int
 ) -> list[dict[str, Any]]:
-    return with_connection(_engine, detail_page, filters, page, size)
+    return with_connection(_engine, detail_page, filters, page, size, total)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -559,7 +559,7 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
     shown_col, pager_col = st.columns([3, 2], vertical_alignment="center")
     with pager_col.container(horizontal_alignment="right"):
         page = st.pagination(page_count(total, size), key=_page_key(filters, size))
-    rows = guarded(lang, _detail_page, db.engine, db.url, db.version, view, filters, page, size)
+    rows = guarded(lang, _detail_page, db.engine, db.url, db.version, view, filters, page, size, total)
     if rows is None:
         return
     first = (page - 1) * size + 1

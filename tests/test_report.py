@@ -128,3 +128,46 @@ def test_empty_database_gives_zero_and_no_rate(engine):
     assert report.totals.total == 0
     assert report.totals.delivery_rate is None
     assert report.status_counts == () and report.daily == ()
+
+
+def test_daily_series_across_a_daylight_saving_change(engine):
+    # New York leaves daylight saving time at 06:00 UTC on 2026-11-01 (UTC-4 before, UTC-5 after).
+    insert(engine, [
+        mt_row(sent_at=at(1, 3, 30), status="read"),  # Oct 31, 23:30 EDT
+        mt_row(sent_at=at(1, 4, 30), status="sent"),  # Nov 1, 00:30 EDT
+        mt_row(sent_at=at(2, 4, 30), status="delivered"),  # Nov 1, 23:30 EST (Nov 2 at the old offset)
+        mt_row(sent_at=at(2, 5, 30), status="read"),  # Nov 2, 00:30 EST
+    ])
+    filters = MtFilters(date_from=date(2026, 10, 31), date_to=date(2026, 11, 2), tz="America/New_York")
+    with engine.connect() as conn:
+        daily = [(d.day, d.total, d.delivered) for d in mt_report(conn, filters).daily]
+    assert daily == [(date(2026, 10, 31), 1, 1), (date(2026, 11, 1), 2, 1), (date(2026, 11, 2), 1, 1)]
+
+
+def test_failure_reason_title_and_ranking(engine):
+    insert(engine, [
+        mt_row(sent_at=at(10, 12), status="undelivered", error_code="131026", error_title="B"),
+        mt_row(sent_at=at(11, 12), status="undelivered", error_code="131026", error_title="A"),
+        mt_row(sent_at=at(11, 13), status="undelivered", error_code="131026", error_title=None),
+        mt_row(sent_at=at(11, 14), status="opt_out", error_code=None, error_title=None),
+    ])
+    filters = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 11))
+    with engine.connect() as conn:
+        reasons = mt_report(conn, filters).failure_reasons
+    assert [(r.status, r.error_code, r.error_title, r.count) for r in reasons] == [
+        ("undelivered", "131026", "A", 3), ("opt_out", None, None, 1)]
+
+
+@pytest.mark.parametrize("total", [None, 40, 400])
+def test_detail_pages_are_the_same_whatever_window_finds_them(engine, total):
+    # 40 rows: 30 in the last local day of the search, 10 spread over the six days before.
+    rows = [mt_row(message_id=f"late{n:02d}", sent_at=at(16, 3 + n // 2, n % 60)) for n in range(30)]
+    rows += [mt_row(message_id=f"early{n:02d}", sent_at=at(10 + n % 6, 12, n)) for n in range(10)]
+    insert(engine, rows)
+    filters = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 16))
+    expected = sorted(rows, key=lambda r: (r["sent_at"], r["message_id"]), reverse=True)
+    with engine.connect() as conn:
+        pages = [detail_page(conn, filters, page, 8, total=total) for page in range(1, 7)]
+    assert [[r["message_id"] for r in p] for p in pages] == [
+        [r["message_id"] for r in expected[i:i + 8]] for i in range(0, 48, 8)
+    ]
