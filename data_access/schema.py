@@ -77,6 +77,11 @@ mo_message = Table(
     Column("button_text", String),
     Column("referral", Text),
     Column("source", String(16), nullable=False),
+    # Added by ingest (migration 0003): the MT id the MO says it answers (context.id / replying_to),
+    # how in_reply_to was found (context | window) and the hash of the record the row came from.
+    Column("context_id", String),
+    Column("attribution", String(8)),
+    Column("record_id", String(64)),
 )
 
 raw_payload = Table(
@@ -120,4 +125,65 @@ data_version = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
     Column("changed_at", Timestamp, nullable=False),
+)
+
+# Ingest (migration 0003): every normalised status event, kept once (event_id = hash of its content).
+# mt_message rows are recomputed from these and the send log, so arrival order does not matter.
+mt_event = Table(
+    "mt_event",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("message_id", String, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("status_raw", String),
+    Column("event_at", Timestamp, nullable=False),
+    Column("error_code", String),
+    Column("error_title", Text),
+    Column("error_detail", Text),
+    Column("phone", String(16)),
+    Column("wa_user_id", String),
+    Column("subaccount", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("correlation_id", String),
+    Column("conversation_id", String),
+    Column("conversation_type", String(24)),
+    Column("conversation_type_raw", String),
+    Column("conversation_expires_at", Timestamp),
+    Column("pricing_category", String),
+    Column("pricing_type", String),
+)
+
+# Ingest (migration 0003): the send-log record of each MT (the lowest record_id wins when two differ).
+mt_send_log = Table(
+    "mt_send_log",
+    metadata,
+    Column("message_id", String, primary_key=True),
+    Column("record_id", String(64), nullable=False),
+    Column("sent_at", Timestamp, nullable=False),
+    Column("phone", String(16), nullable=False),
+    Column("wa_user_id", String),
+    Column("subaccount", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("content_type", String(16), nullable=False),
+    Column("template_name", String),
+    Column("message", Text),
+    Column("sent_with_session", Boolean),
+    Column("correlation_id", String),
+    Column("conversation_id", String),
+    Column("conversation_type", String(24)),
+    Column("conversation_type_raw", String),
+    Column("conversation_expires_at", Timestamp),
+    Column("pricing_category", String),
+    Column("pricing_type", String),
+)
+
+# Ingest (migration 0004): MT and MO ids whose rows wait to be recomputed from their events.
+ingest_pending = Table(
+    "ingest_pending",
+    metadata,
+    Column("kind", String(2), primary_key=True),  # mt | mo
+    Column("message_id", String, primary_key=True),
 )

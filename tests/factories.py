@@ -68,6 +68,9 @@ def mo_row(**fields) -> dict:
         "button_text": None,
         "referral": None,
         "source": "meta",
+        "context_id": None,
+        "attribution": None,
+        "record_id": None,
     }
     row.update(fields)
     return row

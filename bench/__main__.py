@@ -1,0 +1,123 @@
+"""`make bench`: one run that measures the report on the embedded DuckDB (and PostgreSQL) and prints
+figures with the ratios against its baselines, side by side in the same run.
+
+    python -m bench [--rows 10000000] [--pg-rows 1000000] [--out bench/results/latest.json]
+
+Medians of --repeats runs. Ratios: a/b = our refresh over the raw SQL floor (overhead of our
+layer), c/a = the pandas peer over ours (how much faster we are), and peak memory of each.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from data_access.demo import generate
+from data_access.engine import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _subprocess_json(*args: str) -> dict:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_refresh(url: str, end: date, repeats: int, with_peer: bool) -> dict:
+    """(a) ours, (b) floor and (c) peer, each in its own process; with ratios per scenario."""
+    modes = ["ours", "floor"] + (["peer"] if with_peer else [])
+    runs = {m: _subprocess_json("-m", "bench.refresh", m, url, end.isoformat(), str(repeats)) for m in modes}
+    ours, floor = runs["ours"]["timings_ms"], runs["floor"]["timings_ms"]
+    table = {}
+    for name, ours_ms in ours.items():
+        row = {"ours_ms": ours_ms, "floor_ms": floor[name], "a_over_b": round(ours_ms / floor[name], 2)}
+        if with_peer:
+            peer_ms = runs["peer"]["timings_ms"][name]
+            row |= {"peer_ms": peer_ms, "c_over_a": round(peer_ms / ours_ms, 2)}
+        table[name] = row
+    result = {"scenarios": table, "peak_rss_mib": {m: r["peak_rss_mib"] for m, r in runs.items()}}
+    if with_peer:
+        result["peer_load_ms"] = runs["peer"]["timings_ms"]["load_ms"]
+        result["peak_ratio_ours_over_peer"] = round(runs["ours"]["peak_rss_mib"] / runs["peer"]["peak_rss_mib"], 3)
+    return result
+
+
+def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, export_rows: int) -> dict:
+    engine = open_database(url)
+    started = time.perf_counter()
+    generate(engine, rows=rows, days=days, seed=42, end=end)
+    demo_s = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "rows": rows,
+        "demo_s": round(demo_s, 2),
+        "refresh": measure_refresh(url, end, repeats, with_peer=True),
+        "exports": _subprocess_json("-m", "bench.exports", url, end.isoformat(), str(export_rows), str(export_rows)),
+        "page": _subprocess_json("-m", "bench.first_load", url, str(repeats)),
+    }
+
+
+def machine() -> dict:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "platform": platform.platform(),
+    }
+
+
+def print_table(results: dict) -> None:
+    for engine_name, figures in results["engines"].items():
+        print(f"\n{engine_name}: {figures['rows']:,} MT rows, demo load {figures['demo_s']} s")
+        print(f"{'scenario':34} {'ours ms':>9} {'floor ms':>9} {'a/b':>6} {'peer ms':>9} {'c/a':>6}")
+        for name, row in figures["refresh"]["scenarios"].items():
+            print(f"{name:34} {row['ours_ms']:>9} {row['floor_ms']:>9} {row['a_over_b']:>6} "
+                  f"{row.get('peer_ms', '-'):>9} {row.get('c_over_a', '-'):>6}")
+        print("peak RSS MiB:", figures["refresh"]["peak_rss_mib"])
+        print("exports:", figures["exports"])
+        print("first load of /sent, warm:", figures["page"]["first_load_warm_ms"], "ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="MT rows on DuckDB (default 10M)")
+    parser.add_argument("--pg-rows", type=int, default=1_000_000, help="MT rows on PostgreSQL; 0 skips it")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows of the CSV and XLSX exports")
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 20))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    args = parser.parse_args()
+    results: dict = {"machine": machine(), "engines": {}}
+    with tempfile.TemporaryDirectory(prefix="report-bench-") as folder:
+        url = f"duckdb:///{folder}/bench.duckdb"
+        results["engines"]["duckdb"] = measure_engine(url, args.rows, args.days, args.end, args.repeats, args.export_rows)
+    pg_admin = os.environ.get("TEST_POSTGRES_URL")
+    if args.pg_rows and pg_admin:
+        from tests.postgres import new_postgres_database
+
+        url, drop = new_postgres_database()
+        try:
+            results["engines"]["postgresql"] = measure_engine(
+                url, args.pg_rows, args.days, args.end, args.repeats, args.export_rows
+            )
+        finally:
+            drop()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, default=str))
+    print_table(results)
+    print(f"\nJSON: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

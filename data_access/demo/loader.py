@@ -1,0 +1,158 @@
+"""Writes the generated chunks through each engine's bulk path, in one transaction.
+
+DuckDB: the Arrow table is registered on the raw connection and copied with INSERT ... SELECT
+(DuckDB spreads that over its threads). PostgreSQL: the table goes out as CSV through COPY FROM
+STDIN. With more than one chunk, a worker process generates chunk k + 1 while chunk k loads and
+hands it over as an Arrow IPC file in shared memory, read back memory-mapped. A thread would not
+do: DuckDB's scan of a registered Arrow table needs the GIL, and the generator holds it.
+"""
+import multiprocessing
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.ipc as pa_ipc
+from sqlalchemy.engine import Connection, Engine
+
+from data_access.data_version import bump
+from data_access.demo.generator import Chunk, MoOrderer, Plan, make_chunk, make_plan
+from data_access.engine import is_duckdb
+from data_access.schema import mo_message, mt_message
+
+DEMO_SOURCE = "demo"
+CSV_BATCH_ROWS = 100_000
+
+Progress = Callable[[int, int], None]  # (MT rows written, MT rows in total)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    mt_rows: int
+    mo_rows: int
+    first_day: date  # first and last local day (America/Sao_Paulo) holding messages
+    last_day: date
+    seconds: float
+
+
+def generate(
+    engine: Engine, rows: int, days: int, seed: int, end: date, progress: Progress | None = None
+) -> DemoSummary:
+    """Replace the database's demo rows with `rows` MTs (and their MOs) over the `days` ending at `end`.
+
+    The same (rows, days, seed, end) always give the same rows. Rows from other sources are kept.
+    Raises ValueError for rows or days below 1 or a negative seed. Beyond one chunk (1M rows) a
+    worker process is spawned, so a script calling this needs the `if __name__ == "__main__":` guard.
+    """
+    if rows < 1 or days < 1 or seed < 0:
+        raise ValueError(f"need rows >= 1, days >= 1 and seed >= 0 (got {rows}, {days}, {seed})")
+    started = time.perf_counter()
+    plan = make_plan(rows, days, seed, end)
+    orderer = MoOrderer()
+    mt_rows = mo_rows = 0
+    with engine.begin() as conn:
+        conn.execute(mo_message.delete().where(mo_message.c.source == DEMO_SOURCE))
+        conn.execute(mt_message.delete().where(mt_message.c.source == DEMO_SOURCE))
+        write = _duckdb_writer(conn) if is_duckdb(engine) else _postgres_writer(conn)
+        if progress:
+            progress(0, rows)
+        for chunk in _chunks(plan):
+            write(mt_message.name, chunk.mt)
+            mo = orderer.push(chunk)
+            write(mo_message.name, mo)
+            mt_rows += chunk.mt.num_rows
+            mo_rows += mo.num_rows
+            if progress:
+                progress(mt_rows, rows)
+        rest = orderer.flush()
+        if rest is not None:
+            write(mo_message.name, rest)
+            mo_rows += rest.num_rows
+        bump(conn)
+    return DemoSummary(mt_rows, mo_rows, plan.first_day, plan.last_day, time.perf_counter() - started)
+
+
+def _chunks(plan: Plan) -> Iterator[Chunk]:
+    """The plan's chunks in order: the first made here while the worker starts on the second, each
+    later one made by the worker while the previous one loads."""
+    if plan.chunks == 1:
+        yield make_chunk(plan, 0)
+        return
+    shared = Path("/dev/shm")
+    with (
+        tempfile.TemporaryDirectory(prefix="demo-", dir=shared if shared.is_dir() else None) as folder,
+        ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), _worker_init, (plan,)) as pool,
+    ):
+        pending = pool.submit(_chunk_to_files, 1, folder)
+        yield make_chunk(plan, 0)
+        for k in range(1, plan.chunks):
+            mt_path, mo_path, last_sent = pending.result()
+            if k + 1 < plan.chunks:
+                pending = pool.submit(_chunk_to_files, k + 1, folder)
+            yield Chunk(_mapped(mt_path), _mapped(mo_path), last_sent)
+
+
+_worker_plan: Plan | None = None
+
+
+def _worker_init(plan: Plan) -> None:
+    global _worker_plan
+    _worker_plan = plan
+
+
+def _chunk_to_files(k: int, folder: str) -> tuple[str, str, int]:
+    chunk = make_chunk(_worker_plan, k)
+    paths = []
+    for name, table in (("mt", chunk.mt), ("mo", chunk.mo)):
+        path = f"{folder}/{name}-{k}.arrow"
+        with pa.OSFile(path, "wb") as sink, pa_ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        paths.append(path)
+    return paths[0], paths[1], chunk.mt_last_sent_us
+
+
+def _mapped(path: str) -> pa.Table:
+    """The table in an Arrow IPC file, memory-mapped; the file is unlinked (the mapping lives on)."""
+    table = pa_ipc.open_file(pa.memory_map(path)).read_all()
+    Path(path).unlink()
+    return table
+
+
+def _duckdb_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
+    raw = conn.connection.driver_connection
+    raw.execute("SET enable_progress_bar = false")  # ours is on stderr; DuckDB's would mix into stdout
+
+    def write(table: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return
+        columns = ", ".join(data.column_names)
+        raw.register("demo_batch", data)
+        try:
+            raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_batch")
+        finally:
+            raw.unregister("demo_batch")
+
+    return write
+
+
+def _postgres_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
+    raw = conn.connection.driver_connection
+    options = pa_csv.WriteOptions(include_header=False)
+
+    def write(table: str, data: pa.Table) -> None:
+        if not data.num_rows:
+            return
+        columns = ", ".join(data.column_names)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in data.to_batches(max_chunksize=CSV_BATCH_ROWS):
+                buffer = BytesIO()
+                pa_csv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+
+    return write

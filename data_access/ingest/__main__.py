@@ -1,0 +1,92 @@
+"""`python -m data_access.ingest [--db URL] PATH...`: load send logs and webhooks (SPEC section 6).
+
+Exit codes: 0 all loaded; 1 something was rejected, or the run stopped (the message says which);
+2 bad arguments (missing file, bad --db), with a one-line message and no traceback; 130 Ctrl-C.
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from data_access.config import database_url
+from data_access.engine import ACCEPTED_URLS, DatabaseBusy, DatabaseError, open_database
+from data_access.ingest.loader import IngestFailed, ingest_paths
+from data_access.ingest.waiting import announce_lock_waits
+
+PROG = "python -m data_access.ingest"
+USAGE = f"{PROG} [--db URL] PATH... ('-' reads standard input)"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"ingest: {message}; usage: {USAGE}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        usage=USAGE,
+        description=(
+            "Load send logs (JSON Lines or CSV) and WhatsApp webhooks (Meta Cloud API, Sinch Messaging "
+            "LATAM, legacy Sinch WhatsApp API) into the report database. Loading the same data again "
+            "changes nothing; rejected records are kept in the rejected_record table."
+        ),
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help=f"database URL ({ACCEPTED_URLS}); default: DATABASE_URL or the embedded file"
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files to load; '-' reads standard input")
+    return parser
+
+
+def _path_problem(paths: list[str]) -> str | None:
+    if paths.count("-") > 1:
+        return "'-' (standard input) can be given only once"
+    for name in paths:
+        if name == "-":
+            continue
+        path = Path(name)
+        if not path.exists():
+            return f"no such file: {name}"
+        if not path.is_file():
+            return f"not a file: {name} (give the files to load, not a folder)"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    problem = _path_problem(args.paths)
+    if problem:
+        print(f"ingest: {problem}", file=sys.stderr)
+        return 2
+    say_when_waiting = announce_lock_waits(Engine, lambda message: print(message, file=sys.stderr, flush=True))
+    try:
+        engine = open_database(database_url(args.db))
+    except DatabaseBusy as exc:  # the URL is right: the file is in use for too long
+        print(f"ingest: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        print(f"ingest: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        event.remove(Engine, "do_connect", say_when_waiting)  # ingest_paths says it for its own batches
+    try:
+        summary = ingest_paths(engine, args.paths)
+    except IngestFailed as exc:
+        print(exc.summary.render())
+        print(f"ingest: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ingest: interrupted; the batches written before are kept; running again is safe", file=sys.stderr)
+        return 130
+    finally:
+        engine.dispose()
+    print(summary.render())
+    return summary.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

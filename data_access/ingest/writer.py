@@ -1,0 +1,389 @@
+"""Writes one batch in one transaction and, when asked, recomputes ("folds") the rows it touched.
+
+Rows are a function of everything stored, never of arrival order:
+- `mt_message` = the send log (`mt_send_log`) plus all status events (`mt_event`) of the message,
+  folded by one set-based statement (`_mt_rows`);
+- `mo_message` attribution (`in_reply_to`, subaccount, user, campaign, template) is recomputed for
+  new MOs and for every MO that a changed MT could answer or used to answer (`_mo_targets`).
+A batch records the ids it touched in `ingest_pending`; a fold recomputes all pending ids and
+clears them. The loader folds at the end of each run (and more often for long or slow inputs):
+most messages get events in several batches, and folding each of them once per run instead of
+once per batch is what keeps the embedded database above 20,000 events per second. A run that
+stops before its fold leaves the ids pending, and the next run folds them.
+
+Bulk paths: each Arrow table of the batch becomes a temporary table (DuckDB copies it from a
+registered view, PostgreSQL gets it by COPY); the SQL after that is the same SQLAlchemy Core for
+both. Rows are replaced by delete + insert, which DuckDB does far faster than UPDATE or ON CONFLICT
+DO UPDATE of scattered rows. On PostgreSQL an advisory lock makes concurrent ingest runs take turns
+per batch, so a recompute never misses another run's uncommitted events.
+"""
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from psycopg import sql as pgsql
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import ColumnElement, TableClause
+
+from data_access import data_version
+from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
+from data_access.ingest.batch import Batch
+from data_access.ingest.events import SEND_LOG
+from data_access.schema import (
+    ingest_pending,
+    mo_message,
+    mt_event,
+    mt_message,
+    mt_send_log,
+    raw_payload,
+    rejected_record,
+)
+
+# An MO is attributed to the latest MT to its phone sent at most this long before it, excluding an
+# MT sent exactly this long before (see data_access.ingest).
+REPLY_WINDOW = timedelta(hours=24)
+INGEST_LOCK_KEY = 0x57415250  # PostgreSQL advisory lock held by the batch being written
+FAILURE_RANK = STATUS_RANK[FAILURE_STATUSES[0]]
+Timestamp = sa.DateTime(timezone=True)
+COLUMN_TYPES = {
+    c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
+}
+
+
+def write_batch(engine: Engine, batch: Batch, fold: bool = True) -> set[str]:
+    """Stores a batch in one transaction (and folds every pending row when `fold`); returns the ids
+    of the payloads that were already stored."""
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        stage = _Stager(conn)
+        try:
+            if stage.duckdb:
+                conn.exec_driver_sql("SET enable_progress_bar = false")
+            else:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(INGEST_LOCK_KEY)))
+            known = _store_new(conn, stage, raw_payload, batch.payloads, ingested_at=now)
+            new_rejects = batch.rejects.num_rows - len(
+                _store_new(conn, stage, rejected_record, batch.rejects, rejected_at=now)
+            )
+            wrote = _store_events(conn, stage, batch, pa.array(sorted(known), pa.string()))
+            folded = _fold_pending(conn, stage) if fold else False
+            if wrote or new_rejects or folded:
+                data_version.bump(conn)
+        finally:
+            stage.release()
+    return known
+
+
+# -- staging ------------------------------------------------------------------------------------
+
+
+class _Stager:
+    """Puts an Arrow table where SQL can read it, as a temporary table: DuckDB copies it from a
+    registered view (once, so later queries never call back into Python, which would need the GIL
+    the reading thread holds); PostgreSQL gets it by COPY. Columns keep the types of the schema
+    columns they are named after."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.duckdb = conn.dialect.name == "duckdb"
+        self.names: list[str] = []
+
+    def __call__(self, name: str, table: pa.Table) -> TableClause:
+        raw = self.conn.connection.dbapi_connection
+        columns = [sa.column(n, COLUMN_TYPES[n]) for n in table.column_names]
+        if self.duckdb:
+            view = f"{name}_arrow"
+            raw.register(view, table)
+            try:
+                raw.execute(f'CREATE TEMPORARY TABLE "{name}" AS SELECT * FROM "{view}"')
+            finally:
+                raw.unregister(view)
+        else:
+            sa.Table(
+                name,
+                sa.MetaData(),
+                *(sa.Column(c.name, c.type) for c in columns),
+                prefixes=["TEMPORARY"],
+                postgresql_on_commit="DROP",
+            ).create(self.conn)
+            copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+                pgsql.Identifier(name), pgsql.SQL(", ").join(pgsql.Identifier(n) for n in table.column_names)
+            )
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in zip(*(column.to_pylist() for column in table.columns)):
+                    copy.write_row(row)
+        self.names.append(name)
+        return sa.table(name, *columns)
+
+    def empty(self, name: str, like: sa.Table) -> sa.Table:
+        """An empty temporary table with the columns (not the constraints) of `like`."""
+        options = {} if self.duckdb else {"postgresql_on_commit": "DROP"}
+        table = sa.Table(
+            name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in like.columns), prefixes=["TEMPORARY"], **options
+        )
+        table.create(self.conn)
+        self.names.append(name)
+        return table
+
+    def release(self) -> None:
+        """Drops DuckDB's temporary tables (PostgreSQL drops its own at commit)."""
+        if self.duckdb:
+            raw = self.conn.connection.dbapi_connection
+            for name in self.names:
+                raw.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+
+
+def _insert_new(conn: Connection, table: sa.Table, staged: TableClause, key: str, **constants) -> None:
+    """Inserts the staged rows whose key is not stored yet (plus constant columns such as a time)."""
+    values = [*staged.columns, *(sa.literal(value, Timestamp).label(name) for name, value in constants.items())]
+    statement = insert(table).from_select([c.name for c in values], sa.select(*values))
+    conn.execute(statement.on_conflict_do_nothing(index_elements=[key]))
+
+
+def _upsert_lowest_record(conn: Connection, table: sa.Table, staged: TableClause) -> None:
+    """Inserts rows; a stored row is replaced only by a record with a lower hash (order-free)."""
+    names = [c.name for c in staged.columns]
+    statement = insert(table).from_select(names, sa.select(*staged.columns))
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["message_id"],
+            set_={name: statement.excluded[name] for name in names if name != "message_id"},
+            where=statement.excluded.record_id < table.c.record_id,
+        )
+    )
+
+
+# -- payloads and events ----------------------------------------------------------------------
+
+
+def _store_new(conn: Connection, stage: _Stager, table: sa.Table, rows: pa.Table, **times: datetime) -> set[str]:
+    """Inserts the rows whose key is not stored yet; returns the keys that were."""
+    if not rows.num_rows:
+        return set()
+    key = table.primary_key.columns[0]
+    staged = stage(f"ingest_{table.name}", rows)
+    known = set(conn.execute(sa.select(key).join(staged, staged.c[key.name] == key)).scalars())
+    _insert_new(conn, table, staged, key.name, **times)
+    return known
+
+
+def _new_only(table: pa.Table, known: pa.Array) -> pa.Table:
+    """The rows that came from payloads not stored before, without their payload_id."""
+    if len(known) and table.num_rows:
+        table = table.filter(pc.invert(pc.is_in(table["payload_id"], value_set=known)))
+    return table.drop_columns(["payload_id"])
+
+
+def _ids(values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    return pa.table({"message_id": values})
+
+
+def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: pa.Array) -> bool:
+    """Stores the events of new payloads and marks their messages pending; False when there were none."""
+    events = _new_only(batch.events, known)
+    send_logs = _new_only(batch.send_logs, known)
+    inbound = _new_only(batch.inbound, known)
+    if events.num_rows:
+        _insert_new(conn, mt_event, stage("ingest_event", events), "event_id")
+        touched = stage("ingest_touched_mt", _ids(pc.unique(events["message_id"])))
+        _mark_pending(conn, "mt", sa.select(touched.c.message_id))
+    if send_logs.num_rows:  # a send log always comes with its own status events, so it is pending
+        _upsert_lowest_record(conn, mt_send_log, stage("ingest_send_log", send_logs))
+    if inbound.num_rows:
+        staged = stage("ingest_mo", inbound)
+        _upsert_lowest_record(conn, mo_message, staged)
+        _mark_pending(conn, "mo", sa.select(staged.c.message_id))
+    return bool(events.num_rows or inbound.num_rows)
+
+
+def _mark_pending(conn: Connection, kind: str, ids: sa.Select) -> None:
+    """Records that the rows of these ids (kind mt or mo) must be recomputed."""
+    rows = sa.select(sa.literal(kind).label("kind"), ids.subquery().c.message_id)
+    statement = insert(ingest_pending).from_select(["kind", "message_id"], rows)
+    conn.execute(statement.on_conflict_do_nothing(index_elements=["kind", "message_id"]))
+
+
+# -- folding ------------------------------------------------------------------------------------
+
+
+def _pending(kind: str) -> sa.Subquery:
+    return sa.select(ingest_pending.c.message_id).where(ingest_pending.c.kind == kind).subquery(f"pending_{kind}")
+
+
+def _fold_pending(conn: Connection, stage: _Stager) -> bool:
+    """Recomputes the rows of every pending MT, then of every pending MO (new ones, and those the
+    changed MTs may answer); clears the list. False when nothing was pending."""
+    kinds = set(conn.execute(sa.select(ingest_pending.c.kind).distinct()).scalars())
+    if not kinds:
+        return False
+    if "mt" in kinds:
+        touched = _pending("mt")
+        # Every pending id has events, so each deleted row comes back, recomputed from all it has.
+        conn.execute(sa.delete(mt_message).where(mt_message.c.message_id.in_(sa.select(touched.c.message_id))))
+        conn.execute(sa.insert(mt_message).from_select([c.name for c in mt_message.columns], _mt_rows(touched)))
+        _mark_pending(conn, "mo", _mo_targets(touched))
+    targets = _pending("mo")
+    _replace_rows(conn, stage, mo_message, targets, _attributed_rows(targets))
+    conn.execute(sa.delete(ingest_pending))
+    return True
+
+
+def _replace_rows(conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select) -> None:
+    """Replaces the targets' rows by `rows`, computed from them into a temporary table first."""
+    computed = stage.empty(f"ingest_{table.name}_rows", table)
+    conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
+    conn.execute(sa.delete(table).where(table.c.message_id.in_(sa.select(targets.c.message_id))))
+    conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
+
+
+# -- MT: fold the send log and the events of each touched message --------------------------------
+
+
+def _status_rank(status: sa.Column) -> ColumnElement[int]:
+    return sa.case(
+        *((status == code, rank) for code, rank in STATUS_RANK.items() if rank != FAILURE_RANK),
+        else_=FAILURE_RANK,
+    )
+
+
+def _mt_rows(touched: sa.FromClause) -> sa.Select:
+    """One mt_message row per touched message id (SPEC section 2), in one pass of window functions.
+
+    Status: the highest rank (read > any failure > delivered > sent); within a rank the earliest
+    provider timestamp, then the lower error code (numeric order for digit codes: shorter first),
+    then the event hash. delivered_at counts a read as a delivery. The first failure's time, code,
+    title and details are kept even when a read follows. Every other field is the send log's value,
+    else the value the events carried (they describe the same message and agree; should two
+    disagree, the smaller is kept, so the result never depends on arrival order). A missing value
+    never hides a known one.
+    """
+    e = mt_event
+    rank = _status_rank(e.c.status)
+    message = e.c.message_id
+    tie_break = (e.c.event_at, sa.func.length(e.c.error_code).nulls_last(), e.c.error_code.nulls_last(), e.c.event_id)
+    failure_first = [rank != FAILURE_RANK, *tie_break]
+
+    def over_message(value: ColumnElement, order: list | None = None) -> sa.Over:
+        return value.over(partition_by=message, order_by=order)
+
+    def first_failure(column: sa.Column) -> sa.Over:
+        return over_message(sa.func.first_value(sa.case((rank == FAILURE_RANK, column))), failure_first)
+
+    def earliest(statuses: Sequence[str]) -> sa.Over:
+        return over_message(sa.func.min(sa.case((e.c.status.in_(statuses), e.c.event_at))))
+
+    inherited = (
+        "phone", "wa_user_id", "subaccount", "user_name", "campaign", "correlation_id", "conversation_id",
+        "conversation_type", "conversation_type_raw", "conversation_expires_at", "pricing_category", "pricing_type",
+    )
+    folded = (
+        sa.select(
+            message,
+            over_message(sa.func.row_number(), [rank.desc(), *tie_break]).label("place"),
+            e.c.status,
+            e.c.status_raw,
+            e.c.event_at.label("status_at"),
+            over_message(sa.func.min(e.c.event_at)).label("first_event_at"),
+            earliest(DELIVERED_STATUSES).label("delivered_at"),
+            earliest(("read",)).label("read_at"),
+            first_failure(e.c.event_at).label("failed_at"),
+            *(first_failure(e.c[name]).label(name) for name in ("error_code", "error_title", "error_detail")),
+            over_message(sa.func.min(e.c.source)).label("source"),
+            *(over_message(sa.func.min(e.c[name])).label(name) for name in inherited),
+        )
+        .where(message.in_(sa.select(touched.c.message_id)))
+        .subquery("folded")
+    )
+    f, log = folded, mt_send_log
+    has_log = log.c.message_id.is_not(None)
+    values = {
+        **{name: f.c[name] for name in ("message_id", "status", "status_raw", "status_at", "delivered_at", "read_at",
+                                        "failed_at", "error_code", "error_title", "error_detail")},
+        "sent_at": sa.func.coalesce(log.c.sent_at, f.c.first_event_at),
+        **{name: sa.func.coalesce(log.c[name], f.c[name]) for name in inherited},
+        "content_type": sa.func.coalesce(log.c.content_type, "other"),
+        "template_name": log.c.template_name,
+        "message": log.c.message,
+        "sent_with_session": log.c.sent_with_session,
+        "source": sa.case((has_log, SEND_LOG), else_=f.c.source),
+        "has_send_log": has_log,
+    }
+    return (
+        sa.select(*(values[c.name].label(c.name) for c in mt_message.columns))
+        .select_from(f.outerjoin(log, log.c.message_id == f.c.message_id))
+        .where(f.c.place == 1)
+    )
+
+
+# -- MO: attribution -----------------------------------------------------------------------------
+
+
+def _in_window(mo: sa.FromClause, mt: sa.FromClause) -> ColumnElement[bool]:
+    """The MT was sent in the 24 h before the MO: (received_at - 24 h, received_at]."""
+    return sa.and_(mt.c.sent_at <= mo.c.received_at, mt.c.sent_at > mo.c.received_at - REPLY_WINDOW)
+
+
+def _mo_targets(touched: sa.FromClause) -> sa.Select:
+    """MOs whose attribution may change because the touched MTs changed."""
+    mo, mt = mo_message, mt_message
+    touched_ids = sa.select(touched.c.message_id)
+    touched_mt = mt.join(touched, touched.c.message_id == mt.c.message_id)
+    targets = sa.union(
+        sa.select(mo.c.message_id).where(mo.c.in_reply_to.in_(touched_ids)),
+        sa.select(mo.c.message_id).where(mo.c.context_id.in_(touched_ids)),
+        sa.select(mo.c.message_id)
+        .select_from(mo.join(touched_mt, mt.c.phone == mo.c.phone))
+        .where(mo.c.context_id.is_(None), _in_window(mo, mt)),
+        sa.select(mo.c.message_id)
+        .select_from(mo.join(touched_mt, mt.c.wa_user_id == mo.c.wa_user_id))
+        .where(mo.c.context_id.is_(None), mo.c.phone.is_(None), _in_window(mo, mt)),
+    ).subquery("targets")
+    return sa.select(targets.c.message_id)
+
+
+def _attributed_rows(targets: sa.FromClause) -> sa.Select:
+    """The targets' full mo_message rows with in_reply_to, attribution and the MT's subaccount,
+    user, campaign and template recomputed.
+
+    context: the MT named by context.id / replying_to (kept even before that MT is known);
+    window: else the latest MT to the same phone (or wa_user_id when the MO has no E.164 phone)
+    sent in (received_at - 24 h, received_at], ties to the higher message id; else nothing.
+    """
+    mo, mt = mo_message, mt_message
+    target = (
+        sa.select(mo.c.message_id, mo.c.received_at, mo.c.phone, mo.c.wa_user_id)
+        .join(targets, targets.c.message_id == mo.c.message_id)
+        .where(mo.c.context_id.is_(None))
+        .subquery("target")
+    )
+    candidates = sa.union_all(
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        .join(mt, mt.c.phone == target.c.phone)
+        .where(_in_window(target, mt)),
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        .join(mt, mt.c.wa_user_id == target.c.wa_user_id)
+        .where(target.c.phone.is_(None), _in_window(target, mt)),
+    ).subquery("candidates")
+    ranked = sa.select(
+        candidates.c.mo_id,
+        candidates.c.mt_id,
+        sa.func.row_number()
+        .over(partition_by=candidates.c.mo_id, order_by=[candidates.c.sent_at.desc(), candidates.c.mt_id.desc()])
+        .label("place"),
+    ).subquery("ranked")
+    latest = sa.select(ranked.c.mo_id, ranked.c.mt_id).where(ranked.c.place == 1).subquery("latest")
+
+    answered = sa.func.coalesce(mo.c.context_id, latest.c.mt_id)
+    attributed = {
+        "in_reply_to": answered,
+        "attribution": sa.case((mo.c.context_id.is_not(None), "context"), (latest.c.mt_id.is_not(None), "window")),
+        **{name: mt.c[name] for name in ("subaccount", "user_name", "campaign", "template_name")},
+    }
+    return sa.select(*(attributed.get(c.name, c).label(c.name) for c in mo.columns)).select_from(
+        mo.join(targets, targets.c.message_id == mo.c.message_id)
+        .outerjoin(latest, latest.c.mo_id == mo.c.message_id)
+        .outerjoin(mt, mt.c.message_id == answered)
+    )
