@@ -66,6 +66,11 @@ def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, expo
     }
 
 
+def measure_ingest(url: str, messages: int) -> dict:
+    return _subprocess_json("-m", "bench.ingest", url, str(messages))
+
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -93,6 +98,7 @@ def main() -> int:
     parser.add_argument("--pg-rows", type=int, default=1_000_000, help="MT rows on PostgreSQL; 0 skips it")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--ingest-messages", type=int, default=50_000, help="messages of webhook traffic to ingest")
     parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows of the CSV and XLSX exports")
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 20))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
@@ -101,6 +107,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="report-bench-") as folder:
         url = f"duckdb:///{folder}/bench.duckdb"
         results["engines"]["duckdb"] = measure_engine(url, args.rows, args.days, args.end, args.repeats, args.export_rows)
+        results["ingest_duckdb"] = measure_ingest(f"duckdb:///{folder}/ingest.duckdb", args.ingest_messages)
     pg_admin = os.environ.get("TEST_POSTGRES_URL")
     if args.pg_rows and pg_admin:
         from tests.postgres import new_postgres_database
@@ -115,6 +122,7 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
+    print("\ningest into DuckDB:", results["ingest_duckdb"])
     print(f"\nJSON: {args.out}")
     return 0
 
