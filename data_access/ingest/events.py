@@ -246,3 +246,13 @@ def as_list(value: Any) -> list:
 
 def as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def sender_contact(contacts: list[dict], sender: str) -> dict:
+    """The sender's profile: the contact with the same wa_id, else the only contact of the payload."""
+    return next((c for c in contacts if text(c.get("wa_id")) == sender), contacts[0] if len(contacts) == 1 else {})
+
+
+def referral_json(referral: Any) -> str | None:
+    """A click-to-WhatsApp ad's data as stored: JSON text, or None when the message has none."""
+    return None if referral is None else json.dumps(referral, ensure_ascii=False)

@@ -5,7 +5,6 @@ Each `entry[].changes[].value` may carry `statuses` (sent, delivered, read, play
 senders' profiles in `contacts`). `played` (a voice message listened to) counts as read; a failure's
 status comes from its error code through `catalog.META_ERROR_STATUS`.
 """
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,7 +22,9 @@ from data_access.ingest.events import (
     lat_long,
     location_text,
     optional_timestamp,
+    referral_json,
     required_id,
+    sender_contact,
     text,
     timestamp,
     webhook_number,
@@ -110,8 +111,7 @@ def _message(item: dict, contacts: list[dict]) -> InboundMessage:
     received_at = timestamp(item.get("timestamp"), "timestamp")
     sender = required_id(item.get("from"), "from")
     phone, wa_user_id = webhook_number(sender)
-    # The sender's profile: the contact with the same wa_id, else the only contact of the change.
-    contact = next((c for c in contacts if text(c.get("wa_id")) == sender), contacts[0] if len(contacts) == 1 else {})
+    contact = sender_contact(contacts, sender)
     kind = text(item.get("type")) or "unknown"
     body = as_dict(item.get(kind))
     context_id = text(as_dict(item.get("context")).get("id"))
@@ -151,5 +151,5 @@ def _message(item: dict, contacts: list[dict]) -> InboundMessage:
         context_id=context_id,
         button_payload=button_payload,
         button_text=button_text,
-        referral=None if referral is None else json.dumps(referral, ensure_ascii=False),
+        referral=referral_json(referral),
     )

@@ -9,7 +9,6 @@ name when the code is missing) maps through `catalog.SINCH_LATAM_CODE_STATUS`, u
 `undelivered` with the raw code and name kept. Codes 0 and 1 are the documentation's placeholders.
 The sender's `clientInfo.subAccountId` / `userId` become the MT's subaccount and user.
 """
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from data_access.ingest.events import (
     contacts_text,
     location_text,
     optional_timestamp,
+    referral_json,
     required_id,
     text,
     timestamp,
@@ -196,7 +196,7 @@ def _inbound(item: dict) -> InboundMessage:
         profile_name=text(profile.get("name")),
         button_payload=button_payload,
         button_text=button_text,
-        referral=None if referral is None else json.dumps(referral, ensure_ascii=False),
+        referral=referral_json(referral),
     )
 
 

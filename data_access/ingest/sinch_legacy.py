@@ -23,6 +23,7 @@ from data_access.ingest.events import (
     location_text,
     optional_timestamp,
     required_id,
+    sender_contact,
     text,
     timestamp,
     webhook_number,
@@ -91,7 +92,7 @@ def _inbound(item: dict, contacts: list[dict]) -> InboundMessage:
     received_at = timestamp(item.get("timestamp"), "timestamp")
     sender = required_id(item.get("from"), "from")
     phone, wa_user_id = webhook_number(sender)
-    contact = next((c for c in contacts if text(c.get("wa_id")) == sender), contacts[0] if len(contacts) == 1 else {})
+    contact = sender_contact(contacts, sender)
     body = as_dict(item.get("message"))
     kind = (text(body.get("type")) or "").lower()
     content_type, message, button_payload, button_text = "other", None, None, None
