@@ -1,11 +1,14 @@
-"""Timing one dashboard refresh three ways, each in its own process so peak memory is its own:
+"""Timing one dashboard refresh three ways:
 
 (a) ours: every query the page issues for a filter change (figures + first page of rows), through
     data_access with the dashboard's engine settings, no result cached;
 (b) floor: the very same SQL statements and parameters, run on one raw driver connection;
 (c) peer: the usual Streamlit way: the whole table read into pandas once, then masks per change.
 
-Run as `python -m bench.refresh MODE DB_URL END_DATE REPEATS`; prints JSON.
+(a) and (b) run in one process, alternating run by run, so that a busy neighbour on a shared machine
+weighs on both alike; the peer runs in its own process, so its peak memory is its own.
+
+Run as `python -m bench.refresh MODE DB_URL END_DATE REPEATS` (MODE: layer | peer); prints JSON.
 """
 from __future__ import annotations
 
@@ -37,19 +40,6 @@ def _median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
 
-def run_ours(engine, cases, repeats: int) -> dict[str, float]:
-    out = {}
-    for case in cases:
-        samples = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            with engine.connect() as conn:
-                refresh(conn, case.filters)
-            samples.append(time.perf_counter() - started)
-        out[case.name] = _median_ms(samples)
-    return out
-
-
 def capture_statements(engine, filters) -> list[tuple[str, object]]:
     """The SQL and parameters a refresh sends to the driver."""
     seen: list[tuple[str, object]] = []
@@ -66,46 +56,62 @@ def capture_statements(engine, filters) -> list[tuple[str, object]]:
     return seen
 
 
-def run_floor(engine, cases, repeats: int) -> dict[str, float]:
-    statements = {case.name: capture_statements(engine, case.filters) for case in cases}
-    out = {}
+def _time_ours(engine, filters) -> float:
+    started = time.perf_counter()
     with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        refresh(conn, filters)
+    return time.perf_counter() - started
+
+
+def _time_floor(raw, statements: list[tuple[str, object]]) -> float:
+    started = time.perf_counter()
+    cursor = raw.cursor()
+    for statement, parameters in statements:
+        cursor.execute(statement, parameters)
+        cursor.fetchall()
+    cursor.close()
+    return time.perf_counter() - started
+
+
+def run_layer(engine, cases, repeats: int) -> dict[str, dict[str, float]]:
+    """(a) and (b), alternating which goes first from one run to the next."""
+    ours: dict[str, float] = {}
+    floor: dict[str, float] = {}
+    with engine.connect() as held:
+        raw = held.connection.dbapi_connection
         for case in cases:
-            samples = []
-            for _ in range(repeats):
-                started = time.perf_counter()
-                cursor = raw.cursor()
-                for statement, parameters in statements[case.name]:
-                    cursor.execute(statement, parameters)
-                    cursor.fetchall()
-                cursor.close()
-                samples.append(time.perf_counter() - started)
-            out[case.name] = _median_ms(samples)
-    return out
+            statements = capture_statements(engine, case.filters)
+            samples: dict[str, list[float]] = {"ours": [], "floor": []}
+            for run in range(repeats):
+                order = ("ours", "floor") if run % 2 == 0 else ("floor", "ours")
+                for mode in order:
+                    took = _time_ours(engine, case.filters) if mode == "ours" else _time_floor(raw, statements)
+                    samples[mode].append(took)
+            ours[case.name] = _median_ms(samples["ours"])
+            floor[case.name] = _median_ms(samples["floor"])
+    return {"ours": ours, "floor": floor}
+
+
+def _whole_table(conn, name: str):
+    """A table read into pandas by the fastest path the engine offers (Arrow on DuckDB)."""
+    import pandas as pd
+
+    if conn.dialect.name == "duckdb":
+        return conn.connection.dbapi_connection.sql(f"SELECT * FROM {name}").to_arrow_table().to_pandas()
+    return pd.read_sql_table(name, conn)
 
 
 def run_peer(engine, cases, repeats: int) -> dict[str, float]:
-    """Load both tables whole (the fastest path the engine offers), then filter with pandas masks."""
-    import pandas as pd
-
+    """Load both tables whole, then filter with pandas masks."""
     started = time.perf_counter()
     with engine.connect() as conn:
-        mt = pd.read_sql_table("mt_message", conn) if engine.dialect.name != "duckdb" else (
-            conn.connection.dbapi_connection.sql("SELECT * FROM mt_message").to_arrow_table().to_pandas()
-        )
-        mo = pd.read_sql_table("mo_message", conn) if engine.dialect.name != "duckdb" else (
-            conn.connection.dbapi_connection.sql("SELECT * FROM mo_message").to_arrow_table().to_pandas()
-        )
-    load_s = time.perf_counter() - started
-    replied_ids = set(mo["in_reply_to"].dropna())
-    out: dict[str, float] = {"load_ms": round(load_s * 1000, 1)}
+        mt, mo = _whole_table(conn, "mt_message"), _whole_table(conn, "mo_message")
+    out: dict[str, float] = {"load_ms": round((time.perf_counter() - started) * 1000, 1)}
     for case in cases:
-        f = case.filters
         samples = []
         for _ in range(repeats):
             started = time.perf_counter()
-            _pandas_refresh(mt, mo, f, replied_ids)
+            _pandas_refresh(mt, mo, case.filters)
             samples.append(time.perf_counter() - started)
         out[case.name] = _median_ms(samples)
     return out
@@ -131,7 +137,7 @@ def _mask(frame, f, time_column: str):
     return mask
 
 
-def _pandas_refresh(mt, mo, f, replied_ids) -> None:
+def _pandas_refresh(mt, mo, f) -> None:
     if isinstance(f, MoFilters):
         rows = mo[_mask(mo, f, "received_at")]
         clicks = rows[rows["button_payload"].notna()]
@@ -144,7 +150,7 @@ def _pandas_refresh(mt, mo, f, replied_ids) -> None:
     status = rows["status"]
     delivered = status.isin(DELIVERED_STATUSES)
     (len(rows), int((status == "sent").sum()), int(delivered.sum()), int((status == "read").sum()),
-     int(status.isin(FAILURE_STATUSES).sum()), int(rows["message_id"].isin(replied_ids).sum()))
+     int(status.isin(FAILURE_STATUSES).sum()), int(rows["replied"].sum()))
     status.value_counts()
     failed = rows[status.isin(FAILURE_STATUSES)]
     failed.groupby(["status", "error_code"], dropna=False).size().nlargest(20)
@@ -153,7 +159,7 @@ def _pandas_refresh(mt, mo, f, replied_ids) -> None:
     rows.nlargest(PAGE_SIZE, "sent_at")
 
 
-MODES = {"ours": run_ours, "floor": run_floor, "peer": run_peer}
+MODES = {"layer": run_layer, "peer": run_peer}
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
@@ -31,10 +31,6 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _count_if(condition) -> sa.ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def _fixed_offset_s(filters: Filters) -> int | None:
     """The zone's UTC offset in seconds when it is the same on every day of the search, else None."""
     zone = ZoneInfo(filters.tz)
@@ -49,13 +45,17 @@ def _fixed_offset_s(filters: Filters) -> int | None:
 _EPOCH = date(1970, 1, 1)
 
 
-def _local_day(column, filters: Filters) -> tuple[sa.ColumnElement, Callable[[Any], date]]:
+def _local_day(column, filters: Filters, dialect: str) -> tuple[sa.ColumnElement, Callable[[Any], date]]:
     """The calendar day of a UTC timestamp in the report's zone, as SQL plus a function that turns
     its values into dates. With a fixed offset over the search (most zones, always in Brazil) it is
-    arithmetic on the epoch, several times faster than converting every row through the zone database."""
+    arithmetic, several times faster than converting every row through the zone database: on the
+    epoch's seconds in DuckDB, on the timestamp shifted by the offset in PostgreSQL (where the epoch
+    is a slow numeric; the session's zone is UTC, so the shifted timestamp's date is the local day)."""
     offset = _fixed_offset_s(filters)
     if offset is None:
         return cast(func.timezone(filters.tz, column), Date), lambda value: value
+    if dialect == "postgresql":
+        return cast(column + sa.literal(timedelta(seconds=offset)), Date), lambda value: value
     day_number = func.floor((sa.extract("epoch", column) + offset) / 86400)
     return cast(day_number, sa.Integer), lambda value: _EPOCH + timedelta(days=int(value))
 
@@ -116,11 +116,6 @@ class MtReport:
     daily: tuple[DailyDelivery, ...]  # by local day, ascending
 
 
-def replied_mt_ids() -> sa.Select:
-    """Message ids of MTs that some MO answers (by context or by the 24 h window)."""
-    return select(mo_message.c.in_reply_to).where(mo_message.c.in_reply_to.is_not(None))
-
-
 def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
     """The totals are sums of the status breakdown's counts (one scan for both)."""
     return MtTotals(
@@ -133,37 +128,36 @@ def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
     )
 
 
-def _replied(conn: Connection, filters: MtFilters) -> int:
-    return int(conn.execute(
-        select(func.count()).where(filters.where()).where(mt_message.c.message_id.in_(replied_mt_ids()))
-    ).scalar_one())
+_REPLIED = func.count().filter(mt_message.c.replied)
 
 
 def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
     """The totals alone (the export summary and the command line need no charts)."""
     status = mt_message.c.status
-    counts = conn.execute(select(status, func.count()).where(filters.where()).group_by(status)).all()
-    return _totals({s: int(n) for s, n in counts}, _replied(conn, filters))
+    counts = conn.execute(select(status, func.count(), _REPLIED).where(filters.where()).group_by(status)).all()
+    return _totals({s: int(n) for s, n, _ in counts}, sum(int(r) for _, _, r in counts))
 
 
 def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
     """Totals, status breakdown, failure reasons and the daily delivery rate of one search.
 
     One scan groups the search by (status, error code, local day): a few hundred groups, whose counts
-    add up to each figure exactly. A second statement counts the MTs that got a reply.
+    (of MTs, and of MTs that got a reply) add up to each figure exactly.
     """
     status, code = mt_message.c.status, mt_message.c.error_code
-    day, to_date = _local_day(mt_message.c.sent_at, filters)
+    day, to_date = _local_day(mt_message.c.sent_at, filters, conn.dialect.name)
     groups = conn.execute(
-        select(status, code, day.label("day"), func.count(), func.min(mt_message.c.error_title))
+        select(status, code, day.label("day"), func.count(), _REPLIED, func.min(mt_message.c.error_title))
         .where(filters.where())
         .group_by(status, code, day)
     ).all()
     by_status: dict[str, int] = defaultdict(int)
     by_reason: dict[tuple[str, str | None], tuple[int, list[str]]] = {}
     by_day: dict[date, list[int]] = {}
-    for row_status, row_code, row_day, n, title in groups:
+    replied = 0
+    for row_status, row_code, row_day, n, row_replied, title in groups:
         n = int(n)
+        replied += int(row_replied)
         by_status[row_status] += n
         if row_status in FAILURE_STATUSES:
             count_so_far, titles = by_reason.get((row_status, row_code), (0, []))
@@ -174,7 +168,7 @@ def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
     status_counts = tuple(sorted(by_status.items(), key=lambda item: (-item[1], item[0])))
     reasons = sorted(by_reason.items(), key=lambda item: (-item[1][0], item[0][0], item[0][1] or ""))
     return MtReport(
-        totals=_totals(dict(status_counts), _replied(conn, filters)),
+        totals=_totals(dict(status_counts), replied),
         status_counts=status_counts,
         failure_reasons=tuple(
             FailureReason(s, c, min(titles, default=None), n) for (s, c), (n, titles) in reasons[:FAILURE_REASONS_SHOWN]
@@ -204,9 +198,15 @@ class MoReport:
 
 
 def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
+    """Totals, daily replies and the content mix of one search from one scan grouped by (local day,
+    content type); a second statement ranks the quick-reply buttons."""
     where = filters.where()
     clicked = mo_message.c.button_payload.is_not(None)
-    total, clicks = conn.execute(select(func.count(), _count_if(clicked)).where(where)).one()
+    kind = mo_message.c.content_type
+    day, to_date = _local_day(mo_message.c.received_at, filters, conn.dialect.name)
+    groups = conn.execute(
+        select(day.label("day"), kind, func.count(), func.count().filter(clicked)).where(where).group_by(day, kind)
+    ).all()
     group = (mo_message.c.button_text, mo_message.c.campaign, mo_message.c.template_name)
     quick = conn.execute(
         select(*group, func.count().label("n"))
@@ -216,18 +216,17 @@ def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
         .order_by(sa.desc("n"), *(g.asc().nulls_last() for g in group))
         .limit(QUICK_REPLIES_SHOWN)
     ).all()
-    day, to_date = _local_day(mo_message.c.received_at, filters)
-    daily = conn.execute(select(day.label("day"), func.count()).where(where).group_by(day).order_by(day)).all()
-    kind = mo_message.c.content_type
-    mix = conn.execute(
-        select(kind, func.count().label("n")).where(where).group_by(kind).order_by(sa.desc("n"), kind)
-    ).all()
+    by_day: dict[date, int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
+    for row_day, row_kind, n, _ in groups:
+        by_day[to_date(row_day)] += int(n)
+        by_kind[row_kind] += int(n)
     return MoReport(
-        total=int(total),
-        quick_reply_clicks=int(clicks),
+        total=sum(by_kind.values()),
+        quick_reply_clicks=sum(int(clicks) for *_, clicks in groups),
         quick_replies=tuple(QuickReplyClicks(b, c, t, int(n)) for b, c, t, n in quick),
-        daily=tuple((to_date(d), int(n)) for d, n in daily),
-        content_mix=tuple((k, int(n)) for k, n in mix),
+        daily=tuple(sorted(by_day.items())),
+        content_mix=tuple(sorted(by_kind.items(), key=lambda item: (-item[1], item[0]))),
     )
 
 

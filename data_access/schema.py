@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -56,6 +57,10 @@ mt_message = Table(
     Column("source", String(16), nullable=False),
     # False while the row holds only what status events told (sent_at is then provisional).
     Column("has_send_log", Boolean, nullable=False),
+    # Migration 0005: some MO answers this MT (an mo_message.in_reply_to names it). Kept exact by
+    # every writer through `data_access.replies.refresh_replied`, so the reply count is a sum of the
+    # report's one scan instead of a semi-join with the MOs.
+    Column("replied", Boolean, nullable=False, server_default=false()),
 )
 
 mo_message = Table(

@@ -5,6 +5,7 @@ from itertools import count
 from sqlalchemy.engine import Engine
 
 from data_access import data_version
+from data_access.replies import refresh_replied
 from data_access.schema import mo_message, mt_message
 
 _ids = count(1)
@@ -44,6 +45,7 @@ def mt_row(**fields) -> dict:
         "pricing_type": None,
         "source": "send_log",
         "has_send_log": True,
+        "replied": False,  # `insert` sets it from the MOs, as the product's writers do
     }
     row.update(fields)
     return row
@@ -77,11 +79,13 @@ def mo_row(**fields) -> dict:
 
 
 def insert(engine: Engine, mts: list[dict] = (), mos: list[dict] = ()) -> None:
+    """Stores the rows as a writer of the product does: `replied` follows the MOs' `in_reply_to`."""
     with engine.begin() as conn:
         if mts:
             conn.execute(mt_message.insert(), list(mts))
         if mos:
             conn.execute(mo_message.insert(), list(mos))
+        refresh_replied(conn)
         data_version.bump(conn)
 
 

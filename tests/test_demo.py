@@ -303,6 +303,10 @@ def test_replies_point_to_delivered_mts_and_copy_their_attribution(demo):
     delivered = _scalar(engine, sa.select(sa.func.count()).where(mt.c.status.in_(DELIVERED_STATUSES)))
     answered = _scalar(engine, sa.select(sa.func.count(sa.distinct(mo.c.in_reply_to))))
     assert 0.05 < answered / delivered < 0.4
+    # The flag the report counts marks exactly the MTs some MO answers.
+    assert _scalar(engine, sa.select(sa.func.count()).where(mt.c.replied)) == answered
+    assert _scalar(engine, sa.select(sa.func.count()).where(
+        mt.c.replied, mt.c.message_id.not_in(sa.select(mo.c.in_reply_to).where(mo.c.in_reply_to.is_not(None))))) == 0
 
 
 def test_strangers_write_without_any_attribution(demo):

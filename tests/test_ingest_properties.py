@@ -20,7 +20,7 @@ from data_access.ingest.batch import BatchBuilder
 from data_access.ingest.detect import parse_payload
 from data_access.ingest.writer import write_batch
 from data_access.schema import ingest_pending, mo_message, mt_event, mt_message, mt_send_log
-from tests.test_ingest_support import clear, load, table_rows, write_lines
+from tests.test_ingest_support import clear, load, table_rows, unanswered_flags, write_lines
 
 
 def in_generated_order(traffic: synthetic.Traffic) -> list[str]:
@@ -98,6 +98,7 @@ def test_shuffled_duplicated_regrouped_events_give_identical_rows(duckdb_pair, s
 
     try:
         assert state(other) == state(plain)
+        assert unanswered_flags(other) == []
         assert sum(s.total.rejected for s in summaries) == 0
     finally:
         plain.dispose()

@@ -22,6 +22,7 @@ from tests.test_ingest_support import (
     mt_row,
     rows_by_order,
     send_log,
+    unanswered_flags,
     utc,
 )
 
@@ -453,9 +454,23 @@ def test_attribution_follows_the_mt_when_its_send_log_moves_sent_at(engine, tmp_
     # The status makes a provisional MT at T0; the MO 23 h later falls in its window ...
     load_records(engine, tmp_path, meta_status(MT, "sent", 0), meta_text(MO, 23 * 3600, "oi"))
     assert attribution(engine) == (MT, "window", None, None)
+    assert mt_row(engine, MT)["replied"] is True
     # ... until the send log says the MT went out 2 h earlier, 25 h before the MO.
     load_records(engine, tmp_path, campaign_log(MT, -7200, "junho"))
     assert attribution(engine) == (None, None, None, None)
+    assert mt_row(engine, MT)["replied"] is False
+
+
+def test_the_replied_flag_moves_with_the_attribution(engine, tmp_path) -> None:
+    # The MO answers A by the window; B, sent later to the same phone, takes the reply over; C is
+    # answered by context before it is known, and gets its flag when it comes.
+    load_records(engine, tmp_path, campaign_log("wamid.A", 0, "a"), meta_text(MO, 3600, "oi"),
+                 meta_text("wamid.MO2", 7200, "sim", context_id="wamid.C"))
+    assert (mt_row(engine, "wamid.A")["replied"], mt_row(engine, "wamid.C")) == (True, None)
+    load_records(engine, tmp_path, campaign_log("wamid.B", 1800, "b"), campaign_log("wamid.C", 60, "c"))
+    flags = {m: mt_row(engine, m)["replied"] for m in ("wamid.A", "wamid.B", "wamid.C")}
+    assert flags == {"wamid.A": False, "wamid.B": True, "wamid.C": True}
+    assert unanswered_flags(engine) == []
 
 
 def test_non_e164_numbers_are_matched_by_whatsapp_id(engine, tmp_path) -> None:

@@ -555,7 +555,7 @@ PUBLIC_SHA256: dict[str, str] = {
     'sinch_wa_api_mo_text.json': '5964cba86f1a935b319507611c55e65206dc280b60f736a7f369882513d9126e',
 }
 
-MT_NONE: dict[str, Any] = {c.name: None for c in mt_message.columns}
+MT_NONE: dict[str, Any] = {c.name: None for c in mt_message.columns} | {"replied": False}
 MO_NONE: dict[str, Any] = {c.name: None for c in mo_message.columns if c.name != "record_id"}
 
 
@@ -584,6 +584,13 @@ def table_rows(engine: Engine, table: sa.Table) -> list[dict[str, Any]]:
     key = list(table.primary_key.columns)
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(sa.select(table).order_by(*key)).mappings()]
+
+
+def unanswered_flags(engine: Engine) -> list[tuple[str, bool]]:
+    """MTs whose `replied` flag disagrees with the MOs' in_reply_to (computed here, in Python)."""
+    answered = {row["in_reply_to"] for row in table_rows(engine, mo_message)}
+    return [(row["message_id"], row["replied"]) for row in table_rows(engine, mt_message)
+            if row["replied"] != (row["message_id"] in answered)]
 
 
 def mt_row(engine: Engine, message_id: str) -> dict[str, Any] | None:

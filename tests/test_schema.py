@@ -34,7 +34,7 @@ def test_every_mt_field_round_trips(engine):
         sent_with_session=True, correlation_id="pedido-ç-1", conversation_id="72b14d6bd5407799e66f64d1b338e567",
         conversation_type="business_initiated", conversation_type_raw="marketing_lite",
         conversation_expires_at=datetime(2026, 11, 26, 0, 31, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-        pricing_category="marketing", pricing_type="regular", source="meta", has_send_log=False,
+        pricing_category="marketing", pricing_type="regular", source="meta", has_send_log=False, replied=True,
     )
     sparse = mt_row(message_id="sparse", phone=None, wa_user_id="0732001122", campaign=None, message=None,
                     sent_with_session=None, subaccount=None, user_name=None, template_name=None)
@@ -109,6 +109,28 @@ def test_upgrade_keeps_existing_data(db_url, start):
         assert conn.execute(sa.select(mt_message.c.message, mt_message.c.sent_at)).one() == (
             "antiga ação 😀", datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
         assert conn.execute(sa.select(mo_message.c.in_reply_to)).scalar_one() == "old-1"
+    engine.dispose()
+
+
+def test_upgrade_marks_the_mts_that_stored_mos_answer(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        for message_id in ("answered", "unanswered"):
+            conn.execute(sa.text(
+                "INSERT INTO mt_message (message_id, sent_at, status, content_type, source, has_send_log) "
+                f"VALUES ('{message_id}', '2025-01-02 03:04:05+00', 'read', 'template', 'send_log', true)"
+            ))
+        conn.execute(sa.text(
+            "INSERT INTO mo_message (message_id, received_at, content_type, source, in_reply_to) VALUES "
+            "('mo-1', '2025-01-02 04:00:00+00', 'text', 'meta', 'answered'), "
+            "('mo-2', '2025-01-02 05:00:00+00', 'text', 'meta', 'answered'), "
+            "('mo-3', '2025-01-02 05:00:00+00', 'text', 'meta', NULL)"
+        ))
+    upgrade(engine)
+    with engine.connect() as conn:
+        flags = dict(conn.execute(sa.select(mt_message.c.message_id, mt_message.c.replied)).all())
+    assert flags == {"answered": True, "unanswered": False}
     engine.dispose()
 
 

@@ -377,6 +377,13 @@ def make_chunk(plan: Plan, k: int) -> Chunk:
     message_id = _ids(plan, key, meta, sent, contacts.phone[contact], contacts.phone_len[contact], mo=False)
     phone = strings(contacts.phone[contact], contacts.phone_len[contact])
 
+    mo_rows = _mo_rows(
+        rng, row, n, sent, status, delivered_at, read_at, template, content, referral, with_session & ~follow_up,
+        meta, contact, contacts.audience, len(contacts.phone_len),
+    )
+    replied = np.zeros(n, dtype=bool)
+    replied[mo_rows["anchor"][mo_rows["attributed"]]] = True
+
     mt = pa.table({
         "message_id": message_id,
         "sent_at": _ts(sent),
@@ -410,12 +417,10 @@ def make_chunk(plan: Plan, k: int) -> Chunk:
         "pricing_type": categorical(PRICING_TYPES, np.where(has_pricing, CATEGORY_PRICING_TYPE[category], -1)),
         "source": categorical(("demo",), np.zeros(n, dtype=np.int64)),
         "has_send_log": pa.array(np.ones(n, dtype=bool)),
+        "replied": pa.array(replied),
     })
 
-    mo = _mo_table(plan, _mo_rows(
-        rng, row, n, sent, status, delivered_at, read_at, template, content, referral, with_session & ~follow_up,
-        meta, contact, contacts.audience, len(contacts.phone_len),
-    ), message_id, stream, user, template)
+    mo = _mo_table(plan, mo_rows, message_id, stream, user, template)
     return Chunk(mt=mt, mo=mo, mt_last_sent_us=int(sent[-1]))
 
 

@@ -35,9 +35,8 @@ Attribution is recomputed whenever an MT it could depend on changes, so an MO th
 its MT is attributed when the MT comes.
 
 Reply rate (MTs with at least one MO in reply): `in_reply_to` is set for both kinds of attribution,
-so it is `COUNT(DISTINCT mo.in_reply_to)` over MOs joined to the filtered MTs
-(`JOIN mt_message ON mt_message.message_id = mo_message.in_reply_to`; the join also drops replies to
-MTs that are not in the database).
+and the fold sets `mt_message.replied` for every MT whose answer may have changed (MTs recomputed,
+and the MTs an MO answered before and after its attribution), so the report counts the flag.
 """
 from data_access.ingest.loader import FormatCounts, IngestFailed, IngestSummary, ingest_paths
 

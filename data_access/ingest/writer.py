@@ -32,6 +32,7 @@ from data_access import data_version
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
 from data_access.ingest.batch import Batch
 from data_access.ingest.events import SEND_LOG
+from data_access.replies import refresh_replied
 from data_access.schema import (
     ingest_pending,
     mo_message,
@@ -48,6 +49,7 @@ REPLY_WINDOW = timedelta(hours=24)
 INGEST_LOCK_KEY = 0x57415250  # PostgreSQL advisory lock held by the batch being written
 FAILURE_RANK = STATUS_RANK[FAILURE_STATUSES[0]]
 Timestamp = sa.DateTime(timezone=True)
+_ID_LIST = sa.Table("id_list", sa.MetaData(), sa.Column("message_id", sa.String))
 COLUMN_TYPES = {
     c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
 }
@@ -226,7 +228,17 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
         conn.execute(sa.insert(mt_message).from_select([c.name for c in mt_message.columns], _mt_rows(touched)))
         _mark_pending(conn, "mo", _mo_targets(touched))
     targets = _pending("mo")
+    # MTs whose `replied` flag may change: those recomputed, and those the MOs answered before and after.
+    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
+    if "mt" in kinds:
+        conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(_pending("mt").c.message_id)))
+    answered = sa.select(mo_message.c.in_reply_to).where(
+        mo_message.c.message_id.in_(sa.select(targets.c.message_id)), mo_message.c.in_reply_to.is_not(None)
+    )
+    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
     _replace_rows(conn, stage, mo_message, targets, _attributed_rows(targets))
+    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
+    refresh_replied(conn, sa.select(maybe_replied.c.message_id))
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -310,6 +322,7 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
         "sent_with_session": log.c.sent_with_session,
         "source": sa.case((has_log, SEND_LOG), else_=f.c.source),
         "has_send_log": has_log,
+        "replied": sa.false(),  # set once the MOs are attributed (`_fold_pending`)
     }
     return (
         sa.select(*(values[c.name].label(c.name) for c in mt_message.columns))
