@@ -152,6 +152,10 @@ def _duckdb_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
 
 def _postgres_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
     raw = conn.connection.driver_connection
+    # The commit waits for its WAL even on a server with asynchronous commits: until that WAL is on
+    # disk no row can be marked committed, and the VACUUM that follows would leave every page
+    # not-all-visible (no index-only scans until autovacuum comes back).
+    raw.execute("SET LOCAL synchronous_commit = on")
     options = pa_csv.WriteOptions(include_header=False)
 
     def write(table: str, data: pa.Table) -> None:
