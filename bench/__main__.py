@@ -1,7 +1,7 @@
 """`make bench`: one run that measures the report on the embedded DuckDB (and PostgreSQL) and prints
 figures with the ratios against its baselines, side by side in the same run.
 
-    python -m bench [--rows 10000000] [--pg-rows 1000000] [--out bench/results/latest.json]
+    python -m bench [--rows 10000000] [--pg-rows 1000000] [--db POSTGRESQL_URL] [--out bench/results/latest.json]
 
 Medians of --repeats runs. Ratios: a/b = our refresh over the raw SQL floor (overhead of our
 layer), c/a = the pandas peer over ours (how much faster we are), and peak memory of each.
@@ -73,6 +73,26 @@ def measure_ingest(url: str, messages: int) -> dict:
 
 
 
+def measure_postgres(results: dict, args: argparse.Namespace) -> None:
+    """The PostgreSQL part: on --db, else on a throwaway database dropped afterwards."""
+    if args.db:
+        url, drop = args.db, None
+    elif os.environ.get("TEST_POSTGRES_URL"):
+        from tests.postgres import new_postgres_database
+
+        url, drop = new_postgres_database()
+    else:
+        print("PostgreSQL skipped: give --db URL, or run `make bench`, which starts a server", file=sys.stderr)
+        return
+    try:
+        results["engines"]["postgresql"] = measure_engine(
+            url, args.pg_rows, args.days, args.end, args.repeats, args.export_rows
+        )
+    finally:
+        if drop is not None:
+            drop()
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -98,6 +118,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="MT rows on DuckDB (default 10M)")
     parser.add_argument("--pg-rows", type=int, default=1_000_000, help="MT rows on PostgreSQL; 0 skips it")
+    parser.add_argument("--db", metavar="URL", help="PostgreSQL database to measure (its demo rows are replaced); "
+                        "default: a throwaway database on the server of TEST_POSTGRES_URL, which `make bench` starts")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ingest-messages", type=int, default=50_000, help="messages of webhook traffic to ingest")
@@ -110,17 +132,8 @@ def main() -> int:
         url = f"duckdb:///{folder}/bench.duckdb"
         results["engines"]["duckdb"] = measure_engine(url, args.rows, args.days, args.end, args.repeats, args.export_rows)
         results["ingest_duckdb"] = measure_ingest(f"duckdb:///{folder}/ingest.duckdb", args.ingest_messages)
-    pg_admin = os.environ.get("TEST_POSTGRES_URL")
-    if args.pg_rows and pg_admin:
-        from tests.postgres import new_postgres_database
-
-        url, drop = new_postgres_database()
-        try:
-            results["engines"]["postgresql"] = measure_engine(
-                url, args.pg_rows, args.days, args.end, args.repeats, args.export_rows
-            )
-        finally:
-            drop()
+    if args.pg_rows:
+        measure_postgres(results, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
