@@ -221,17 +221,16 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     kinds = set(conn.execute(sa.select(ingest_pending.c.kind).distinct()).scalars())
     if not kinds:
         return False
+    # MTs whose `replied` flag may change: those recomputed, and those the MOs answered before and after.
+    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
     if "mt" in kinds:
         touched = _pending("mt")
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
         conn.execute(sa.delete(mt_message).where(mt_message.c.message_id.in_(sa.select(touched.c.message_id))))
         conn.execute(sa.insert(mt_message).from_select([c.name for c in mt_message.columns], _mt_rows(touched)))
         _mark_pending(conn, "mo", _mo_targets(touched))
+        conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(touched.c.message_id)))
     targets = _pending("mo")
-    # MTs whose `replied` flag may change: those recomputed, and those the MOs answered before and after.
-    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
-    if "mt" in kinds:
-        conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(_pending("mt").c.message_id)))
     answered = sa.select(mo_message.c.in_reply_to).where(
         mo_message.c.message_id.in_(sa.select(targets.c.message_id)), mo_message.c.in_reply_to.is_not(None)
     )
