@@ -27,7 +27,7 @@ def window_with(engine, end: date, rows: int) -> tuple[MtFilters, int]:
     """The shortest search ending at `end` that holds at least `rows` MTs (or all of them)."""
     with engine.connect() as conn:
         days, filters = 1, MtFilters(date_from=end, date_to=end, tz=TZ)
-        while (found := count(conn, filters)) < rows and days < 3660:
+        while count(conn, filters) < rows and days < 3660:
             days = min(days * 2, 3660)
             filters = filters.replace(date_from=end - timedelta(days=days - 1))
         low, high = days // 2, days

@@ -18,7 +18,6 @@ import sys
 import time
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from bench.memory import peak_rss_mib

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, case, literal, select
 
 from data_access.filters import Filters
 from data_access.i18n import t
-from data_access.schema import mo_message, mt_message
+from data_access.schema import mt_message
 
 Kind = Literal["datetime", "status", "content_type", "conversation_type", "bool", "text", "id", "phone"]
 
