@@ -4,6 +4,7 @@ language switch, the empty state and a database that is down or busy.
 Expected figures are counted here, in Python, from the rows each test made (never by the product's
 queries); local days are computed with zoneinfo from the UTC instants.
 """
+import json
 import subprocess
 import sys
 import textwrap
@@ -421,6 +422,18 @@ def test_markup_in_data_and_filters_is_shown_as_text(duck):
     assert total_line(app) == results(1)
     assert app.main.dataframe[-1].value.iloc[0]["Campanha"] == campaign
     assert f"Campanha: `{campaign}`" in app.main.caption[1].value
+
+
+def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
+    link, big = "<a href=https://evil.example>clique</a>", "<span style=font-size:80px>Sim</span>"
+    insert(duck, mos=[mo_row(received_at=at(10, 12), content_type="button", button_payload="A", button_text=link),
+                      mo_row(received_at=at(10, 13), content_type="button", button_payload="B", button_text=big)])
+    app = open_app(NOVEMBER, page="pages/received.py")
+    [bars, _, _] = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert bars["data"][0]["y"] == ["&lt;a href=https://evil.example&gt;clique&lt;/a&gt;",
+                                    "&lt;span style=font-size:80px&gt;Sim&lt;/span&gt;"]
+    assert "<a href" not in app.get("plotly_chart")[0].proto.spec
+    assert sorted(app.main.dataframe[0].value["Botão"]) == sorted([link, big])  # the table shows them as typed
 
 
 def test_code_span_fences_backticks():
