@@ -185,7 +185,7 @@ def ingest_paths(
                     loader.load(os.path.abspath(name), stream)
         loader.finish()
     except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
-        loader.fold_after_failure()
+        loader.finish_after_failure()
         summary.seconds = time.monotonic() - started
         raise IngestFailed(
             f"stopped{loader.where()}: {first_line(exc)}; what was loaded before is kept, and running again is safe",
@@ -384,17 +384,15 @@ class _Loader:
         if self.process is not None:
             self.process.close()
 
-    def fold_after_failure(self) -> None:
-        """After the run failed: lets the batch in progress end, then recomputes the rows of what
-        was written, if the database still answers (else the next run does it)."""
-        try:
-            self._settle()
-        except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError):
-            pass
-        try:
-            self.write(BatchBuilder().build(), True)
-        except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError):
-            pass
+    def finish_after_failure(self) -> None:
+        """After the run failed: lets the batch in progress end, then writes what was read since and
+        recomputes the rows of everything written, if the database still answers (else the next
+        run does it)."""
+        for step in (self._settle, partial(self.flush, fold=True), self._settle):
+            try:
+                step()
+            except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError):
+                pass
 
     def _write(self, builder: BatchBuilder, batch: Batch, fold: bool) -> tuple[set[str], dict[str, str]]:
         """Writes a batch; when the database refuses it, writes it again in parts until the payloads

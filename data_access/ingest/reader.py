@@ -18,6 +18,7 @@ kept with its bad bytes written as `\\xNN` escapes.
 import csv
 import json
 import math
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -56,8 +57,8 @@ def parse_json(body: str, first_line: int) -> tuple[Any, str | None]:
         return None, _broken(exc, first_line)
     except _NotFinite as exc:
         return None, f"broken JSON: {exc}"
-    except ValueError as exc:  # integers of more than 4,300 digits
-        return None, f"broken JSON: {exc}"
+    except ValueError:  # the only other ValueError of the parser: integers of more than 4,300 digits
+        return None, f"broken JSON: an integer of more than {sys.get_int_max_str_digits():,} digits"
     except RecursionError:
         return None, "broken JSON: nested too deeply"
 
