@@ -27,11 +27,13 @@ def main() -> None:
         started = time.perf_counter()
         summary = ingest_paths(url, [path], stderr=io.StringIO())
         wall = time.perf_counter() - started
-    events = summary.total.events
+    total = summary.total
+    events = total.events
     print(json.dumps({
         "lines": lines,
+        "read": total.read,
         "events": events,
-        "rejected": summary.total.rejected,
+        "rejected": total.rejected,
         "wall_s": round(wall, 2),
         "events_per_s": round(events / wall),
         "events_per_s_summary": round(events / summary.seconds) if summary.seconds else None,  # the run's own clock

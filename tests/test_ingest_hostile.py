@@ -6,13 +6,17 @@ keeps what it wrote visible and is completed by the next run."""
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
+from data_access.engine import open_database
 from data_access.ingest import IngestFailed, IngestSummary
 from data_access.ingest.events import FIELD_LIMITS
 from data_access.schema import ingest_pending, mo_message, mt_message, raw_payload, rejected_record
@@ -28,6 +32,9 @@ from tests.test_ingest_support import (
     send_log,
     table_rows,
 )
+from tests.postgres import NO_SERVER, new_postgres_database
+
+ROOT = Path(__file__).resolve().parent.parent
 
 GOOD_LINES = 6  # records of `hostile_jsonl` that load whole (one of them with a part rejected)
 
@@ -274,3 +281,69 @@ def test_a_run_stopped_midway_names_its_place_keeps_what_it_wrote_visible_and_is
     assert time.monotonic() - started < 60
     assert statuses(engine) == {f"p{i:03}": "read" for i in range(300)} | {f"q{i:03}": "delivered" for i in range(50)}
     assert_identity(again, 50, 0, engine)
+
+
+def test_postgresql_gone_midway_exit_1_with_the_place_then_a_rerun_completes(tmp_path) -> None:
+    """PostgreSQL stops taking connections while a run reads standard input: the command says
+    where it stopped and exits 1; once the database is back, loading the whole input again gives
+    every row, folded."""
+    try:
+        url, drop = new_postgres_database()
+    except RuntimeError:
+        pytest.fail(NO_SERVER)
+    name = make_url(url).database
+    admin = sa.create_engine(os.environ["TEST_POSTGRES_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    engine = open_database(url)
+    records = [meta_status(f"s{i:05}", "read", i) for i in range(12_500)]
+    text = b"".join(line(record) + b"\n" for record in records)
+    first_part = sum(len(line(record)) + 1 for record in records[:10_500])
+    run = None
+    try:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "data_access.ingest", "--db", url, "-"],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        run.stdin.write(text[:first_part])
+        run.stdin.flush()
+        deadline = time.monotonic() + 120
+        while payload_count(engine) < 10_000:  # the first batch (10,000 events) is written
+            assert time.monotonic() < deadline and run.poll() is None
+            time.sleep(0.2)
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                         {"name": name})
+        out, err = run.communicate(text[first_part:], timeout=120)
+        assert run.returncode == 1
+        assert err.decode().startswith("ingest: stopped at <stdin>, line 12,500: ")
+        assert "not currently accepting connections" in err.decode()
+        assert out.decode().splitlines()[0].split() == [
+            "format", "read", "accepted", "duplicates", "rejected", "rejected_parts", "events"
+        ]
+
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        path = write_bytes(tmp_path / "all.jsonl", records)
+        again = subprocess.run([sys.executable, "-m", "data_access.ingest", "--db", url, str(path)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert (again.returncode, again.stderr) == (0, "")
+        totals = again.stdout.splitlines()[
+            next(i for i, row in enumerate(again.stdout.splitlines()) if row.startswith("total"))
+        ].split()
+        assert totals == ["total", "12,500", "2,500", "10,000", "0", "0", "2,500"]
+        assert statuses(engine) == {f"s{i:05}": "read" for i in range(12_500)}
+        assert pending_count(engine) == 0
+    finally:
+        if run is not None and run.poll() is None:
+            run.kill()
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        drop()
+
+
+def payload_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(raw_payload)).scalar_one()
