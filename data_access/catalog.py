@@ -134,7 +134,9 @@ UNKNOWN_CODE_STATUS = "undelivered"
 
 
 def meta_error_status(code: int | str | None) -> str:
+    """The status of a Meta error code; anything not a known code (including NaN, infinities and
+    over-long digit strings) is UNKNOWN_CODE_STATUS."""
     try:
         return META_ERROR_STATUS.get(int(code), UNKNOWN_CODE_STATUS)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return UNKNOWN_CODE_STATUS

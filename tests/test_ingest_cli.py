@@ -45,11 +45,11 @@ def test_loads_files_and_prints_the_summary(db_url, tmp_path) -> None:
     done = ingest("--db", db_url, str(meta), str(latam), str(log))
     assert (done.returncode, done.stderr) == (0, "")
     assert summary_table(done.stdout) == [
-        ["format", "accepted", "duplicates", "rejected", "events"],
-        ["send_log", "2", "1", "0", "2"],
-        ["meta", "1", "0", "0", "1"],
-        ["sinch_latam", "1", "0", "0", "3"],
-        ["total", "4", "1", "0", "6"],
+        ["format", "read", "accepted", "duplicates", "rejected", "rejected_parts", "events"],
+        ["send_log", "3", "2", "1", "0", "0", "2"],
+        ["meta", "1", "1", "0", "0", "0", "1"],
+        ["sinch_latam", "1", "1", "0", "0", "0", "3"],
+        ["total", "5", "4", "1", "0", "0", "6"],
     ]
     assert done.stdout.strip().splitlines()[-1].startswith("6 events in ")
     engine = open_database(db_url)
@@ -66,11 +66,11 @@ def test_exit_code_1_when_anything_was_rejected(db_url, tmp_path) -> None:
     done = ingest("--db", db_url, str(path))
     assert done.returncode == 1
     assert summary_table(done.stdout) == [
-        ["format", "accepted", "duplicates", "rejected", "events"],
-        ["send_log", "0", "0", "1", "0"],
-        ["meta", "1", "0", "0", "1"],
-        ["unknown", "0", "0", "1", "0"],
-        ["total", "1", "0", "2", "1"],
+        ["format", "read", "accepted", "duplicates", "rejected", "rejected_parts", "events"],
+        ["send_log", "1", "0", "0", "1", "0", "0"],
+        ["meta", "1", "1", "0", "0", "0", "1"],
+        ["unknown", "1", "0", "0", "1", "0", "0"],
+        ["total", "3", "1", "0", "2", "0", "1"],
     ]
     assert done.stdout.strip().splitlines()[-1] == "2 rejected: see the rejected_record table (file, line, reason)"
 

@@ -113,7 +113,8 @@ def test_one_bad_status_in_a_webhook_does_not_lose_the_others(engine, tmp_path) 
     summary = load_records(engine, tmp_path, webhook)
     assert rejects(engine) == [("input-0.jsonl", 1, "entry[0].changes[0].statuses[1]: missing id")]
     assert mt_row(engine, "wamid.A")["status"] == "sent"
-    assert (summary.total.accepted, summary.total.rejected) == (1, 1)
+    total = summary.total
+    assert (total.read, total.accepted, total.rejected, total.rejected_parts, summary.exit_code) == (1, 1, 0, 1, 1)
 
 
 # -- CSV ------------------------------------------------------------------------------------------
@@ -143,13 +144,27 @@ def test_csv_send_log_with_quoted_newlines_and_semicolons(engine, tmp_path) -> N
     assert (send_logs.accepted, send_logs.rejected, unreadable.rejected) == (2, 1, 1)
 
 
-def test_csv_without_the_required_columns_is_one_reject(engine, tmp_path) -> None:
+def test_csv_without_the_required_columns_rejects_every_line(engine, tmp_path) -> None:
     path = tmp_path / "wrong.csv"
     path.write_text("id,when,to\n1,2,3\n", encoding="utf-8")
-    load(engine, path)
+    summary = load(engine, path)
     assert rejects(engine) == [
-        ("wrong.csv", 1, "CSV header lacks message_id, sent_at, phone: a send log needs message_id, sent_at, phone")
+        ("wrong.csv", 1, "CSV header lacks message_id, sent_at, phone: a send log needs message_id, sent_at, phone"),
+        ("wrong.csv", 2, "broken JSON: Extra data (line 2, column 2)"),
     ]
+    assert (summary.total.read, summary.total.rejected) == (2, 2)
+
+
+def test_csv_header_lacking_a_required_column_rejects_each_row(engine, tmp_path) -> None:
+    path = tmp_path / "partial.csv"
+    path.write_text("message_id;phone\nm1;+5511987654321\nm2;+5511987654322\n", encoding="utf-8")
+    summary = load(engine, path)
+    assert rejects(engine) == [
+        ("partial.csv", 1, "CSV header lacks sent_at: a send log needs message_id, sent_at, phone"),
+        ("partial.csv", 2, "the CSV header (line 1) lacks sent_at"),
+        ("partial.csv", 3, "the CSV header (line 1) lacks sent_at"),
+    ]
+    assert (summary.total.read, summary.total.rejected) == (3, 3)
 
 
 # -- JSON shapes --------------------------------------------------------------------------------

@@ -8,6 +8,14 @@ events (`events`) -> `loader` gathers them into batches (`batch`) -> `writer` st
 one transaction (in a child process for large inputs, `writer_process`) and recomputes ("folds")
 the touched rows at the end of the run.
 
+Nothing lost, nothing stopped by one bad record: whatever goes wrong reading, parsing, checking
+(`events.FIELD_LIMITS`: texts that PostgreSQL's indexes could not hold) or writing one record makes
+that record a row of `rejected_record` (file, line, reason, body) and the run goes on; a batch the
+database refuses is written again in halves until the refused record is alone. Every record read is
+counted once as accepted, duplicate or rejected (`FormatCounts`). A run stopped by a cause outside
+the data (database gone, disk full, a file gone) says the file and line it reached and exits 1; the
+next run completes it.
+
 Idempotent and order-free by construction:
 - every raw payload is kept once (`raw_payload.payload_id` = sha256 of its body); a payload already
   stored is counted as a duplicate and not processed again;

@@ -75,7 +75,7 @@ class PayloadInfo:
 class BatchBuilder:
     """Accumulates one batch; `size` counts events and rejects."""
 
-    payloads: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    payloads: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # the payload's columns, then its events
     infos: list[PayloadInfo] = field(default_factory=list)
     rejects: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     statuses: dict[str, tuple[str, StatusEvent]] = field(default_factory=dict)  # event_id -> (payload_id, event)
@@ -87,7 +87,7 @@ class BatchBuilder:
         return payload_id in self.payloads
 
     def add_payload(self, payload_id: str, fmt: str, file: str, line: int, body: str, events: list[Event]) -> None:
-        self.payloads[payload_id] = (payload_id, fmt, file, line, body)
+        self.payloads[payload_id] = (payload_id, fmt, file, line, body, events)
         # A send log's own status events are its record's doing: the record counts once.
         reported = sum(1 for e in events if not (isinstance(e, StatusEvent) and e.source == SEND_LOG))
         self.infos.append(PayloadInfo(payload_id, fmt, reported))
@@ -111,6 +111,17 @@ class BatchBuilder:
 
     def __bool__(self) -> bool:
         return bool(self.payloads or self.rejects)
+
+    def subset(self, payload_ids: list[str], reject_ids: list[str]) -> "BatchBuilder":
+        """A batch of some of this one's payloads and rejects, built again from their own events (so
+        an event or a send log that two payloads share goes with each of them)."""
+        part = BatchBuilder()
+        for payload_id in payload_ids:
+            part.add_payload(*self.payloads[payload_id])
+        for reject_id in reject_ids:
+            part.rejects[reject_id] = self.rejects[reject_id]
+            part.size += 1
+        return part
 
     def build(self) -> Batch:
         statuses = self.statuses.values()

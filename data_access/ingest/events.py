@@ -26,6 +26,26 @@ FORMATS: tuple[str, ...] = (SEND_LOG, META, SINCH_LATAM, SINCH_LEGACY)
 E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
+# Longest accepted values, in characters, checked before anything reaches the database (a longer
+# value rejects its event, with the reason). PostgreSQL refuses an index entry over ~2,700 bytes;
+# UTF-8 takes at most 4 bytes a character, so the widest index (mt_message: campaign, sent_at,
+# status, then error_code and error_title included) holds at most 4 x (256 + 64 + 256) = 2,304 bytes
+# of these texts, and an identifier or a name alone at most 1,024.
+ID_LIMIT = 256  # message ids, context ids, WhatsApp user ids, conversation and correlation ids
+NAME_LIMIT = 256  # subaccount, user, campaign, template, profile, button, raw status and pricing words
+CODE_LIMIT = 64  # error codes
+TEXT_LIMIT = 65_536  # message texts, error details, ad referral data (not indexed)
+FIELD_LIMITS: dict[str, int] = {
+    **dict.fromkeys(("message_id", "context_id", "wa_user_id", "conversation_id", "correlation_id"), ID_LIMIT),
+    **dict.fromkeys(
+        ("subaccount", "user_name", "campaign", "template_name", "profile_name", "button_payload", "button_text",
+         "status_raw", "error_title", "conversation_type_raw", "pricing_category", "pricing_type"),
+        NAME_LIMIT,
+    ),
+    "error_code": CODE_LIMIT,
+    **dict.fromkeys(("message", "error_detail", "referral"), TEXT_LIMIT),
+}
+
 
 class Unusable(ValueError):
     """A record, or one event inside it, cannot be used; the message is the reject reason."""
@@ -120,6 +140,22 @@ class Rejection:
 
 
 Event = SendLog | StatusEvent | InboundMessage
+
+
+def _checked_fields(kind: type) -> tuple[tuple[int, str], ...]:
+    return tuple((index, name) for index, name in enumerate(kind._fields) if name in FIELD_LIMITS)
+
+
+_CHECKED = {kind: _checked_fields(kind) for kind in (SendLog, StatusEvent, InboundMessage)}
+
+
+def too_long(event: Event) -> str | None:
+    """Why an event cannot be stored because a text is longer than `FIELD_LIMITS` allows, or None."""
+    for index, name in _CHECKED[type(event)]:
+        value = event[index]
+        if value is not None and len(value) > FIELD_LIMITS[name]:
+            return f"{name} has {len(value):,} characters; at most {FIELD_LIMITS[name]:,} are accepted"
+    return None
 
 
 # -- shared checks ------------------------------------------------------------------------------

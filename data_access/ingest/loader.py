@@ -6,6 +6,13 @@ read it. A slow pipe's batch is also written once it is `MAX_BATCH_SECONDS` old 
 record comes) and at the end. A batch is written while the next one is read (at most one waits, so
 memory stays flat): by a thread for small inputs, by a child process for large ones
 (`writer_process`), where parsing and the database then use a core each.
+
+One bad record never stops a run: whatever goes wrong while reading, parsing or checking a record
+(`events.FIELD_LIMITS`) rejects that record; when the database still refuses a batch, the batch is
+written again in halves until the record at fault is alone, and that one is rejected with the
+database's reason. Every record read ends as exactly one of accepted, duplicate or rejected. A run
+that stops for a reason outside the data (database gone, disk full) says the file and line it had
+reached, and recomputes the rows of what it had written before it gives up, when it still can.
 """
 import gc
 import hashlib
@@ -13,7 +20,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,13 +34,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.engine import DatabaseError, first_line, open_database
 from data_access.ingest import send_log
-from data_access.ingest.batch import BatchBuilder, PayloadInfo
+from data_access.ingest.batch import Batch, BatchBuilder, PayloadInfo
 from data_access.ingest.detect import parse_payload
-from data_access.ingest.events import FORMATS, SEND_LOG, Rejection
+from data_access.ingest.events import (
+    FORMATS,
+    SEND_LOG,
+    Event,
+    InboundMessage,
+    Rejection,
+    SendLog,
+    StatusEvent,
+    too_long,
+)
 from data_access.ingest.progress import Progress
 from data_access.ingest.reader import Record, read_records
 from data_access.ingest.waiting import announce_lock_waits
-from data_access.ingest.writer import write_batch
+from data_access.ingest.writer import BatchRefused, write_batch
 from data_access.ingest.writer_process import WriterProcess
 
 DEFAULT_BATCH_EVENTS = 50_000
@@ -44,15 +60,24 @@ PROCESS_WRITER_MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process co
 MAX_BATCH_SECONDS = 5.0
 UNKNOWN = "unknown"  # records whose format could not be told (broken JSON, unrecognised objects)
 STDIN_NAME = "<stdin>"
+REASON_LIMIT = 500  # characters of a reject reason (a reason may quote the value at fault)
 
 
 @dataclass
 class FormatCounts:
-    """What one input format contributed to a run."""
+    """What one input format contributed to a run.
 
+    Every record read (a JSON array's items each count) ends as one of accepted, duplicates or
+    rejected: `read == accepted + duplicates + rejected` once the run is over. `rejected_parts`
+    counts the other rejected_record rows: statuses or messages rejected inside a record whose other
+    parts loaded, and the further reasons of a record rejected for several.
+    """
+
+    read: int = 0  # records read
     accepted: int = 0  # payloads stored for the first time
     duplicates: int = 0  # payloads whose body was already stored (or seen earlier in the run)
-    rejected: int = 0  # records, or parts of records, that could not be used
+    rejected: int = 0  # records that could not be used at all
+    rejected_parts: int = 0  # further rejected parts (see above)
     events: int = 0  # statuses, MOs and send-log records in the accepted payloads
 
 
@@ -70,35 +95,38 @@ class IngestSummary:
     def total(self) -> FormatCounts:
         total = FormatCounts()
         for counts in self.counts.values():
-            total.accepted += counts.accepted
-            total.duplicates += counts.duplicates
-            total.rejected += counts.rejected
-            total.events += counts.events
+            for name in COUNT_NAMES:
+                setattr(total, name, getattr(total, name) + getattr(counts, name))
         return total
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.total.rejected else 0
+        total = self.total
+        return 1 if total.rejected or total.rejected_parts else 0
 
     def render(self) -> str:
         """A small table: one line per format seen, then the total and the rate."""
-        rows = [("format", "accepted", "duplicates", "rejected", "events")]
+        rows = [("format", "read", "accepted", "duplicates", "rejected", "rejected_parts", "events")]
         for fmt in (*FORMATS, UNKNOWN):
             if fmt in self.counts:
-                c = self.counts[fmt]
-                rows.append((fmt, f"{c.accepted:,}", f"{c.duplicates:,}", f"{c.rejected:,}", f"{c.events:,}"))
+                rows.append((fmt, *(f"{getattr(self.counts[fmt], name):,}" for name in COUNT_NAMES)))
         t = self.total
-        rows.append(("total", f"{t.accepted:,}", f"{t.duplicates:,}", f"{t.rejected:,}", f"{t.events:,}"))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        rows.append(("total", *(f"{getattr(t, name):,}" for name in COUNT_NAMES)))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines = [
             "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
             for row in rows
         ]
         rate = t.events / self.seconds if self.seconds > 0 else 0.0
         lines.append(f"{t.events:,} events in {self.seconds:.1f} s ({rate:,.0f} events/s)")
-        if t.rejected:
-            lines.append(f"{t.rejected:,} rejected: see the rejected_record table (file, line, reason)")
+        if t.rejected or t.rejected_parts:
+            lines.append(
+                f"{t.rejected + t.rejected_parts:,} rejected: see the rejected_record table (file, line, reason)"
+            )
         return "\n".join(lines)
+
+
+COUNT_NAMES: tuple[str, ...] = ("read", "accepted", "duplicates", "rejected", "rejected_parts", "events")
 
 
 class IngestFailed(RuntimeError):
@@ -157,9 +185,11 @@ def ingest_paths(
                     loader.load(os.path.abspath(name), stream)
         loader.finish()
     except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
+        loader.finish_after_failure()
         summary.seconds = time.monotonic() - started
         raise IngestFailed(
-            f"stopped: {first_line(exc)}; what was loaded before is kept, and running again is safe", summary
+            f"stopped{loader.where()}: {first_line(exc)}; what was loaded before is kept, and running again is safe",
+            summary,
         ) from exc
     finally:
         if collecting:
@@ -200,6 +230,31 @@ def _unstorable(body: str, value: Any) -> str | None:
     return None
 
 
+def _sort_parts(fmt: str, parts: Iterable[Event | Rejection]) -> tuple[list[Event], list[str]]:
+    """(the usable events, the reasons of the rejected parts). An event with a text longer than the
+    limits is rejected; a send log is one record, so any such text rejects all of it."""
+    events, reasons = [], []
+    for part in parts:
+        if isinstance(part, Rejection):
+            reasons.append(part.reason)
+            continue
+        problem = too_long(part)
+        if problem is None:
+            events.append(part)
+        else:
+            reasons.append(f"{_KIND_NAMES[type(part)]} {_clip(part.message_id, 40)!r}: {problem}")
+    if fmt == SEND_LOG and reasons:
+        return [], reasons[:1]
+    return events, reasons
+
+
+_KIND_NAMES: dict[type, str] = {SendLog: "send log", StatusEvent: "status of", InboundMessage: "message"}
+
+
+def _clip(text: str, limit: int = REASON_LIMIT) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _storable_text(text: str) -> str:
     """The text with what a database cannot hold replaced (for rejected bodies, kept for people)."""
     return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
@@ -225,6 +280,7 @@ class _Loader:
         self.process = WriterProcess.start(engine.url.render_as_string(hide_password=False)) if in_process else None
         self.write = self.process.write if self.process else partial(write_batch, engine)
         self.in_flight: tuple[Future, list[PayloadInfo]] | None = None
+        self.position: tuple[str, int] | None = None  # the file and line of the last record read
         # Batches start small, so that the writer starts early, then grow up to `batch_events`:
         # larger batches cost the database less per event.
         self.limit = min(batch_events, FIRST_BATCH_EVENTS)
@@ -236,16 +292,23 @@ class _Loader:
 
     def load(self, file: str, stream: BinaryIO) -> None:
         for record in read_records(stream, self.progress.read):
+            self.position = (file, record.line)
             self._record(file, record)
             if self.batch.size >= self.limit:
                 self.flush()
             elif time.monotonic() - self.started >= MAX_BATCH_SECONDS:
                 self.flush(fold=True)  # a slow input (a pipe of live webhooks): show what came
 
+    def where(self) -> str:
+        """' at FILE, line N': how far the reading had come."""
+        return "" if self.position is None else f" at {self.position[0]}, line {self.position[1]:,}"
+
     def _record(self, file: str, record: Record) -> None:
         if record.error is not None:
-            self._reject(UNKNOWN, file, record.line, record.error, record.body)
+            self._reject(UNKNOWN, file, record.line, [record.error], record.body)
         elif isinstance(record.value, list):  # a JSON array of payloads
+            if not record.value:
+                self._reject(UNKNOWN, file, record.line, ["an empty JSON array"], record.body)
             for index, item in enumerate(record.value):
                 body = json.dumps(item, ensure_ascii=False)
                 self._payload(file, record.line, body, item, f"item {index}: ", False)
@@ -254,30 +317,45 @@ class _Loader:
 
     def _payload(self, file: str, line: int, body: str, value: Any, where: str, csv_row: bool) -> None:
         if not isinstance(value, dict):
-            self._reject(UNKNOWN, file, line, f"{where}not a JSON object", body)
+            self._reject(UNKNOWN, file, line, [f"{where}not a JSON object"], body)
             return
-        problem = _unstorable(body, value)
-        if problem is not None:
-            self._reject(UNKNOWN, file, line, where + problem, body)
-            return
-        fmt, parts = (SEND_LOG, send_log.parse(value)) if csv_row else parse_payload(value)
-        events = []
-        for part in parts:
-            if isinstance(part, Rejection):
-                self._reject(fmt or UNKNOWN, file, line, where + part.reason, body)
-            else:
-                events.append(part)
+        fmt: str | None = SEND_LOG if csv_row else None
+        try:
+            problem = _unstorable(body, value)
+            if problem is not None:
+                self._reject(UNKNOWN, file, line, [where + problem], body)
+                return
+            fmt, parts = (SEND_LOG, send_log.parse(value)) if csv_row else parse_payload(value)
+            events, reasons = _sort_parts(fmt, parts)
+        except Exception as exc:  # noqa: BLE001 - whatever one record does, it must not stop the run
+            events, reasons = [], [f"could not be read: {type(exc).__name__}: {exc}"]
+        fmt = fmt or UNKNOWN
         if not events:
+            self._reject(fmt, file, line, [where + reason for reason in reasons], body)
             return
+        counts = self.summary.of(fmt)
+        counts.read += 1
+        if reasons:
+            self._reject_parts(fmt, file, line, [where + reason for reason in reasons], body)
         payload_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
         if self.batch.has(payload_id):
-            self.summary.of(fmt).duplicates += 1
+            counts.duplicates += 1
         else:
             self.batch.add_payload(payload_id, fmt, file, line, body, events)
 
-    def _reject(self, fmt: str, file: str, line: int, reason: str, body: str) -> None:
-        self.batch.add_reject(file, line, reason, _storable_text(body))
-        self.summary.of(fmt).rejected += 1
+    def _reject(self, fmt: str, file: str, line: int, reasons: list[str], body: str) -> None:
+        """One record read and rejected, for one reason or several."""
+        counts = self.summary.of(fmt)
+        counts.read += 1
+        counts.rejected += 1
+        self._reject_parts(fmt, file, line, reasons or ["no usable status or message"], body)
+        counts.rejected_parts -= 1
+
+    def _reject_parts(self, fmt: str, file: str, line: int, reasons: list[str], body: str) -> None:
+        body = _storable_text(body)
+        for reason in reasons:
+            self.batch.add_reject(file, line, _clip(reason), body)
+        self.summary.of(fmt).rejected_parts += len(reasons)
 
     def flush(self, fold: bool = False) -> None:
         """Hands the batch read so far to the writer, once the previous one is written; `fold`
@@ -287,9 +365,9 @@ class _Loader:
             fold = fold or self.unfolded >= self.fold_events
             if fold:
                 self.unfolded = 0
-            batch, infos = self.batch.build(), self.batch.infos
+            builder, batch = self.batch, self.batch.build()
             self._settle()
-            self.in_flight = (self.relay.submit(self.write, batch, fold), infos)
+            self.in_flight = (self.relay.submit(self._write, builder, batch, fold), builder.infos)
             self.limit = min(self.batch_events, int(self.limit * BATCH_GROWTH))
         self._new_batch()
         gc.collect(0)  # the collector is off while reading: free the last batch's cycles, if any
@@ -306,17 +384,73 @@ class _Loader:
         if self.process is not None:
             self.process.close()
 
+    def finish_after_failure(self) -> None:
+        """After the run failed: lets the batch in progress end, then writes what was read since and
+        recomputes the rows of everything written, if the database still answers (else the next
+        run does it)."""
+        for step in (self._settle, partial(self.flush, fold=True), self._settle):
+            try:
+                step()
+            except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError):
+                pass
+
+    def _write(self, builder: BatchBuilder, batch: Batch, fold: bool) -> tuple[set[str], dict[str, str]]:
+        """Writes a batch; when the database refuses it, writes it again in parts until the payloads
+        at fault are alone, and stores those as rejected. Returns the ids of the payloads that were
+        already stored and the reasons of the refused ones (by payload id)."""
+        try:
+            return self.write(batch, fold), {}
+        except BatchRefused:
+            if not builder:
+                raise  # no data to leave out: what the database refuses is the fold
+        refused: dict[str, str] = {}
+        units = [(True, payload_id) for payload_id in builder.payloads]
+        units += [(False, reject_id) for reject_id in builder.rejects]
+        middle = len(units) // 2
+        known = set()
+        for half in (units[:middle], units[middle:]):
+            known |= self._write_apart(builder, half, refused)
+        leftover = BatchBuilder()
+        for payload_id, reason in refused.items():
+            _, _, file, line, body, _ = builder.payloads[payload_id]
+            leftover.add_reject(file, line, _clip(f"refused by the database: {reason}"), body)
+        self.write(leftover.build(), fold)  # proves the database takes the rest: else this raises
+        return known, refused
+
+    def _write_apart(self, builder: BatchBuilder, units: list[tuple[bool, str]], refused: dict[str, str]) -> set[str]:
+        """Writes these payloads and rejects of a refused batch, halving until each refusal is alone."""
+        if not units:
+            return set()
+        part = builder.subset([key for is_payload, key in units if is_payload],
+                              [key for is_payload, key in units if not is_payload])
+        try:
+            return self.write(part.build(), False)
+        except BatchRefused as exc:
+            if len(units) > 1:
+                middle = len(units) // 2
+                return self._write_apart(builder, units[:middle], refused) | self._write_apart(
+                    builder, units[middle:], refused
+                )
+            is_payload, key = units[0]
+            if not is_payload:
+                raise
+            refused[key] = str(exc)
+            return set()
+
     def _settle(self) -> None:
-        """Waits for the batch being written and counts its payloads as accepted or duplicates."""
+        """Waits for the batch being written and counts its payloads as accepted, duplicates or
+        rejected (refused by the database)."""
         if self.in_flight is None:
             return
         future, infos = self.in_flight
         self.in_flight = None
-        known = future.result()
+        known, refused = future.result()
         loaded = 0
         for info in infos:
             counts = self.summary.of(info.format)
-            if info.payload_id in known:
+            if info.payload_id in refused:
+                counts.rejected += 1
+            elif info.payload_id in known:
                 counts.duplicates += 1
             else:
                 counts.accepted += 1

@@ -83,7 +83,7 @@ def _code(item: dict, code_key: str, name_key: str) -> tuple[int | None, str | N
     if raw not in (None, "") and not isinstance(raw, bool):
         try:
             code = int(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
             return None, name or text(raw)
         return (None, None) if code in PLACEHOLDER_CODES else (code, name)
     return SINCH_LATAM_NAME_CODE.get(name or ""), name

@@ -20,6 +20,7 @@ per batch, so a recompute never misses another run's uncommitted events.
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from data_access import data_version
+from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
 from data_access.ingest.batch import Batch
 from data_access.ingest.events import SEND_LOG
@@ -55,9 +57,39 @@ COLUMN_TYPES = {
 }
 
 
+# PostgreSQL SQLSTATE classes of errors caused by the values written: data exception (22),
+# integrity constraint violation (23), program limit exceeded (54: "index row size ... exceeds").
+REFUSING_SQLSTATE_CLASSES = frozenset({"22", "23", "54"})
+REFUSING_DUCKDB_ERRORS = (duckdb.DataError, duckdb.IntegrityError, duckdb.InvalidInputException)
+
+
+class BatchRefused(DatabaseError):
+    """The database refused a value of the batch (not a connection, disk or lock problem): writing
+    smaller parts of the batch finds the record at fault. The message is the database's first line."""
+
+
+def refuses_data(exc: BaseException) -> bool:
+    """The error is the database refusing the values written, rather than the database failing."""
+    inner = getattr(exc, "orig", None) or exc
+    if isinstance(inner, REFUSING_DUCKDB_ERRORS):
+        return True
+    sqlstate = getattr(inner, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in REFUSING_SQLSTATE_CLASSES
+
+
 def write_batch(engine: Engine, batch: Batch, fold: bool = True) -> set[str]:
     """Stores a batch in one transaction (and folds every pending row when `fold`); returns the ids
-    of the payloads that were already stored."""
+    of the payloads that were already stored. Raises `BatchRefused` when the database refuses a
+    value (nothing of the batch is kept then)."""
+    try:
+        return _write(engine, batch, fold)
+    except Exception as exc:
+        if refuses_data(exc):
+            raise BatchRefused(first_line(exc)) from exc
+        raise
+
+
+def _write(engine: Engine, batch: Batch, fold: bool) -> set[str]:
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         stage = _Stager(conn)

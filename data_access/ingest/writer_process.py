@@ -5,7 +5,8 @@ GIL with the parser, and DuckDB run from a thread keeps needing the GIL back (me
 ran two to three times slower beside a busy Python thread). The child is started with `spawn` (no
 state inherited from the parent), opens its own engine on the same URL, ignores Ctrl-C (the parent
 stops sending and lets the batch in progress finish, so nothing is left half written) and answers
-each batch with the ids of the payloads that were already stored.
+each batch with the ids of the payloads that were already stored (or with the database's reason
+when it refused a value of the batch, so that the parent can split it).
 """
 import multiprocessing
 import signal
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data_access.engine import DatabaseError, first_line, make_engine
 from data_access.ingest.batch import Batch
 from data_access.ingest.waiting import announce_lock_waits
-from data_access.ingest.writer import write_batch
+from data_access.ingest.writer import BatchRefused, write_batch
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
@@ -53,6 +54,8 @@ class WriterProcess:
             outcome, value = self._pipe.recv()
         except (EOFError, OSError):
             raise DatabaseError("the ingest writer process stopped unexpectedly") from None
+        if outcome == "refused":
+            raise BatchRefused(value)
         if outcome == "error":
             raise DatabaseError(value)
         return set(value)
@@ -78,6 +81,8 @@ def _serve(url: str, pipe: Connection) -> None:
         while (message := pipe.recv()) is not None:
             try:
                 pipe.send(("ok", sorted(write_batch(engine, *message))))
+            except BatchRefused as exc:
+                pipe.send(("refused", str(exc)))
             except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
                 pipe.send(("error", first_line(exc)))
     except EOFError:  # the parent went away
