@@ -10,6 +10,7 @@ import hashlib
 import io
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -68,9 +69,11 @@ class Folder:
             with self.spool.claim() as items:
                 if not items:
                     return folded
+                started = time.monotonic()
                 with self.ingest_lock:
                     self._fold(items)
                 folded += len(items)
+                LOG.info("fold: %d bodies in %.2f s", len(items), time.monotonic() - started)
 
     def _fold(self, items: list[Received]) -> None:
         try:

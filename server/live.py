@@ -87,11 +87,23 @@ def secrets() -> Secrets:
     return _secrets
 
 
+def _log_to_stderr() -> None:
+    """The live interface's messages (folds, failures) on the server's standard error."""
+    logger = logging.getLogger("server")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 @contextlib.asynccontextmanager
 async def running(_app: Any) -> AsyncIterator[dict[str, Any]]:
     """Lifespan part: starts the service (the dashboard still starts when the database cannot be
     opened: its pages say why, the live routes answer 503 and /healthz 503)."""
     global _current, _secrets
+    _log_to_stderr()
     _secrets = Secrets.load()
     try:
         _current = await run_in_threadpool(start, server_database_url())
