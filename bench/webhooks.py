@@ -3,7 +3,7 @@ synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopb
 time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
 `ingest` command loads the same bodies from a file into a fresh database for comparison.
 
-    python -m bench.webhooks [--db URL] [--seconds 60] [--senders 50] [--out FILE]
+    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--out FILE]
 
 Prints JSON: requests/s, p50/p99/max time to the 200, the events/s from the first request until
 the last body is folded, and the `ingest` command's events/s on the same payloads.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -162,20 +163,24 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, folder: Pa
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", metavar="URL", help="database for the server (default: a fresh DuckDB file); "
-                        "a PostgreSQL URL needs --compare-db, an empty database for the ingest command")
-    parser.add_argument("--compare-db", metavar="URL")
+    parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
+                        "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if args.db and not args.compare_db:
-        parser.error("--db needs --compare-db")
-    with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name:
+    with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
         folder = Path(name)
-        url = args.db or f"duckdb:///{folder}/webhooks.duckdb"
-        compare = args.compare_db or f"duckdb:///{folder}/command.duckdb"
+        if args.postgres:
+            from tests.postgres import new_postgres_database
+
+            (url, drop), (compare, drop_compare) = new_postgres_database(), new_postgres_database()
+            drops.callback(drop)
+            drops.callback(drop_compare)
+        else:
+            url, compare = f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
         result = measure(url, compare, args.seconds, args.senders, folder)
+        result["engine"] = "postgresql" if args.postgres else "duckdb"
     text = json.dumps(result)
     if args.out:
         args.out.write_text(text)
