@@ -3,7 +3,11 @@ synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopb
 time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
 `ingest` command loads the same bodies from a file into a fresh database for comparison.
 
-    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--out FILE]
+    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000] [--out FILE]
+
+With `--rate`, the senders together offer that many requests per second, each request due at its
+own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
+next ones late, and that lateness is counted); `--rate 0` sends as fast as the server answers.
 
 Prints JSON: requests/s, p50/p99/max time to the 200, the events/s from the first request until
 the last body is folded, and the `ingest` command's events/s on the same payloads.
@@ -43,8 +47,11 @@ def payloads(seconds: float) -> list[bytes]:
     return [line.encode() for line in dict.fromkeys(lines)][:wanted]
 
 
-async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float) -> None:
+async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, period: float, offset: float) -> None:
+    """Posts one body after the other on a keep-alive connection; with a `period`, each request is
+    due at its own time and its latency counts from then (a late start is the server's delay too)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    due = time.perf_counter() + offset
     try:
         while time.monotonic() < deadline and state["next"] < len(bodies):
             body = bodies[state["next"]]
@@ -52,7 +59,11 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float) 
             signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
             head = (f"POST /webhooks/meta HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                     f"X-Hub-Signature-256: {signature}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-            started = time.perf_counter()
+            if period:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                started, due = due, due + period
+            else:
+                started = time.perf_counter()
             writer.write(head + body)
             await writer.drain()
             status_line = await reader.readline()
@@ -71,10 +82,12 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float) 
         writer.close()
 
 
-async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float) -> dict:
+async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float) -> dict:
     state = {"next": 0, "latencies": [], "ok": [], "errors": 0}
+    period = senders / rate if rate else 0.0
     started = time.monotonic()
-    await asyncio.gather(*(_sender(port, bodies, state, started + seconds) for _ in range(senders)))
+    await asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
+                           for i in range(senders)))
     state["seconds"] = time.monotonic() - started
     return state
 
@@ -120,12 +133,12 @@ def _ingest_command(url: str, bodies: list[bytes], folder: Path) -> dict:
     return {"events": events, "wall_s": round(wall, 2), "events_per_s": round(events / wall)}
 
 
-def measure(url: str, compare_url: str, seconds: float, senders: int, folder: Path) -> dict:
+def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path) -> dict:
     bodies = payloads(seconds)
     app = AppProcess(url, folder / "app.log", {"META_APP_SECRET": APP_SECRET})
     app.start()
     try:
-        state = asyncio.run(_send_all(app.port, bodies, senders, seconds))
+        state = asyncio.run(_send_all(app.port, bodies, senders, seconds, rate))
         sent_until = time.monotonic()
         while _waiting(url):
             if time.monotonic() - sent_until > 60:
@@ -143,6 +156,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, folder: Pa
     over_http_s = state["seconds"] + fold_lag
     return {
         "senders": senders,
+        "offered_rate": rate or "as fast as answered",
         "seconds": round(state["seconds"], 2),
         "requests": len(latencies),
         "answered_200": len(answered),
@@ -167,6 +181,9 @@ def main() -> int:
                         "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=1_000,
+                        help="requests per second offered by all senders together; 0: each sends as soon as "
+                             "its last request is answered")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
@@ -179,7 +196,7 @@ def main() -> int:
             drops.callback(drop_compare)
         else:
             url, compare = f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
-        result = measure(url, compare, args.seconds, args.senders, folder)
+        result = measure(url, compare, args.seconds, args.senders, args.rate, folder)
         result["engine"] = "postgresql" if args.postgres else "duckdb"
     text = json.dumps(result)
     if args.out:
