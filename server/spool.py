@@ -112,16 +112,22 @@ class FileSpool:
     @contextlib.contextmanager
     def claim(self) -> Iterator[list[Received]]:
         """The bodies of the oldest sealed segment (sealing the current one when nothing older is
-        left); the segment is deleted when the block ends without an exception."""
-        sealed = self._sealed()
-        if not sealed:
-            self._seal()
+        left); the segment is deleted when the block ends without an exception. Segments with no
+        whole frame (left empty by a killed process) are deleted on the way."""
+        while True:
             sealed = self._sealed()
-        if not sealed:
-            yield []
-            return
-        path = sealed[0]
-        yield read_segment(path)
+            if not sealed:
+                self._seal()
+                sealed = self._sealed()
+            if not sealed:
+                yield []
+                return
+            path = sealed[0]
+            items = read_segment(path)
+            if items:
+                break
+            path.unlink()
+        yield items
         path.unlink()
 
     def _sealed(self) -> list[Path]:

@@ -90,3 +90,19 @@ def test_after_stop_accepting_a_store_fails(tmp_path) -> None:
             asyncio.run(spool.store(BODIES[0]))
     finally:
         spool.close()
+
+
+def test_empty_segments_left_by_a_killed_process_do_not_hold_back_the_next(tmp_path) -> None:
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    (folder / "segment-000000000003.spool").write_bytes(b"")  # killed right after a seal
+    (folder / "segment-000000000004.spool").write_bytes(b"WRS1\x00")  # killed inside its first write
+    spool = FileSpool(folder)
+    try:
+        asyncio.run(store_all(spool, BODIES[:1]))
+        with spool.claim() as items:
+            assert items == BODIES[:1]
+        assert sorted(p.name for p in folder.glob("segment-*.spool")) == ["segment-000000000006.spool"]
+    finally:
+        spool.stop_accepting()
+        spool.close()
