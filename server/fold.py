@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -29,9 +30,7 @@ DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error,
 
 
 class Spool(Protocol):
-    def claim(self): ...  # a context manager yielding list[Received]
-
-    def backlog(self) -> int: ...
+    def claim(self) -> AbstractContextManager[list[Received]]: ...
 
 
 def ingest_bodies(engine: Engine, items: Sequence[Received]) -> IngestSummary:

@@ -135,12 +135,6 @@ class FileSpool:
             current = self.directory / _segment_name(self._number)
         return [path for path in self._segments() if path != current]
 
-    def backlog(self) -> int:
-        """How many segments wait to be folded (the current one included when it has bodies)."""
-        with self._mutex:
-            pending = len(self._segments()) - (1 if self._current_empty else 0)
-        return pending
-
     def stop_accepting(self) -> None:
         """Writes the appends queued so far; later ones fail (503, the provider retries)."""
         self._group.close()
