@@ -356,3 +356,24 @@ def test_healthz_says_503_when_the_database_does_not_answer(tmp_path) -> None:
         app.stop()
     assert health == (503, b'{"status":"unavailable"}')
     assert (webhook, sent, page) == (503, 503, 200)  # the provider retries; the page says why itself
+
+
+def test_secrets_from_secrets_toml_and_the_environment_first(tmp_path) -> None:
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text('META_VERIFY_TOKEN = "token-from-file"\nMETA_APP_SECRET = "secret-from-file"\n'
+                            'SINCH_WEBHOOK_TOKEN = ""\n', encoding="utf-8")
+    app = AppProcess(f"duckdb:///{tmp_path / 'report.duckdb'}", tmp_path / "app.log",
+                     {"STREAMLIT_SECRETS_FILES": str(secrets_file), "META_APP_SECRET": "secret-from-env"})
+    base = app.start()
+    body = body_of(meta_status("m", "sent", 0))
+    try:
+        handshake = request(base, "GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=token-from-file"
+                                         "&hub.challenge=42")
+        signed_with_env = post_meta(base, body, secret="secret-from-env")
+        signed_with_file = post_meta(base, body, secret="secret-from-file")
+        empty_token = post_sinch(base, body)
+    finally:
+        app.stop()
+    assert handshake == (200, b"42")
+    assert (signed_with_env, signed_with_file) == (200, 401)
+    assert empty_token == 404  # an empty value is not a secret
