@@ -18,7 +18,6 @@ from server.body import BodyRefused, read_body
 from server.received import META, SINCH, Received
 
 
-
 def _not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
 
