@@ -69,7 +69,7 @@ class FileSpool:
         self._mutex = threading.Lock()  # the current segment: appends versus sealing
         existing = self._segments()
         self._number = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 1
-        self._fd = self._open_current()
+        self._fd: int | None = self._open_current()
         self._current_empty = True
         self._group = GroupCommit(self._write_group, "spool-writer")
 
@@ -92,11 +92,22 @@ class FileSpool:
     def _write_group(self, items: list[Received]) -> None:
         data = b"".join(_frame(item) for item in items)
         with self._mutex:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fdatasync(self._fd)
+            if self._fd is None:
+                self._fd = self._open_current()
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                os.fdatasync(self._fd)
+            except OSError:
+                # A failed write (disk full) may have left part of a frame: later frames go to a new
+                # segment, so that the reader, which stops at the damaged frame, still reaches them.
+                os.close(self._fd)
+                self._fd = None
+                self._number += 1
+                self._current_empty = True
+                raise
             self._current_empty = False
 
     def _seal(self) -> None:
@@ -141,7 +152,8 @@ class FileSpool:
 
     def close(self) -> None:
         with self._mutex:
-            os.close(self._fd)
+            if self._fd is not None:
+                os.close(self._fd)
             if self._current_empty:
                 (self.directory / _segment_name(self._number)).unlink(missing_ok=True)
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
