@@ -64,7 +64,7 @@ def _looks_legacy(body: bytes) -> bool:
     Messaging LATAM signs nothing."""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
         return False
     return isinstance(value, dict) and value.get("type") == "whatsapp"
 

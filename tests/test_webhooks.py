@@ -377,3 +377,27 @@ def test_secrets_from_secrets_toml_and_the_environment_first(tmp_path) -> None:
     assert handshake == (200, b"42")
     assert (signed_with_env, signed_with_file) == (200, 401)
     assert empty_token == 404  # an empty value is not a secret
+
+
+def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path) -> None:
+    """JSON nested 100,000 deep (the parser's recursion limit): answered 200 as authentic; it is kept
+    (rejected with its reason, or set aside in the spool folder's unfoldable/ with the error logged)
+    and the bodies after it are folded."""
+    spool = tmp_path / "spool"
+    app = AppProcess(db_url, tmp_path / "app.log", {**SECRETS, "WEBHOOK_SPOOL_DIR": str(spool)})
+    base = app.start()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    after = body_of(meta_status("wamid.after", "read", 3))
+    try:
+        answers = [post_meta(base, deep), post_meta(base, after)]
+        wait_until(lambda: all(p.stat().st_size == 0 for p in spool.glob("segment-*.spool"))
+                   and (db_url.startswith("duckdb") or nothing_waiting(db_url)), FOLD_WITHIN_S, "folded")
+        time.sleep(0.5)
+        health = request(base, "GET", "/healthz")[0]
+    finally:
+        app.kill()
+    assert answers == [200, 200] and health == 200
+    assert rows(db_url, mt_message, "message_id", "status") == [("wamid.after", "read")]
+    set_aside = [p.read_bytes() for p in (spool / "unfoldable").glob("*.body")]
+    rejected = rows(db_url, rejected_record, "body")
+    assert (set_aside, len(rejected)) in (([deep], 0), ([], 1))
