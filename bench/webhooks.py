@@ -3,7 +3,8 @@ synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopb
 time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
 `ingest` command loads the same bodies from a file into a fresh database for comparison.
 
-    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000] [--out FILE]
+    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000]
+                             [--sessions 5] [--rows 1000000] [--out FILE]
 
 With `--rate`, the senders together offer that many requests per second, each request due at its
 own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
@@ -24,12 +25,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 import uvloop
 
+from data_access.demo import generate
 from data_access.engine import open_database
 from data_access.ingest import synthetic
 from data_access.schema import raw_payload, webhook_inbox
@@ -136,11 +140,57 @@ def _ingest_command(url: str, bodies: list[bytes], folder: Path) -> dict:
             "events_per_s_run": round(events / float(own.group(1))) if own and float(own.group(1)) else None}
 
 
-def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path) -> dict:
+class Sessions(threading.Thread):
+    """People using the dashboard meanwhile: `count` headless Chromium pages, each loading a search
+    of /sent every `every_s` seconds (alternating two searches) until stopped."""
+
+    def __init__(self, base: str, count: int, every_s: float = 1.0) -> None:
+        super().__init__(name="dashboard-sessions", daemon=True)
+        self.base, self.count, self.every_s = base, count, every_s
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.timings: list[float] = []
+        self.failures = 0
+
+    def run(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        from tests.app_server import CHROMIUM, CHROMIUM_ARGS
+
+        searches = [f"{self.base}/sent?lang=en", f"{self.base}/sent?lang=en&status=read"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pages = [browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+                     for _ in range(self.count)]
+            turn = 0
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                for page in pages:  # one after the other: Playwright's sync API is one thread
+                    loading = time.perf_counter()
+                    try:
+                        page.goto(searches[turn % 2])
+                        page.get_by_role("heading", name="results").or_(
+                            page.get_by_role("heading", name="result")).first.wait_for(timeout=30_000)
+                        self.timings.append(time.perf_counter() - loading)
+                    except PlaywrightError:
+                        self.failures += 1
+                self.ready.set()
+                turn += 1
+                self.stop.wait(max(0.0, self.every_s - (time.perf_counter() - started)))
+            browser.close()
+
+
+def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
+            sessions: int = 0) -> dict:
     bodies = payloads(seconds)
     app = AppProcess(url, folder / "app.log", {"META_APP_SECRET": APP_SECRET})
     app.start()
+    readers = Sessions(app.base, sessions) if sessions else None
     try:
+        if readers:
+            readers.start()
+            readers.ready.wait(120)  # every page has loaded once
         state = uvloop.run(_send_all(app.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
         sent_until = time.monotonic()
         while _waiting(url):
@@ -149,6 +199,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
             time.sleep(0.05)
         fold_lag = time.monotonic() - sent_until
     finally:
+        if readers:
+            readers.stop.set()
+            readers.join()
         app.stop()
     answered = state["ok"]
     ids = {hashlib.sha256(body).hexdigest() for body in answered}
@@ -159,6 +212,10 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
     over_http_s = state["seconds"] + fold_lag
     return {
         "senders": senders,
+        "dashboard_sessions": sessions,
+        "session_loads": len(readers.timings) if readers else 0,
+        "session_load_p50_ms": round(_percentile(readers.timings, 0.5) * 1000) if readers and readers.timings else None,
+        "session_failures": readers.failures if readers else 0,
         "offered_rate": rate or "as fast as answered",
         "seconds": round(state["seconds"], 2),
         "requests": len(latencies),
@@ -180,6 +237,8 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", metavar="URL", help="an existing DuckDB file for the server (such as the "
+                        "benchmark's demo database); default: a fresh one")
     parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
                         "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
@@ -187,6 +246,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1_000,
                         help="requests per second offered by all senders together; 0: each sends as soon as "
                              "its last request is answered")
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="headless Chromium pages loading a search of /sent every second meanwhile")
+    parser.add_argument("--rows", type=int, default=0, help="demo MT rows in the server's database first")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
@@ -198,8 +260,12 @@ def main() -> int:
             drops.callback(drop)
             drops.callback(drop_compare)
         else:
-            url, compare = f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
-        result = measure(url, compare, args.seconds, args.senders, args.rate, folder)
+            url, compare = args.db or f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
+        if args.rows:
+            engine = open_database(url)
+            generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
+            engine.dispose()
+        result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions)
         result["engine"] = "postgresql" if args.postgres else "duckdb"
     text = json.dumps(result)
     if args.out:
