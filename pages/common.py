@@ -43,7 +43,7 @@ from data_access.config import (
     report_lang,
     report_tz,
 )
-from data_access.engine import DASHBOARD_HOLD_S, DatabaseBusy, DatabaseError, first_line, open_database
+from data_access.engine import DatabaseBusy, DatabaseError, first_line, open_database
 from data_access.filters import (
     FilterError,
     Filters,
@@ -186,7 +186,7 @@ def _cli_db() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str, busy_timeout_s: float) -> Engine:
-    return open_database(url, busy_timeout_s, hold_s=DASHBOARD_HOLD_S)
+    return open_database(url, busy_timeout_s)
 
 
 def database(lang: str) -> Db | None:
