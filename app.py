@@ -1,28 +1,21 @@
-"""The dashboard's entry point (`streamlit run app.py [-- --db URL]`): settings shared by both pages,
-then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
-Sent with the link's query parameters."""
+"""The app server (`streamlit run app.py [-- --db URL]`): the dashboard (the router in `dashboard.py`
+and its pages) and, on the same port, the live interface of SPEC 8 (webhooks, send log, health).
+
+A short wiring file: add routes, middleware and startup/shutdown work to the lists below. Streamlit
+finds the module-level `app` and serves it with uvicorn; user routes come before Streamlit's own and
+user middleware wraps every request, pages and static files included.
+"""
 import streamlit as st
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
-from data_access.i18n import t
-from pages import common
+from server import health, live, send_log, webhooks
+from server.lifespan import combined
 
-run = common.start_run()
-st.set_page_config(page_title=t("app.title", run.lang), page_icon=":material/forum:", layout="wide")
+routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES]
+middleware: list[Middleware] = []
+# Entered in order at startup, left in reverse order at shutdown (each an async context manager
+# factory taking the `st.App`; the dicts they yield are merged into `app.state`).
+lifespans = [live.running]
 
-sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")
-received = st.Page(
-    "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
-)
-
-
-def home() -> None:
-    """The root URL: the Sent page, keeping the link's search."""
-    st.switch_page(sent, query_params=run.url)
-
-
-page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received],
-    position="top",
-)
-common.header(run)
-page.run()
+app = st.App("dashboard.py", routes=routes, middleware=middleware, lifespan=combined(lifespans))

@@ -1,0 +1,28 @@
+"""The dashboard's entry point (`streamlit run app.py [-- --db URL]`): settings shared by both pages,
+then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
+Sent with the link's query parameters."""
+import streamlit as st
+
+from data_access.i18n import t
+from pages import common
+
+run = common.start_run()
+st.set_page_config(page_title=t("app.title", run.lang), page_icon=":material/forum:", layout="wide")
+
+sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")
+received = st.Page(
+    "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
+)
+
+
+def home() -> None:
+    """The root URL: the Sent page, keeping the link's search."""
+    st.switch_page(sent, query_params=run.url)
+
+
+page = st.navigation(
+    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received],
+    position="top",
+)
+common.header(run)
+page.run()
