@@ -220,6 +220,7 @@ class _SharedFile:
                 self._database = None
 
 
+_UPGRADE_LOCK = threading.Lock()
 _FILES: dict[str, _SharedFile] = {}
 _FILES_LOCK = threading.Lock()
 
@@ -319,7 +320,8 @@ def open_database(
 
     engine = make_engine(url, busy_timeout_s, hold=hold, writer=writer, create=create, on_wait=on_wait)
     try:
-        upgrade(engine)
+        with _UPGRADE_LOCK:  # Alembic keeps its context in module globals: one upgrade at a time
+            upgrade(engine)
     except DatabaseError:
         engine.dispose()
         raise
