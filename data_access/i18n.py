@@ -236,6 +236,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "filter.phone_invalid": "Digite um número ou o início dele, por exemplo +5511.",
         "filter.date_pick_end": "Escolha também a data final.",
         "notice.bad_link": "O link tem um valor inválido ({detail}); ele foi ignorado.",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "dados atualizados {ago}",
+        "freshness.ago_s": "há {n} s",
+        "freshness.ago_min": "há {n} min",
+        "freshness.ago_h": "há {n} h",
+        "freshness.ago_d": "há {n} d",
+        "freshness.newer": "Chegaram dados novos.",
+        "freshness.reload": "Atualizar",
+        "freshness.auto": "Atualizar automaticamente",
+        "freshness.every": "A cada (segundos)",
+        "error.no_database": "Não há banco de dados em {path}: confira o endereço do banco configurado no servidor (DATABASE_URL) ou importe dados para criá-lo.",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -450,6 +461,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "filter.phone_invalid": "Type a number or its beginning, e.g. +5511.",
         "filter.date_pick_end": "Pick the end date too.",
         "notice.bad_link": "The link has an invalid value ({detail}); it was ignored.",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "data updated {ago}",
+        "freshness.ago_s": "{n} s ago",
+        "freshness.ago_min": "{n} min ago",
+        "freshness.ago_h": "{n} h ago",
+        "freshness.ago_d": "{n} d ago",
+        "freshness.newer": "New data arrived.",
+        "freshness.reload": "Refresh",
+        "freshness.auto": "Refresh automatically",
+        "freshness.every": "Every (seconds)",
+        "error.no_database": "There is no database at {path}: check the database address the server is configured with (DATABASE_URL) or import data to create it.",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -664,6 +686,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "filter.phone_invalid": "Escriba un número o su comienzo, por ejemplo +5411.",
         "filter.date_pick_end": "Elija también la fecha final.",
         "notice.bad_link": "El enlace tiene un valor inválido ({detail}); se ignoró.",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "datos actualizados {ago}",
+        "freshness.ago_s": "hace {n} s",
+        "freshness.ago_min": "hace {n} min",
+        "freshness.ago_h": "hace {n} h",
+        "freshness.ago_d": "hace {n} d",
+        "freshness.newer": "Llegaron datos nuevos.",
+        "freshness.reload": "Actualizar",
+        "freshness.auto": "Actualizar automáticamente",
+        "freshness.every": "Cada (segundos)",
+        "error.no_database": "No hay base de datos en {path}: revise la dirección de la base configurada en el servidor (DATABASE_URL) o importe datos para crearla.",
     },
 }
 
