@@ -163,7 +163,7 @@ MODES = {"layer": run_layer, "peer": run_peer}
 
 def main() -> None:
     mode, url, end, repeats = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3]), int(sys.argv[4])
-    # The dashboard's engine settings: the embedded file stays open across a burst of queries.
+    # As in the app server, which holds the embedded file while it runs.
     engine = open_database(url, hold=True)
     cases = scenarios(engine, end)
     timings = MODES[mode](engine, cases, repeats)
