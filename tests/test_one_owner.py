@@ -18,14 +18,12 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import pytest
-import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import data_version
-from data_access.engine import DatabaseError, DatabaseMissing, open_database
+from data_access.engine import DatabaseError, open_database
 from data_access.filters import MtFilters
 from data_access.ingest import synthetic
 from data_access.report import mt_report, with_connection

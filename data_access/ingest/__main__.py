@@ -2,6 +2,9 @@
 
 Exit codes: 0 all loaded; 1 something was rejected, or the run stopped (the message says which);
 2 bad arguments (missing file, bad --db), with a one-line message and no traceback; 130 Ctrl-C.
+
+While the app server owns the embedded file (`data_access.server_link`), the inputs are streamed to
+it and it runs the same ingest; the summary, messages and exit codes are the same.
 """
 import argparse
 import contextlib
@@ -10,13 +13,10 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
 from data_access.config import database_url
 from data_access.engine import ACCEPTED_URLS, DatabaseBusy, DatabaseError, open_database
 from data_access.ingest.loader import STDIN_NAME, IngestFailed, ingest_paths
-from data_access.ingest.waiting import announce_lock_waits
+from data_access.ingest.waiting import WAIT_MESSAGE
 from data_access.server_link import INGEST_ROUTE, Presence, ServerGone, find_server, input_frames, post, read_frames
 
 PROG = "python -m data_access.ingest"
@@ -73,17 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if server is not None:  # the app server owns the embedded file: it loads what this sends
         return _through_server(server, args.paths)
-    say_when_waiting = announce_lock_waits(Engine, lambda message: print(message, file=sys.stderr, flush=True))
     try:
-        engine = open_database(url)
+        engine = open_database(url, on_wait=lambda: print(WAIT_MESSAGE, file=sys.stderr, flush=True))
     except DatabaseBusy as exc:  # the URL is right: the file is in use for too long
         print(f"ingest: {exc}", file=sys.stderr)
         return 1
     except DatabaseError as exc:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2
-    finally:
-        event.remove(Engine, "do_connect", say_when_waiting)  # ingest_paths says it for its own batches
     try:
         summary = ingest_paths(engine, args.paths)
     except IngestFailed as exc:
