@@ -325,3 +325,36 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
     assert (tmp_path / "through.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes()
     assert (missing_saved.returncode, missing_saved.stdout) == (2, "")
     assert missing_saved.stderr.startswith("exports: ") and "nope" in missing_saved.stderr
+
+
+def _presence(db_file: Path, pid: int, mode: int = 0o600, url: str = "http://127.0.0.1:9") -> None:
+    path = presence_path(db_file)
+    path.write_text(json.dumps({"url": url, "token": "t", "pid": pid}))
+    path.chmod(mode)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    ("case", "pid", "mode", "url"),
+    [
+        ("left by a server that died", None, 0o600, "http://127.0.0.1:9"),
+        ("readable by others", "self", 0o644, "http://127.0.0.1:9"),
+        ("not on this machine", "self", 0o600, "http://192.0.2.7:8501"),
+        ("a live process that does not answer", "self", 0o600, "http://127.0.0.1:9"),
+    ],
+)
+def test_a_presence_file_that_cannot_be_trusted_is_passed_over(tmp_path, case, pid, mode, url):
+    """The command then opens the file itself, as with no server."""
+    db_file = tmp_path / "report.duckdb"
+    open_database(f"duckdb:///{db_file}").dispose()
+    _presence(db_file, os.getpid() if pid == "self" else _dead_pid(), mode, url)
+    assert find_server(f"duckdb:///{db_file}") is None
+    done = command("exports", "--view", "mt", "--format", "csv", "-o", str(tmp_path / "out.csv"),
+                   "--db", f"duckdb:///{db_file}", *ALL_TIME)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").count("\n") == 1  # the header of an empty search
