@@ -72,7 +72,10 @@ def export_through_server(presence: Presence, request: ExportRequest, output: Pa
     """Has the app server that owns the file run `export_search` and writes what it streams back to
     `output` (through a temporary file beside it, as a local export does). Raises `BadSearch` (exit 2)
     or `DatabaseError` (exit 1) with the server's message."""
-    answer = post(presence, EXPORT_ROUTE, request.to_json(), "application/json")
+    try:
+        answer = post(presence, EXPORT_ROUTE, request.to_json(), "application/json")
+    except ServerGone as exc:
+        raise DatabaseError(str(exc)) from None
     output = Path(os.path.realpath(output))  # through a symlink, to the file it names
     partial = output.with_name(f".{output.name}.partial")
     outcome: dict | None = None
