@@ -10,7 +10,9 @@ import hashlib
 import io
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -28,9 +30,7 @@ DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error,
 
 
 class Spool(Protocol):
-    def claim(self): ...  # a context manager yielding list[Received]
-
-    def backlog(self) -> int: ...
+    def claim(self) -> AbstractContextManager[list[Received]]: ...
 
 
 def ingest_bodies(engine: Engine, items: Sequence[Received]) -> IngestSummary:
@@ -68,9 +68,11 @@ class Folder:
             with self.spool.claim() as items:
                 if not items:
                     return folded
+                started = time.monotonic()
                 with self.ingest_lock:
                     self._fold(items)
                 folded += len(items)
+                LOG.info("fold: %d bodies in %.2f s", len(items), time.monotonic() - started)
 
     def _fold(self, items: list[Received]) -> None:
         try:
