@@ -9,13 +9,13 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server import health, live, send_log, webhooks
+from server import control, health, live, send_log, webhooks
 from server.lifespan import combined
 
-routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES]
+routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES]
 middleware: list[Middleware] = []
 # Entered in order at startup, left in reverse order at shutdown (each an async context manager
 # factory taking the `st.App`; the dicts they yield are merged into `app.state`).
-lifespans = [live.running]
+lifespans = [control.owning, live.running]
 
 app = st.App("dashboard.py", routes=routes, middleware=middleware, lifespan=combined(lifespans))

@@ -23,7 +23,7 @@ from sqlalchemy import event
 from bench.memory import peak_rss_mib
 from bench.scenarios import PAGE_SIZE, scenarios
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
-from data_access.engine import DASHBOARD_HOLD_S, open_database
+from data_access.engine import open_database
 from data_access.filters import MoFilters
 from data_access.report import detail_page, mo_report, mt_report
 
@@ -163,8 +163,8 @@ MODES = {"layer": run_layer, "peer": run_peer}
 
 def main() -> None:
     mode, url, end, repeats = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3]), int(sys.argv[4])
-    # The dashboard's engine settings: the embedded file stays open across a burst of queries.
-    engine = open_database(url, hold_s=DASHBOARD_HOLD_S)
+    # As in the app server, which holds the embedded file while it runs.
+    engine = open_database(url, hold=True)
     cases = scenarios(engine, end)
     timings = MODES[mode](engine, cases, repeats)
     print(json.dumps({"mode": mode, "timings_ms": timings, "peak_rss_mib": peak_rss_mib()}))

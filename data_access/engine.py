@@ -2,14 +2,26 @@
 
 Every failure becomes a `DatabaseError` whose message is one line naming the problem and what is
 accepted, for the command line (exit 2) and the app (a message instead of a traceback).
+
+DuckDB lets one process at a time open a file. Inside a process, every engine on a file shares one
+DuckDB database instance (`_SharedFile`): each checkout is a cursor of it (a connection of its own,
+usable by one thread), so the dashboard's threads, the app server's background writer and an ingest
+run by the server read and write side by side, and no two threads ever race to open the file.
+Across processes, a process that finds the file held by another waits for it (`DatabaseBusy` after
+`busy_timeout_s`). The instance is closed when no cursor is in use, unless an engine made with
+`hold=True` (the app server, which owns the file while it runs) is alive.
 """
+from __future__ import annotations
+
 import atexit
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -19,11 +31,6 @@ ACCEPTED_URLS = "duckdb:///PATH/TO/FILE.duckdb or postgresql+psycopg://user:pass
 
 # How long a reader or writer waits for another process that holds the embedded file.
 DEFAULT_BUSY_TIMEOUT_S = 30.0
-# How long an idle process keeps the embedded file open after its last query (see `_release_when_idle`):
-# command-line tools close it at once; the dashboard keeps it for a burst of clicks, so an ingest run
-# waits at most this long after the last interaction.
-DEFAULT_HOLD_S = 0.0
-DASHBOARD_HOLD_S = 5.0
 
 
 class DatabaseError(RuntimeError):
@@ -34,26 +41,76 @@ class DatabaseBusy(DatabaseError):
     """Another process holds the embedded database file for longer than the wait allowed."""
 
 
+class DatabaseMissing(DatabaseError):
+    """A command that only reads names an embedded file that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"no database file at {path}: check --db or DATABASE_URL "
+            "(python -m data_access.demo or python -m data_access.ingest create it)"
+        )
+        self.path = path
+
+
 def safe_url(url: str) -> str:
     """The URL with its password masked, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"
 
 
-def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, hold_s: float = DEFAULT_HOLD_S) -> Engine:
-    """An engine for a `duckdb:///` or `postgresql+psycopg://` URL; connections are not opened yet.
-
-    `hold_s` (DuckDB only): keep the file open that long after the last query, so a burst of
-    queries opens it once; 0 closes it after every connection.
-    """
+def parse_url(url: str) -> sa.URL:
+    """The URL parsed, or a `DatabaseError` naming what is wrong with it."""
     try:
         parsed = make_url(url)
+        parsed.port  # noqa: B018 - a port that is not a number fails here, not at connect time
     except ArgumentError:
         raise DatabaseError(f"malformed database URL {url!r}: use {ACCEPTED_URLS}") from None
+    except ValueError:
+        raise DatabaseError(f"the port of the database URL {safe_url_text(url)!r} is not a number: use {ACCEPTED_URLS}") from None
+    return parsed
+
+
+def safe_url_text(url: str) -> str:
+    """The URL with any password between `:` and `@` masked, without parsing it (for broken URLs)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def embedded_path(url: str) -> Path | None:
+    """The file of a `duckdb:///` URL (None for other databases); raises `DatabaseError` on a bad URL."""
+    parsed = parse_url(url)
+    if parsed.drivername != "duckdb":
+        return None
+    if not parsed.database or parsed.database == ":memory:":
+        raise DatabaseError(f"the DuckDB URL needs a file: use {ACCEPTED_URLS}")
+    return Path(parsed.database).expanduser()
+
+
+def make_engine(
+    url: str,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    *,
+    hold: bool = False,
+    writer: bool = False,
+    create: bool = True,
+    on_wait: Callable[[], None] | None = None,
+) -> Engine:
+    """An engine for a `duckdb:///` or `postgresql+psycopg://` URL.
+
+    DuckDB only: `hold` keeps the file open until the engine is disposed (the app server owns it);
+    `writer` makes each connection take the process's write turn for the file, one writer at a time
+    (two DuckDB transactions updating the same row conflict); `create=False` refuses a file that
+    does not exist (`DatabaseMissing`), for commands that only read; `on_wait` is called when
+    another process holds the file and the connection starts waiting for it.
+    """
+    parsed = parse_url(url)
     if parsed.drivername == "duckdb":
-        return _duckdb_engine(parsed, busy_timeout_s, hold_s)
+        return _duckdb_engine(parsed, busy_timeout_s, hold, writer, create, on_wait)
     if parsed.drivername in ("postgresql+psycopg", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
@@ -71,101 +128,205 @@ def make_engine(url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, hold_s
     raise DatabaseError(f"unsupported database {safe_url(url)!r}: use {ACCEPTED_URLS}")
 
 
-def _duckdb_engine(parsed: sa.URL, busy_timeout_s: float, hold_s: float) -> Engine:
-    if not parsed.database or parsed.database == ":memory:":
-        raise DatabaseError(f"the DuckDB URL needs a file: use {ACCEPTED_URLS}")
-    folder = Path(parsed.database).expanduser().parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatabaseError(f"cannot create the folder {folder} for the DuckDB file: {exc.strerror}") from None
-    # DuckDB lets one process at a time open a file. Without a hold, the file is held only while a
-    # connection is open, so the dashboard and an ingest run take turns on it; with one, connections
-    # are pooled and all closed once the process has been idle for `hold_s`.
-    if hold_s > 0:
-        engine = sa.create_engine(parsed, pool_size=2, max_overflow=4)
-        _release_when_idle(engine, hold_s)
-    else:
-        engine = sa.create_engine(parsed, poolclass=NullPool)
+class _SharedFile:
+    """The process's one DuckDB database instance for a file, shared by every engine and thread."""
 
-    @event.listens_for(engine, "do_connect")
-    def _connect_waiting_for_lock(dialect, _record, cargs, cparams):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._database: duckdb.DuckDBPyConnection | None = None
+        self._cursors = 0  # cursors handed out and not closed yet
+        self._holders = 0  # live engines made with hold=True
+        self.write_turn = threading.Lock()
+
+    def cursor(self, busy_timeout_s: float, on_wait: Callable[[], None] | None) -> duckdb.DuckDBPyConnection:
+        """A new connection to the instance, opening the file first if needed (waiting for another
+        process that holds it)."""
+        if not self._lock.acquire(timeout=busy_timeout_s):  # another thread is waiting for the file
+            raise self._busy(busy_timeout_s)
+        try:
+            if self._database is None:
+                self._database = self._open(busy_timeout_s, on_wait)
+            cursor = self._database.cursor()
+            self._cursors += 1
+            return cursor
+        finally:
+            self._lock.release()
+
+    def try_open(self) -> bool:
+        """Opens the file now if no other process holds it; False when one does."""
+        with self._lock:
+            if self._database is None:
+                try:
+                    self._database = duckdb.connect(self.path)
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower():
+                        raise
+                    return False
+            return True  # the cursor that follows uses it; its release closes it if unused
+
+    def _open(self, busy_timeout_s: float, on_wait: Callable[[], None] | None) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + busy_timeout_s
         pause = 0.02
+        waited = False
         while True:
             try:
-                return dialect.connect(*cargs, **cparams)
+                return duckdb.connect(self.path)
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise
                 if time.monotonic() >= deadline:
-                    raise DatabaseBusy(
-                        f"the database file {parsed.database} is in use by another process "
-                        f"(waited {busy_timeout_s:.0f} s): try again when the data update ends"
-                    ) from None
+                    raise self._busy(busy_timeout_s) from None
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
+
+    def _busy(self, busy_timeout_s: float) -> DatabaseBusy:
+        return DatabaseBusy(
+            f"the database file {self.path} is in use by another process "
+            f"(waited {busy_timeout_s:.0f} s): try again when the data update ends"
+        )
+
+    def release(self) -> None:
+        with self._lock:
+            self._cursors -= 1
+            self._close_if_unused()
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holders += 1
+
+    def unhold(self) -> None:
+        with self._lock:
+            self._holders = max(0, self._holders - 1)
+            self._close_if_unused()
+
+    @property
+    def is_open(self) -> bool:
+        return self._database is not None
+
+    def _close_if_unused(self) -> None:
+        if self._database is not None and self._cursors == 0 and self._holders == 0:
+            self._database.close()
+            self._database = None
+
+    def close(self) -> None:
+        """Closes the file at exit, before the interpreter tears DuckDB down."""
+        with self._lock:
+            if self._database is not None:
+                self._database.close()
+                self._database = None
+
+
+_UPGRADE_LOCK = threading.Lock()
+_FILES: dict[str, _SharedFile] = {}
+_FILES_LOCK = threading.Lock()
+
+
+def shared_file(path: str | Path) -> _SharedFile:
+    """The process's shared instance of the DuckDB file at `path`."""
+    key = str(Path(path).expanduser().resolve())
+    with _FILES_LOCK:
+        if key not in _FILES:
+            _FILES[key] = _SharedFile(key)
+        return _FILES[key]
+
+
+@atexit.register
+def _close_files() -> None:
+    with _FILES_LOCK:
+        files = list(_FILES.values())
+    for file in files:
+        file.close()
+
+
+class _SharedCursor(ConnectionWrapper):
+    """A cursor of the shared instance, as the DuckDB dialect expects it; closing it tells the instance."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, file: _SharedFile, turn: threading.Lock | None) -> None:
+        super().__init__(cursor)
+        self._file = file
+        self._turn = turn
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            super().close()
+        finally:
+            self._file.release()
+            if self._turn is not None:
+                self._turn.release()
+
+
+def _duckdb_engine(
+    parsed: sa.URL,
+    busy_timeout_s: float,
+    hold: bool,
+    writer: bool,
+    create: bool,
+    on_wait: Callable[[], None] | None,
+) -> Engine:
+    path = embedded_path(parsed.render_as_string(hide_password=False))
+    if not create and not path.exists():
+        raise DatabaseMissing(str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder {path.parent} for the DuckDB file: {exc.strerror}") from None
+    file = shared_file(path)
+    engine = sa.create_engine(parsed, poolclass=NullPool)
+
+    @event.listens_for(engine, "do_connect")
+    def _cursor_of_shared_instance(_dialect, _record, _cargs, _cparams):
+        turn = file.write_turn if writer else None
+        if turn is not None and not turn.acquire(timeout=busy_timeout_s):
+            raise DatabaseBusy(f"another writer of this process kept {file.path} for {busy_timeout_s:.0f} s")
+        try:
+            return _SharedCursor(file.cursor(busy_timeout_s, on_wait), file, turn)
+        except BaseException:
+            if turn is not None:
+                turn.release()
+            raise
 
     @event.listens_for(engine, "connect")
     def _utc_session(dbapi_connection, _record):
         dbapi_connection.execute("SET TimeZone = 'UTC'")
 
+    if hold:
+        file.hold()
+
+        @event.listens_for(engine, "engine_disposed")
+        def _unhold(_engine):
+            file.unhold()
+
     return engine
 
 
-def _release_when_idle(engine: Engine, hold_s: float) -> None:
-    """Closes every pooled connection once none has been in use for `hold_s` seconds."""
-    state = {"in_use": 0, "last_used": time.monotonic(), "timer": None}
-    lock = threading.Lock()
-
-    def release() -> None:
-        with lock:
-            idle = state["in_use"] == 0 and time.monotonic() - state["last_used"] >= hold_s * 0.99
-            state["timer"] = None
-        if idle:
-            engine.pool.dispose()
-
-    @event.listens_for(engine, "checkout")
-    def _checkout(*_args) -> None:
-        with lock:
-            state["in_use"] += 1
-
-    @event.listens_for(engine, "checkin")
-    def _checkin(*_args) -> None:
-        with lock:
-            state["in_use"] = max(0, state["in_use"] - 1)
-            state["last_used"] = time.monotonic()
-            if state["timer"] is not None:
-                state["timer"].cancel()
-            timer = threading.Timer(hold_s, release)
-            timer.daemon = True
-            state["timer"] = timer
-            timer.start()
-
-    def close_at_exit() -> None:
-        """Stop the timer and close the file before the interpreter tears DuckDB down."""
-        with lock:
-            timer = state["timer"]
-        if timer is not None:
-            timer.cancel()
-            timer.join()
-        engine.dispose()
-
-    atexit.register(close_at_exit)
-
-
 def open_database(
-    url: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, hold_s: float = DEFAULT_HOLD_S
+    url: str,
+    busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    *,
+    hold: bool = False,
+    writer: bool = False,
+    create: bool = True,
+    on_wait: Callable[[], None] | None = None,
 ) -> Engine:
-    """An engine whose database answers and whose schema is at the newest revision."""
+    """An engine whose database answers and whose schema is at the newest revision (see
+    `make_engine` for the options)."""
     from data_access.migrations import upgrade
 
-    engine = make_engine(url, busy_timeout_s, hold_s)
+    engine = make_engine(url, busy_timeout_s, hold=hold, writer=writer, create=create, on_wait=on_wait)
     try:
-        upgrade(engine)
+        with _UPGRADE_LOCK:  # Alembic keeps its context in module globals: one upgrade at a time
+            upgrade(engine)
     except DatabaseError:
+        engine.dispose()
         raise
     except (DBAPIError, duckdb.Error, OSError) as exc:
+        engine.dispose()
         raise DatabaseError(f"cannot open database {safe_url(url)}: {first_line(exc)}") from None
     return engine
 

@@ -242,6 +242,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "notice.phone_ignored": "{field}: {value} não tem dígitos e foi ignorado; digite um número ou o início dele, por exemplo +5511.",
         "export.rows_each": "CSV: {n} linhas · XLSX: {n} linhas · PDF: as primeiras {shown} linhas (o limite do PDF)",
         "export.rows_each_sheets": "CSV: {n} linhas · XLSX: {n} linhas em {sheets} planilhas · PDF: as primeiras {shown} linhas (o limite do PDF)",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "dados atualizados {ago}",
+        "freshness.ago_s": "há {n} s",
+        "freshness.ago_min": "há {n} min",
+        "freshness.ago_h": "há {n} h",
+        "freshness.ago_d": "há {n} d",
+        "freshness.newer": "Chegaram dados novos.",
+        "freshness.reload": "Atualizar",
+        "freshness.auto": "Atualizar automaticamente",
+        "freshness.every": "A cada (segundos)",
+        "error.no_database": "Não há banco de dados em {path}: confira o endereço do banco configurado no servidor (DATABASE_URL) ou importe dados para criá-lo.",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -462,6 +473,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "notice.phone_ignored": "{field}: {value} has no digits and was ignored; type a number or its beginning, e.g. +5511.",
         "export.rows_each": "CSV: {n} rows · XLSX: {n} rows · PDF: the first {shown} rows (the PDF's limit)",
         "export.rows_each_sheets": "CSV: {n} rows · XLSX: {n} rows in {sheets} sheets · PDF: the first {shown} rows (the PDF's limit)",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "data updated {ago}",
+        "freshness.ago_s": "{n} s ago",
+        "freshness.ago_min": "{n} min ago",
+        "freshness.ago_h": "{n} h ago",
+        "freshness.ago_d": "{n} d ago",
+        "freshness.newer": "New data arrived.",
+        "freshness.reload": "Refresh",
+        "freshness.auto": "Refresh automatically",
+        "freshness.every": "Every (seconds)",
+        "error.no_database": "There is no database at {path}: check the database address the server is configured with (DATABASE_URL) or import data to create it.",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -682,6 +704,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "notice.phone_ignored": "{field}: {value} no tiene dígitos y se ignoró; escriba un número o su comienzo, por ejemplo +5411.",
         "export.rows_each": "CSV: {n} filas · XLSX: {n} filas · PDF: las primeras {shown} filas (el límite del PDF)",
         "export.rows_each_sheets": "CSV: {n} filas · XLSX: {n} filas en {sheets} hojas · PDF: las primeras {shown} filas (el límite del PDF)",
+        # -- one owner of the embedded file: freshness of the page's data, automatic refresh, missing file
+        "freshness.updated": "datos actualizados {ago}",
+        "freshness.ago_s": "hace {n} s",
+        "freshness.ago_min": "hace {n} min",
+        "freshness.ago_h": "hace {n} h",
+        "freshness.ago_d": "hace {n} d",
+        "freshness.newer": "Llegaron datos nuevos.",
+        "freshness.reload": "Actualizar",
+        "freshness.auto": "Actualizar automáticamente",
+        "freshness.every": "Cada (segundos)",
+        "error.no_database": "No hay base de datos en {path}: revise la dirección de la base configurada en el servidor (DATABASE_URL) o importe datos para crearla.",
     },
 }
 

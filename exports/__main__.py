@@ -21,9 +21,10 @@ from data_access import config
 from data_access.config import SettingError
 from data_access.engine import DatabaseBusy, DatabaseError, open_database
 from data_access.filters import FILTERS_OF_VIEW, FilterError
-from data_access.saved_searches import SavedSearch, SavedSearchError, get
+from data_access.server_link import Presence, find_server
 from exports.chart_images import ChartError
-from exports.export import FORMATS, export
+from exports.export import FORMATS
+from exports.search_export import BadSearch, ExportRequest, export_search, export_through_server
 
 MULTI = ("status", "subaccount", "user", "campaign", "content_type", "button")
 SINGLE = ("session", "correlation_id", "phone", "conversation_id", "conversation_type")
@@ -74,7 +75,7 @@ def _only(name: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(build_parser().parse_args(argv))
-    except (UsageError, FilterError) as exc:
+    except (UsageError, FilterError, BadSearch) as exc:
         return _fail(str(exc), 2)
     except (DatabaseError, ChartError, WriteError, OSError) as exc:
         return _fail(str(exc), 1)
@@ -97,23 +98,22 @@ def _run(args: argparse.Namespace) -> int:
     except SettingError as exc:
         raise UsageError(str(exc)) from None
     output = output_path(args.output)
-    given = _given_params(args, tz)
-    view_filters = FILTERS_OF_VIEW[args.view]
-    filters = None if args.saved is not None else view_filters.from_params({**defaults, **given})
-    engine = _open(args.db)
+    request = ExportRequest(args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved)
+    if args.saved is None:  # refuse bad filters before the database is opened
+        FILTERS_OF_VIEW[args.view].from_params({**defaults, **request.params})
+    started = time.monotonic()
+    server = _server(args.db)
+    engine = None if server is not None else _open(args.db)
     try:
-        if filters is None:
-            saved = saved_search(engine, args.view, args.saved)
-            filters = view_filters.from_params({**saved.filters().to_params(), **given})
-            default_lang = saved.lang
-        started = time.monotonic()
-        progress = _Progress()
-        try:
-            rows = export(engine, filters, args.fmt, lang or default_lang, output, progress)
-        except OSError as exc:  # the database's failures arrive as DatabaseError: this is the file
-            raise WriteError(f"could not write -o {args.output!r}: {exc.strerror or exc} (nothing was written)") from exc
+        if server is not None:  # the app server owns the embedded file: it runs the export
+            rows = export_through_server(server, request, output, _Progress())
+        else:
+            rows = export_search(engine, request, output, _Progress())
+    except OSError as exc:  # the database's failures arrive as DatabaseError: this is the file
+        raise WriteError(f"could not write -o {args.output!r}: {exc.strerror or exc} (nothing was written)") from exc
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     print(f"exports: wrote {rows:,} rows to {args.output} in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
 
@@ -147,24 +147,21 @@ def _given_params(args: argparse.Namespace, tz: str | None) -> dict[str, list[st
     return params
 
 
+def _server(url: str | None) -> Presence | None:
+    """The app server that owns the embedded file, when one runs."""
+    try:
+        return find_server(config.database_url(url))
+    except DatabaseError as exc:  # a bad --db
+        raise UsageError(str(exc)) from None
+
+
 def _open(url: str | None) -> Engine:
     try:
-        return open_database(config.database_url(url))
+        return open_database(config.database_url(url), create=False)  # reading: never a new empty file
     except DatabaseBusy:
         raise
     except DatabaseError as exc:
         raise UsageError(str(exc)) from None
-
-
-def saved_search(engine: Engine, view: str, name: str) -> SavedSearch:
-    """The saved search `--saved NAME` names, if it is a search of `view`."""
-    try:
-        saved = get(engine, name)
-    except SavedSearchError as exc:
-        raise UsageError(str(exc)) from None
-    if saved.view != view:
-        raise UsageError(f"saved search {name!r} is a search of --view {saved.view}, not --view {view}")
-    return saved
 
 
 class _Progress:

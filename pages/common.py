@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
@@ -43,7 +43,7 @@ from data_access.config import (
     report_lang,
     report_tz,
 )
-from data_access.engine import DASHBOARD_HOLD_S, DatabaseBusy, DatabaseError, first_line, open_database
+from data_access.engine import DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
 from data_access.filters import (
     FIRST_DAY,
     LAST_DAY,
@@ -67,6 +67,7 @@ from data_access.report import (
     page_count,
     with_connection,
 )
+from pages import freshness
 from pages import notices, saved  # they call back into this module: import cycle by design
 
 T = TypeVar("T")
@@ -176,6 +177,7 @@ class Db:
     engine: Engine
     url: str
     version: int
+    changed_at: datetime | None = None  # when the data last changed (UTC)
 
 
 def _cli_db() -> str | None:
@@ -188,7 +190,7 @@ def _cli_db() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str, busy_timeout_s: float) -> Engine:
-    return open_database(url, busy_timeout_s, hold_s=DASHBOARD_HOLD_S)
+    return open_database(url, busy_timeout_s, create=False)  # a misspelt file is said, not created
 
 
 def database(lang: str) -> Db | None:
@@ -197,7 +199,7 @@ def database(lang: str) -> Db | None:
 
     def open_and_check() -> Db:
         engine = _engine(url, BUSY_TIMEOUT_S)
-        return Db(engine, url, with_connection(engine, data_version.current))
+        return Db(engine, url, *with_connection(engine, data_version.state))
 
     return guarded(lang, open_and_check)
 
@@ -216,6 +218,9 @@ def show_database_error(exc: BaseException, lang: str) -> None:
     """One clear line, the driver's detail shown literally (never as Markdown or HTML)."""
     if isinstance(exc, DatabaseBusy):
         st.warning(t("error.busy", lang), icon=":material/hourglass_top:")
+        return
+    if isinstance(exc, DatabaseMissing):
+        st.error(t("error.no_database", lang, path=code_span(exc.path)), icon=":material/database_off:")
         return
     detail = str(exc) if isinstance(exc, DatabaseError) else first_line(exc)
     st.error(t("error.database", lang, detail=code_span(detail)), icon=":material/database_off:")
@@ -279,6 +284,8 @@ def mt_sidebar(db: Db | None, run: Run) -> MtFilters:
     _prepare(MtFilters, run)
     options = _options_for(db, view)
     with st.sidebar:
+        if db is not None:
+            freshness.section(db.engine, db.version, db.changed_at, lang)
         st.header(t("filter.header", lang), anchor=False)
         _date_range(view, lang)
         _multi(MtFilters, "subaccount", options.subaccounts, lang)
@@ -303,6 +310,8 @@ def mo_sidebar(db: Db | None, run: Run) -> MoFilters:
     _prepare(MoFilters, run)
     options = _options_for(db, view)
     with st.sidebar:
+        if db is not None:
+            freshness.section(db.engine, db.version, db.changed_at, lang)
         st.header(t("filter.header", lang), anchor=False)
         _date_range(view, lang)
         _multi(MoFilters, "subaccount", options.subaccounts, lang)

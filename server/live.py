@@ -64,7 +64,7 @@ def spool_dir(engine: Engine) -> Path:
 
 
 def start(url: str) -> Live:
-    engine = open_database(url)
+    engine = open_database(url, writer=True)  # takes turns with the commands' ingest run by the server
     folder_path = spool_dir(engine)
     spool = FileSpool(folder_path) if is_duckdb(engine) else InboxSpool(engine)
     lock = threading.Lock()

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from data_access import saved_searches
+from data_access.engine import open_database
 from exports import export as export_module
 from exports.__main__ import main
 from tests.test_export_rows import NOV10_11, data  # noqa: F401 (fixture)
@@ -115,6 +116,7 @@ def test_a_saved_search_and_options_that_override_it(data, db_url, tmp_path, cap
 )
 def test_bad_arguments_exit_2_with_one_line_naming_the_value(options, message, tmp_path, capsys):
     out = tmp_path / "never.csv"
+    open_database(f"duckdb:///{tmp_path / 'r.duckdb'}").dispose()  # an export reads an existing database
     argv = ["--view", "mt", "--format", "csv", "-o", str(out), "--db", f"duckdb:///{tmp_path / 'r.duckdb'}", *options]
     code, err = run(argv, capsys)
     assert code == 2

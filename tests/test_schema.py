@@ -185,18 +185,19 @@ def _other_process_can_open(path) -> bool:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "yes"
 
 
-def test_held_duckdb_file_is_released_when_idle(tmp_path):
-    import time
-
+def test_duckdb_file_is_released_after_the_last_connection_unless_held(tmp_path):
     path = tmp_path / "held.duckdb"
-    engine = open_database(f"duckdb:///{path}", hold_s=1.0)
+    engine = open_database(f"duckdb:///{path}")
     with engine.connect() as conn:
         assert data_version.current(conn) == 0
-    assert not _other_process_can_open(path)  # held for the next query of a burst
-    time.sleep(1.5)
-    assert _other_process_can_open(path)  # released after the idle time
-    with engine.connect() as conn:  # and opened again on demand
+        assert not _other_process_can_open(path)  # open while a connection is in use
+    assert _other_process_can_open(path)  # released with the last connection, no timer
+    owner = open_database(f"duckdb:///{path}", hold=True)  # the app server's engine
+    with engine.connect() as conn:
         assert data_version.current(conn) == 0
+    assert not _other_process_can_open(path)  # held while the owner lives
+    owner.dispose()
+    assert _other_process_can_open(path)
     engine.dispose()
 
 

@@ -1,0 +1,65 @@
+"""How fresh the page's data is ("dados atualizados há 3 s") and an automatic refresh (SPEC section 7).
+
+A small fragment in the sidebar checks the data version (one cheap query) every few seconds: it keeps
+the caption's age current, says when newer data arrived, and, when the person turned the automatic
+refresh on, reruns the page every N seconds once the data changed (the page's figures are cached under
+the data version, so an unchanged database costs no query).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import data_version
+from data_access.engine import DatabaseError
+from data_access.i18n import t
+from data_access.report import with_connection
+
+TICK_S = 5  # the caption's clock while the automatic refresh is off
+EVERY_S = (1, 2, 5, 10, 30, 60)
+DEFAULT_EVERY_S = 5
+_DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
+
+
+def ago(seconds: float, lang: str) -> str:
+    """3 -> "há 3 s"; 150 -> "há 2 min"; 7200 -> "há 2 h"; 3 days -> "há 3 d"."""
+    seconds = max(0, int(seconds))
+    for unit, size, limit in (("s", 1, 60), ("min", 60, 3600), ("h", 3600, 86400)):
+        if seconds < limit:
+            return t(f"freshness.ago_{unit}", lang, n=seconds // size)
+    return t("freshness.ago_d", lang, n=seconds // 86400)
+
+
+def updated_text(changed_at: datetime, lang: str, now: datetime | None = None) -> str:
+    """"dados atualizados há 3 s" / "data updated 3 s ago" / "datos actualizados hace 3 s"."""
+    now = now or datetime.now(timezone.utc)
+    return t("freshness.updated", lang, ago=ago((now - changed_at).total_seconds(), lang))
+
+
+def section(engine, version: int, changed_at: datetime | None, lang: str) -> None:
+    """The caption, the "new data" notice and the automatic refresh toggle, for the data the page shows
+    (`version`, changed at `changed_at`)."""
+    if changed_at is None:
+        return
+    auto = st.toggle(t("freshness.auto", lang), key="refresh.auto")
+    every = st.select_slider(t("freshness.every", lang), EVERY_S, value=DEFAULT_EVERY_S, key="refresh.every") \
+        if auto else None
+
+    @st.fragment(run_every=every or TICK_S)
+    def clock() -> None:
+        try:
+            latest, _ = with_connection(engine, data_version.state)
+        except _DB_ERRORS:  # the page's own queries say why
+            latest = version
+        if latest != version:
+            if every:
+                st.rerun(scope="app")
+            st.caption(t("freshness.newer", lang))
+            if st.button(t("freshness.reload", lang), key="refresh.now", icon=":material/refresh:"):
+                st.rerun(scope="app")
+        st.caption(f":material/update: {updated_text(changed_at, lang)}")
+
+    clock()
