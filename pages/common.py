@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from streamlit.runtime.pages_manager import PagesManager
 
 from data_access import data_version
+from data_access.accounts import Account
 from data_access.columns import COLUMNS_OF_VIEW, DetailColumn, headers
 from data_access.config import (
     DEFAULT_LANG,
@@ -65,6 +66,7 @@ from data_access.report import (
     page_count,
     with_connection,
 )
+from data_access.scope import Scope
 from pages import saved  # its section calls back into this module: import cycle by design
 
 T = TypeVar("T")
@@ -94,6 +96,12 @@ class Run:
     url: dict[str, list[str]]  # query parameters as the browser sent them
     url_changed: bool  # differs from what the app wrote last: a new link, the back button, a page switch
     notices: tuple[str, ...]  # Markdown-safe warnings about the link or the settings
+    account: Account | None = None  # who is signed in; None while no account exists (the loopback demo)
+
+    @property
+    def scope(self) -> Scope:
+        """What the signed-in account may see: every subaccount when nobody needs to sign in."""
+        return Scope.ALL if self.account is None else self.account.scope
 
 
 def url_params() -> dict[str, list[str]]:
@@ -121,6 +129,13 @@ def start_run() -> Run:
                 notices.append(code_span(str(exc)))
                 state[key] = _BUILT_IN[key]
     run = Run(state["lang"], state["tz"], url, url_changed, tuple(notices))
+    _router.run = run
+    return run
+
+
+def signed_in(run: Run, account: Account | None) -> Run:
+    """The run with its signed-in account, kept for the page (`app.py`, after the sign-in check)."""
+    run = replace(run, account=account)
     _router.run = run
     return run
 
@@ -378,7 +393,7 @@ def _publish(cls: type[Filters], run: Run) -> Filters:
             values[name] = (value or "").strip() or None
     if values["phone"] is not None and not _valid_phone(values["phone"]):
         values["phone"] = None
-    search = cls(**values)
+    search = cls(**values, scope=run.scope)
     params = {**search.to_params(), "lang": [run.lang]}
     if params != run.url:
         st.query_params.from_dict(params)

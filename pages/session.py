@@ -1,0 +1,75 @@
+"""Who is signed in, seen from the page script: the session cookie that `POST /signin` set, or the
+identity of Streamlit's single sign-on (`st.login`), whose email must be an active account.
+
+The app server's gate (server/auth.py) already refused requests without a session; the script checks
+again on every run, so a session that ends (sign-out in another tab, 12 hours unused) stops showing
+data at the next interaction.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from data_access import accounts
+from data_access.accounts import Account
+from data_access.i18n import t
+from server.auth import SESSION_COOKIE, auth_engine, sso_configured
+
+_SSO_CHECKED = "_sso_checked"  # (email, accepted): sign_in_sso runs once per browser session
+
+
+def require_account(lang: str) -> Account | None:
+    """The signed-in account; None while no account exists (the gate serves only loopback then).
+    Anyone else sees why there is nothing to show, and the run stops."""
+    engine = auth_engine()
+    if not accounts.any_account(engine):
+        return None
+    token = st.context.cookies.get(SESSION_COOKIE)
+    account = accounts.session_account(engine, token) if token else None
+    if account is not None:
+        return account
+    if sso_configured():
+        if st.user.is_logged_in:
+            return _sso_account(engine, lang)
+        if st.query_params.get("sso") == "1":
+            st.login()
+            st.stop()
+    st.warning(t("signin.ended", lang), icon=":material/lock:")
+    st.link_button(t("signin.submit", lang), f"/signin?{urlencode({'lang': lang})}")
+    st.stop()
+
+
+def _sso_account(engine: Engine, lang: str) -> Account:
+    """The active account whose email is the single sign-on identity's (checked once per browser
+    session, and audited like a password sign-in); else a refusal and the run stops."""
+    email = str(st.user.get("email") or "").strip().lower()
+    checked = st.session_state.get(_SSO_CHECKED)
+    if checked is None or checked[0] != email:
+        result = accounts.sign_in_sso(engine, email, st.context.ip_address)
+        checked = st.session_state[_SSO_CHECKED] = (email, result.ok)
+    account = accounts.get_account(engine, email) if checked[1] else None
+    if account is None or not account.active:
+        st.error(t("signin.sso_refused", lang, email=email), icon=":material/block:")
+        st.button(t("signin.sign_out", lang), on_click=st.logout, key="sso_refused_sign_out")
+        st.stop()
+    return account
+
+
+def account_bar(account: Account | None, lang: str) -> None:
+    """Who is signed in and the sign-out control, at the top right of every page."""
+    if account is None:
+        return
+    with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center"):
+        st.caption(t("signin.signed_in_as", lang, email=account.email, role=t(f"role.{account.role}", lang)))
+        if st.context.cookies.get(SESSION_COOKIE):
+            st.link_button(t("signin.sign_out", lang), f"/signout?{urlencode({'lang': lang})}",
+                           icon=":material/logout:", type="tertiary")
+        else:
+            st.button(t("signin.sign_out", lang), on_click=st.logout, icon=":material/logout:", type="tertiary",
+                      key="sso_sign_out")
+
+
+def is_admin(account: Account | None) -> bool:
+    return account is not None and account.role == "admin"
