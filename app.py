@@ -1,35 +1,12 @@
-"""The dashboard's entry point (`streamlit run app.py [-- --db URL]`): settings shared by both pages,
-then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
-Sent with the link's query parameters."""
+"""The app server (`streamlit run app.py [-- --db URL]`): the dashboard (the router in `dashboard.py`
+and its pages) behind the sign-in gate, with security headers on every answer."""
 import streamlit as st
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
-from data_access.i18n import t
-from pages import common, session
+from server import auth, headers
 
-run = common.start_run()
-# An emoji icon: a Material icon as the page icon makes the browser fetch it from an outside font host.
-st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout="wide")
-run = common.signed_in(run, session.require_account(run.lang))
+routes: list[BaseRoute] = [*auth.ROUTES]
+middleware: list[Middleware] = [Middleware(headers.SecurityHeaders), Middleware(auth.SignInGate)]
 
-sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")
-received = st.Page(
-    "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
-)
-
-
-def home() -> None:
-    """The root URL: the Sent page, keeping the link's search."""
-    st.switch_page(sent, query_params=run.url)
-
-
-admin_pages = [
-    st.Page("pages/users.py", title=t("page.users", run.lang), icon=":material/group:", url_path="users"),
-    st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
-] if session.is_admin(run.account) else []
-page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, *admin_pages],
-    position="top",
-)
-session.account_bar(run.account, run.lang)
-common.header(run)
-page.run()
+app = st.App("dashboard.py", routes=routes, middleware=middleware)

@@ -97,11 +97,7 @@ class Run:
     url_changed: bool  # differs from what the app wrote last: a new link, the back button, a page switch
     notices: tuple[str, ...]  # Markdown-safe warnings about the link or the settings
     account: Account | None = None  # who is signed in; None while no account exists (the loopback demo)
-
-    @property
-    def scope(self) -> Scope:
-        """What the signed-in account may see: every subaccount when nobody needs to sign in."""
-        return Scope.ALL if self.account is None else self.account.scope
+    scope: Scope = Scope.ALL  # what the run may show (pages/session.py decides)
 
 
 def url_params() -> dict[str, list[str]]:
@@ -133,9 +129,9 @@ def start_run() -> Run:
     return run
 
 
-def signed_in(run: Run, account: Account | None) -> Run:
-    """The run with its signed-in account, kept for the page (`app.py`, after the sign-in check)."""
-    run = replace(run, account=account)
+def signed_in(run: Run, account: Account | None, scope: Scope) -> Run:
+    """The run with its signed-in account and scope, kept for the page (the router, after the sign-in check)."""
+    run = replace(run, account=account, scope=scope)
     _router.run = run
     return run
 
@@ -204,12 +200,17 @@ def _engine(url: str, busy_timeout_s: float) -> Engine:
     return open_database(url, busy_timeout_s, hold_s=DASHBOARD_HOLD_S)
 
 
+def database_engine() -> Engine:
+    """The engine of this run's database, opened once per URL (raises what opening it raises)."""
+    return _engine(database_url(_cli_db()), BUSY_TIMEOUT_S)
+
+
 def database(lang: str) -> Db | None:
     """The database of this run, or None after showing why it cannot be used."""
     url = database_url(_cli_db())
 
     def open_and_check() -> Db:
-        engine = _engine(url, BUSY_TIMEOUT_S)
+        engine = database_engine()
         return Db(engine, url, with_connection(engine, data_version.current))
 
     return guarded(lang, open_and_check)
@@ -268,8 +269,10 @@ def _detail_page(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _options(_engine: Engine, url: str, version: int, view: str, subaccounts: tuple[str, ...]) -> FilterOptions:
-    return with_connection(_engine, filter_options, view, subaccounts)
+def _options(
+    _engine: Engine, url: str, version: int, view: str, subaccounts: tuple[str, ...], scope: Scope
+) -> FilterOptions:
+    return with_connection(_engine, filter_options, view, subaccounts, scope)
 
 
 def mt_report_of(db: Db | None, filters: MtFilters, lang: str) -> MtReport | None:
@@ -290,7 +293,7 @@ def mt_sidebar(db: Db | None, run: Run) -> MtFilters:
     search the filters make."""
     lang, view = run.lang, "mt"
     _prepare(MtFilters, run)
-    options = _options_for(db, view)
+    options = _options_for(db, view, run.scope)
     with st.sidebar:
         st.header(t("filter.header", lang), anchor=False)
         _date_range(view, lang)
@@ -314,7 +317,7 @@ def mo_sidebar(db: Db | None, run: Run) -> MoFilters:
     """The Received view's filters (SPEC section 4), then its saved searches; returns the search the filters make."""
     lang, view = run.lang, "mo"
     _prepare(MoFilters, run)
-    options = _options_for(db, view)
+    options = _options_for(db, view, run.scope)
     with st.sidebar:
         st.header(t("filter.header", lang), anchor=False)
         _date_range(view, lang)
@@ -402,13 +405,13 @@ def _publish(cls: type[Filters], run: Run) -> Filters:
     return search
 
 
-def _options_for(db: Db | None, view: str) -> FilterOptions:
+def _options_for(db: Db | None, view: str, scope: Scope) -> FilterOptions:
     """Option lists from the data; the chosen subaccounts narrow users, campaigns and buttons."""
     if db is None:
         return _NO_OPTIONS
     subaccounts = tuple(sorted(st.session_state.get(_key(view, "subaccount")) or ()))
     try:
-        return _options(db.engine, db.url, db.version, view, subaccounts)
+        return _options(db.engine, db.url, db.version, view, subaccounts, scope)
     except DB_ERRORS:  # the page's own data call shows the message
         return _NO_OPTIONS
 

@@ -15,24 +15,32 @@ from sqlalchemy.engine import Engine
 from data_access import accounts
 from data_access.accounts import Account
 from data_access.i18n import t
-from server.auth import SESSION_COOKIE, auth_engine, sso_configured
+from data_access.scope import Scope
+from pages import common
+from server.auth import SESSION_COOKIE, sso_configured
 
+NOTHING = Scope(subaccounts=())  # what a run shows when it cannot tell who is signed in
 _SSO_CHECKED = "_sso_checked"  # (email, accepted): sign_in_sso runs once per browser session
 
 
-def require_account(lang: str) -> Account | None:
-    """The signed-in account; None while no account exists (the gate serves only loopback then).
-    Anyone else sees why there is nothing to show, and the run stops."""
-    engine = auth_engine()
-    if not accounts.any_account(engine):
-        return None
-    token = st.context.cookies.get(SESSION_COOKIE)
-    account = accounts.session_account(engine, token) if token else None
+def require_account(lang: str) -> tuple[Account | None, Scope]:
+    """The signed-in account and what it may see. While no account exists (the gate serves only
+    loopback then): no account, every subaccount. When the database cannot answer: no account and
+    nothing (the page says why). Anyone not signed in sees why there is nothing to show, and the run stops."""
+    try:
+        engine = common.database_engine()
+        if not accounts.any_account(engine):
+            return None, Scope.ALL
+        token = st.context.cookies.get(SESSION_COOKIE)
+        account = accounts.session_account(engine, token) if token else None
+    except common.DB_ERRORS:
+        return None, NOTHING
     if account is not None:
-        return account
+        return account, account.scope
     if sso_configured():
         if st.user.is_logged_in:
-            return _sso_account(engine, lang)
+            account = _sso_account(engine, lang)
+            return account, account.scope
         if st.query_params.get("sso") == "1":
             st.login()
             st.stop()

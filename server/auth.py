@@ -18,15 +18,13 @@ import functools
 import html
 import ipaddress
 import sys
-import threading
-import time
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,8 +45,6 @@ OPEN_PREFIXES = ("/webhooks/",)
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
-# How long "no account exists yet" is believed before asking the database again.
-_NO_ACCOUNT_RECHECK_S = 2.0
 
 
 def _cli_db() -> str | None:
@@ -59,17 +55,24 @@ def _cli_db() -> str | None:
     return known.db
 
 
-@functools.cache
 def auth_engine() -> Engine:
-    """The engine the sign-in routes and the gate use (the app's database)."""
-    return open_database(database_url(_cli_db()), hold_s=DASHBOARD_HOLD_S)
+    """The engine the sign-in routes and the gate use: the app's database (`--db`, DATABASE_URL)."""
+    return _engine(database_url(_cli_db()))
+
+
+@functools.cache
+def _engine(url: str) -> Engine:
+    return open_database(url, hold_s=DASHBOARD_HOLD_S)
 
 
 def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8 or ::1, also written as an IPv4-mapped IPv6 address (a server on `::` sees those)."""
     try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host or "")
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def sso_configured() -> bool:
@@ -91,20 +94,19 @@ def request_lang(query_lang: str | None) -> str:
 
 
 class _AccountsKnown:
-    """Whether any account exists: once true it stays true; false is re-checked every few seconds."""
+    """Whether any account exists in a database: once true it stays true (accounts are disabled,
+    never removed), so the question is asked only until the first account is made."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._exists = False
-        self._checked_at = float("-inf")
+        self._known: set[str] = set()
 
     def __call__(self, engine: Engine) -> bool:
-        with self._lock:
-            if self._exists or time.monotonic() - self._checked_at < _NO_ACCOUNT_RECHECK_S:
-                return self._exists
+        key = str(engine.url)
+        if key in self._known:
+            return True
         exists = accounts.any_account(engine)
-        with self._lock:
-            self._exists, self._checked_at = exists, time.monotonic()
+        if exists:
+            self._known.add(key)
         return exists
 
 
@@ -120,7 +122,7 @@ class SignInGate:
         if scope["type"] not in ("http", "websocket") or _is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
+        request = HTTPConnection(scope)
         verdict = await run_in_threadpool(self._verdict, request)
         if verdict is None:
             await self.app(scope, receive, send)
@@ -129,7 +131,7 @@ class SignInGate:
         else:
             await verdict(scope, receive, send)
 
-    def _verdict(self, request: Request) -> Response | None:
+    def _verdict(self, request: HTTPConnection) -> Response | None:
         """None to serve the request, else the answer that refuses it."""
         engine = self.engine()
         client = request.client.host if request.client else None
@@ -144,7 +146,7 @@ class SignInGate:
             or request.query_params.get("sso") == "1" or STREAMLIT_USER_COOKIE in request.cookies
         ):
             return None  # the page script checks the identity (pages/session.py)
-        if request.method == "GET" and not path.startswith(_NOT_PAGES):
+        if request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES):
             target = path + (f"?{request.url.query}" if request.url.query else "")
             query = {"next": target, **({"lang": request.query_params["lang"]} if "lang" in request.query_params else {})}
             return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,17 +27,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(db_url: str, log_path: Path, timeout_s: float = 60) -> Iterator[str]:
+def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str, str] | None = None,
+              args: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
     """Runs the app on `db_url` until the block ends; yields its base URL once /_stcore/health says ok.
 
-    The settings the app reads from the environment are removed, so each test says what it wants.
+    The settings the app reads from the environment are removed, so each test says what it wants
+    (`env`); `args` are more `streamlit run` options.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")}
-    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")} | (env or {})
+    port = port or free_port()
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--", "--db", db_url],
+             "--server.headless", "true", "--server.address", "127.0.0.1", *args, "--", "--db", db_url],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"

@@ -21,7 +21,7 @@ from data_access.engine import open_database
 from pages import common
 from tests.factories import at, insert, mo_row, mt_row
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TZ = ZoneInfo("America/Sao_Paulo")
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 ERROR_131049 = "This message was not delivered to maintain healthy ecosystem engagement."
