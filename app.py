@@ -1,12 +1,22 @@
 """The app server (`streamlit run app.py [-- --db URL]`): the dashboard (the router in `dashboard.py`
-and its pages) behind the sign-in gate, with security headers on every answer."""
+and its pages) and, on the same port, the live interface of SPEC 8 (webhooks, send log, health).
+
+A short wiring file: add routes, middleware and startup/shutdown work to the lists below. Streamlit
+finds the module-level `app` and serves it with uvicorn; user routes come before Streamlit's own and
+user middleware wraps every request, pages and static files included.
+"""
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server import auth, headers
+from server import headers, health, live, send_log, sign_in, webhooks
+from server.lifespan import combined
 
-routes: list[BaseRoute] = [*auth.ROUTES]
-middleware: list[Middleware] = [Middleware(headers.SecurityHeaders), Middleware(auth.SignInGate)]
+routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *sign_in.ROUTES]
+# Outermost first: security headers on every answer (refusals included), then the sign-in gate.
+middleware: list[Middleware] = [Middleware(headers.SecurityHeaders), Middleware(sign_in.SignInGate)]
+# Entered in order at startup, left in reverse order at shutdown (each an async context manager
+# factory taking the `st.App`; the dicts they yield are merged into `app.state`).
+lifespans = [live.running]
 
-app = st.App("dashboard.py", routes=routes, middleware=middleware)
+app = st.App("dashboard.py", routes=routes, middleware=middleware, lifespan=combined(lifespans))

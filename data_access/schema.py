@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -281,4 +282,16 @@ business_number = Table(
     metadata,
     Column("number", String, primary_key=True),
     Column("subaccount", String, nullable=False),
+)
+
+# Live interface (migration 0007): raw bodies accepted over HTTP on PostgreSQL, committed before the
+# 200 and deleted in the transaction that claimed them (FOR UPDATE SKIP LOCKED) once folded, so
+# several app server processes share them. The embedded database uses a spool file instead.
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("inbox_id", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )

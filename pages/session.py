@@ -1,7 +1,7 @@
 """Who is signed in, seen from the page script: the session cookie that `POST /signin` set, or the
 identity of Streamlit's single sign-on (`st.login`), whose email must be an active account.
 
-The app server's gate (server/auth.py) already refused requests without a session; the script checks
+The app server's gate (server/sign_in.py) already refused requests without a session; the script checks
 again on every run, so a session that ends (sign-out in another tab, 12 hours unused) stops showing
 data at the next interaction.
 """
@@ -17,7 +17,7 @@ from data_access.accounts import Account
 from data_access.i18n import t
 from data_access.scope import Scope
 from pages import common
-from server.auth import SESSION_COOKIE, sso_configured
+from server.sign_in import SESSION_COOKIE, sso_configured
 
 NOTHING = Scope(subaccounts=())  # what a run shows when it cannot tell who is signed in
 _SSO_CHECKED = "_sso_checked"  # (email, accepted): sign_in_sso runs once per browser session

@@ -26,42 +26,72 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class AppProcess:
+    """`streamlit run app.py -- --db URL` in a child process, which a test may stop, kill (SIGKILL)
+    and start again on the same port. `env` adds settings (the live interface's secrets); `args` are
+    more `streamlit run` options; `port` is chosen when not given."""
+
+    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None, args: Sequence[str] = (),
+                 port: int | None = None) -> None:
+        self.db_url = db_url
+        self.log_path = log_path
+        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")}
+        self.env.update(env or {})
+        self.args = list(args)
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 60) -> str:
+        """Starts the app; returns its base URL once /_stcore/health says ok."""
+        with self.log_path.open("a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+                 "--server.headless", "true", "--server.address", "127.0.0.1", *self.args, "--", "--db", self.db_url],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                raise AppServerError(f"streamlit exited with {self.proc.returncode}: {self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        return self.base
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AppServerError(f"streamlit did not answer /_stcore/health within {timeout_s:.0f} s")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        """Asks the app to stop (SIGTERM), as a service manager does; kills it after 15 s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown work at all."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 @contextlib.contextmanager
 def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str, str] | None = None,
               args: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
     """Runs the app on `db_url` until the block ends; yields its base URL once /_stcore/health says ok.
 
     The settings the app reads from the environment are removed, so each test says what it wants
-    (`env`); `args` are more `streamlit run` options.
+    (`env`); `args` and `port` as for `AppProcess`.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")} | (env or {})
-    port = port or free_port()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1", *args, "--", "--db", db_url],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if proc.poll() is not None:
-                    raise AppServerError(f"streamlit exited with {proc.returncode}: {log_path.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                        if answer.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AppServerError(f"streamlit did not answer /_stcore/health within {timeout_s:.0f} s")
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    app = AppProcess(db_url, log_path, env, args, port)
+    try:
+        yield app.start(timeout_s)
+    finally:
+        app.stop()

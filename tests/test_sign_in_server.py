@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from data_access import accounts
 from data_access.schema import web_session
-from server.auth import FIRST_ADMIN_COMMAND, SESSION_COOKIE
+from server.sign_in import FIRST_ADMIN_COMMAND, SESSION_COOKIE
 from server.headers import SECURITY_HEADERS
 
 OUTSIDE = ("203.0.113.9", 1234)
@@ -34,12 +34,15 @@ STATIC = "/" + next(
 
 
 @pytest.fixture(scope="module")
-def running_app() -> Iterator[object]:
-    """The app with its Streamlit runtime started (once per process: the runtime cannot restart)."""
+def running_app(tmp_path_factory) -> Iterator[object]:
+    """The app with its Streamlit runtime and live interface started (once per process: the runtime
+    cannot restart); its live interface on a database of its own, each test's gate on the test's."""
     import app
 
-    with TestClient(app.app):
-        yield app.app
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", f"duckdb:///{tmp_path_factory.mktemp('live') / 'live.duckdb'}")
+        with TestClient(app.app):
+            yield app.app
 
 
 @pytest.fixture
@@ -109,6 +112,18 @@ def test_without_a_session_nothing_but_the_sign_in_form_is_served(client_from, e
     assert '<label for="password">Contraseña</label>' in form.text
     assert '<button type="submit">Iniciar sesión</button>' in form.text
     assert client.get("/_stcore/health").status_code == 200  # a liveness probe, no data
+
+
+def test_the_live_interface_stays_open_to_every_address(client_from, engine):
+    """SPEC §8: providers and monitors call from outside, with their own authentication."""
+    for exists in (False, True):
+        if exists:
+            add(engine)
+        client = client_from(OUTSIDE)
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/webhooks/meta", params={"hub.mode": "subscribe"}).status_code == 404  # not configured
+        assert client.post("/webhooks/sinch/any-token", content=b"{}").status_code == 404
+        assert client.post("/api/send-log", content=b"[]").status_code == 404
 
 
 def test_a_session_cookie_opens_everything_until_sign_out(client_from, engine):

@@ -9,11 +9,12 @@ memory stays flat): by a thread for small inputs, by a child process for large o
 """
 import gc
 import hashlib
+import io
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -323,3 +324,25 @@ class _Loader:
                 counts.events += info.events
                 loaded += info.events
         self.progress.loaded(loaded)
+
+
+def ingest_streams(engine: Engine, inputs: Iterable[tuple[str, BinaryIO]]) -> IngestSummary:
+    """Loads inputs that are already open, each a (name, binary stream) pair read as a file would
+    be (the bodies the app server received over HTTP), in one run written by a thread; the rows
+    are recomputed at the end. Raises `IngestFailed` when the run stops midway."""
+    summary = IngestSummary()
+    loader = _Loader(engine, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, False)
+    started = time.monotonic()
+    try:
+        for name, stream in inputs:
+            loader.load(name, stream)
+        loader.finish()
+    except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
+        summary.seconds = time.monotonic() - started
+        raise IngestFailed(
+            f"stopped: {first_line(exc)}; what was loaded before is kept, and running again is safe", summary
+        ) from exc
+    finally:
+        loader.close()
+    summary.seconds = time.monotonic() - started
+    return summary

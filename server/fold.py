@@ -1,0 +1,106 @@
+"""The background fold: bodies taken from the spool (or inbox) go through the same ingest code as the
+`python -m data_access.ingest` command, every `FOLD_INTERVAL_S`, so they reach the report within 5 s.
+
+One ingest runs at a time in a process (`ingest_lock`, shared with `/api/send-log`). When the
+database fails, the bodies stay where they are and the next round tries again. A body that makes
+the ingest code itself fail (a bug, never a database problem) is set aside in the spool folder's
+`unfoldable/` with the error logged, so it cannot hold back the bodies after it.
+"""
+import hashlib
+import io
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access.engine import DatabaseError
+from data_access.ingest import IngestFailed, IngestSummary, ingest_streams
+from server.received import Received
+
+FOLD_INTERVAL_S = 0.5
+LOG = logging.getLogger(__name__)
+DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
+
+
+class Spool(Protocol):
+    def claim(self): ...  # a context manager yielding list[Received]
+
+    def backlog(self) -> int: ...
+
+
+def ingest_bodies(engine: Engine, items: Sequence[Received]) -> IngestSummary:
+    """One ingest run over bodies, each read as one input named by its route."""
+    return ingest_streams(engine, ((item.source, io.BytesIO(item.body)) for item in items))
+
+
+class Folder:
+    def __init__(self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path) -> None:
+        self.engine = engine
+        self.spool = spool
+        self.ingest_lock = ingest_lock
+        self.unfoldable = unfoldable
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.fold_all()
+            except DATABASE_FAILURES as exc:
+                LOG.warning("fold: the database failed, will try again: %s", exc)
+            except Exception:
+                LOG.exception("fold: unexpected failure, will try again")
+            if self._stop.wait(FOLD_INTERVAL_S):
+                return
+
+    def fold_all(self) -> int:
+        """Folds claims until none is left; returns how many bodies were folded."""
+        folded = 0
+        while True:
+            with self.spool.claim() as items:
+                if not items:
+                    return folded
+                started = time.monotonic()
+                with self.ingest_lock:
+                    self._fold(items)
+                folded += len(items)
+                LOG.info("fold: %d bodies in %.2f s", len(items), time.monotonic() - started)
+
+    def _fold(self, items: list[Received]) -> None:
+        try:
+            ingest_bodies(self.engine, items)
+        except DATABASE_FAILURES:
+            raise
+        except Exception:  # the ingest code failed on some body: find it, fold the others
+            for item in items:
+                try:
+                    ingest_bodies(self.engine, [item])
+                except DATABASE_FAILURES:
+                    raise
+                except Exception as exc:
+                    self._set_aside(item, exc)
+
+    def _set_aside(self, item: Received, exc: Exception) -> None:
+        self.unfoldable.mkdir(parents=True, exist_ok=True)
+        path = self.unfoldable / f"{hashlib.sha256(item.body).hexdigest()}.body"
+        path.write_bytes(item.body)
+        LOG.error("fold: a %s body could not be folded (%r); kept in %s", item.source, exc, path)
+
+    def stop(self) -> None:
+        """Stops the thread after its round, then folds what is left (best effort)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        try:
+            self.fold_all()
+        except Exception as exc:  # what is left stays spooled and is folded at the next start
+            LOG.warning("fold at shutdown failed; the bodies stay spooled: %s", exc)

@@ -1,0 +1,118 @@
+"""The live interface's service, started by the app server's lifespan: the database engine, where
+bodies are made durable (a spool file on the embedded database, the `webhook_inbox` table on
+PostgreSQL) and the background fold. Routes reach it through `current()`.
+"""
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from data_access.engine import DatabaseError, is_duckdb, open_database
+from data_access.ingest import IngestSummary
+from server.fold import Folder, ingest_bodies
+from server.inbox import InboxSpool
+from server.received import Received
+from server.settings import Secrets, server_database_url
+from server.spool import FileSpool, SpoolInUse
+
+SPOOL_DIR_VARIABLE = "WEBHOOK_SPOOL_DIR"
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Live:
+    engine: Engine
+    spool: FileSpool | InboxSpool
+    folder: Folder
+    ingest_lock: threading.Lock
+
+    async def store(self, item: Received) -> None:
+        """Returns once the body would survive kill -9; it is folded within seconds."""
+        await self.spool.store(item)
+
+    def ingest_now(self, item: Received) -> IngestSummary:
+        """Ingests one body at once (the send log answers with its summary after the commit)."""
+        with self.ingest_lock:
+            return ingest_bodies(self.engine, [item])
+
+    def stop(self) -> None:
+        self.spool.stop_accepting()
+        self.folder.stop()
+        self.spool.close()
+        self.engine.dispose()
+
+
+def spool_dir(engine: Engine) -> Path:
+    """`WEBHOOK_SPOOL_DIR`, else beside the DuckDB file (`data/report.duckdb` -> `data/report.spool`),
+    else `data/spool` (PostgreSQL keeps its bodies in the database; only set-aside bodies go here)."""
+    configured = os.environ.get(SPOOL_DIR_VARIABLE)
+    if configured:
+        return Path(configured)
+    if is_duckdb(engine):
+        return Path(engine.url.database).with_suffix(".spool")
+    return Path("data/spool")
+
+
+def start(url: str) -> Live:
+    engine = open_database(url)
+    folder_path = spool_dir(engine)
+    spool = FileSpool(folder_path) if is_duckdb(engine) else InboxSpool(engine)
+    lock = threading.Lock()
+    folder = Folder(engine, spool, lock, folder_path / "unfoldable")
+    folder.start()  # its first round folds what an earlier run left
+    return Live(engine, spool, folder, lock)
+
+
+_current: Live | None = None
+_secrets: Secrets | None = None
+
+
+def current() -> Live | None:
+    """The running service, or None when the database could not be opened at startup."""
+    return _current
+
+
+def secrets() -> Secrets:
+    """The endpoints' secrets, read at startup (or at first use outside the app server)."""
+    global _secrets
+    if _secrets is None:
+        _secrets = Secrets.load()
+    return _secrets
+
+
+def _log_to_stderr() -> None:
+    """The live interface's messages (folds, failures) on the server's standard error."""
+    logger = logging.getLogger("server")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+@contextlib.asynccontextmanager
+async def running(_app: Any) -> AsyncIterator[dict[str, Any]]:
+    """Lifespan part: starts the service (the dashboard still starts when the database cannot be
+    opened: its pages say why, the live routes answer 503 and /healthz 503)."""
+    global _current, _secrets
+    _log_to_stderr()
+    _secrets = Secrets.load()
+    try:
+        _current = await run_in_threadpool(start, server_database_url())
+    except (DatabaseError, SpoolInUse) as exc:
+        LOG.error("live interface off: %s", exc)
+        _current = None
+    try:
+        yield {"live": _current}
+    finally:
+        service, _current = _current, None
+        if service is not None:
+            await run_in_threadpool(service.stop)

@@ -1,0 +1,52 @@
+"""The app server's settings: the database (as the dashboard takes it) and the endpoints' secrets.
+
+A secret comes from the environment, else from `st.secrets` (`.streamlit/secrets.toml`); an empty
+value counts as not set, and an endpoint whose secret is not set answers 404 (never open by default).
+"""
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+
+import streamlit as st
+
+from data_access.config import database_url
+
+META_VERIFY_TOKEN = "META_VERIFY_TOKEN"
+META_APP_SECRET = "META_APP_SECRET"
+SINCH_WEBHOOK_TOKEN = "SINCH_WEBHOOK_TOKEN"
+SINCH_CALLBACK_SECRET = "SINCH_CALLBACK_SECRET"
+INGEST_TOKEN = "INGEST_TOKEN"
+SECRET_NAMES = (META_VERIFY_TOKEN, META_APP_SECRET, SINCH_WEBHOOK_TOKEN, SINCH_CALLBACK_SECRET, INGEST_TOKEN)
+
+
+def secret(name: str) -> str | None:
+    """The secret's value, or None when it is not configured."""
+    value = os.environ.get(name)
+    if not value and st.secrets.load_if_toml_exists():
+        found = st.secrets.get(name)
+        value = str(found) if found is not None else None
+    return value or None
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The live interface's secrets, read once at startup."""
+
+    meta_verify_token: str | None
+    meta_app_secret: str | None
+    sinch_webhook_token: str | None
+    sinch_callback_secret: str | None
+    ingest_token: str | None
+
+    @classmethod
+    def load(cls) -> "Secrets":
+        return cls(*(secret(name) for name in SECRET_NAMES))
+
+
+def server_database_url() -> str:
+    """`streamlit run app.py -- --db URL`, else `DATABASE_URL`, else the embedded default file."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--db")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return database_url(known.db)
