@@ -7,6 +7,7 @@ data at the next interaction.
 """
 from __future__ import annotations
 
+import html
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -71,9 +72,11 @@ def account_bar(account: Account | None, lang: str) -> None:
         return
     with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center"):
         st.caption(t("signin.signed_in_as", lang, email=account.email, role=t(f"role.{account.role}", lang)))
-        if st.context.cookies.get(SESSION_COOKIE):
-            st.link_button(t("signin.sign_out", lang), f"/signout?{urlencode({'lang': lang})}",
-                           icon=":material/logout:", type="tertiary")
+        if st.context.cookies.get(SESSION_COOKIE):  # a form posting to the route that ends the session
+            action = html.escape(f"/signout?{urlencode({'lang': lang})}")
+            st.html(f'<form method="post" action="{action}" style="margin:0"><button type="submit" '
+                    f'style="border:0;background:none;color:inherit;cursor:pointer;text-decoration:underline">'
+                    f'{html.escape(t("signin.sign_out", lang))}</button></form>', width="content")
         else:
             st.button(t("signin.sign_out", lang), on_click=st.logout, icon=":material/logout:", type="tertiary",
                       key="sso_sign_out")
