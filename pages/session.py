@@ -71,7 +71,8 @@ def account_bar(account: Account | None, lang: str) -> None:
     if account is None:
         return
     with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center"):
-        st.caption(t("signin.signed_in_as", lang, email=account.email, role=t(f"role.{account.role}", lang)))
+        st.caption(t("signin.signed_in_as", lang, email=common.code_span(account.email),
+                     role=t(f"role.{account.role}", lang)))
         if st.context.cookies.get(SESSION_COOKIE):  # a form posting to the route that ends the session
             action = html.escape(f"/signout?{urlencode({'lang': lang})}")
             st.html(f'<form method="post" action="{action}" style="margin:0"><button type="submit" '
