@@ -7,9 +7,10 @@ needs the session cookie set by `POST /signin`; a page request without one is se
 form, anything else (static files, media, downloads, the websocket) is refused.
 
 With single sign-on configured (`[auth]` in secrets.toml), `st.login` runs in the page script, so the
-app shell and its websocket are served to a browser that asked for single sign-on (`/?sso=1`) or that
-carries Streamlit's identity cookie; the script then shows data only to an identity whose email is an
-active account (pages/session.py).
+app shell (static files, the websocket) is served without a session, and pages to a browser that
+asked for single sign-on (`/?sso=1`) or carries Streamlit's identity cookie; the script shows data
+only to an identity whose email is an active account (pages/session.py). Media, downloads and
+uploads still need the session or the identity cookie.
 """
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ OPEN_PATHS = ("/healthz", "/api/send-log", "/signin", "/signout", "/_stcore/heal
 OPEN_PREFIXES = ("/webhooks/",)
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
+# What the browser needs to run the page script that calls `st.login` (no data: the script shows
+# none until the identity is checked); media, downloads and uploads are not part of it.
+_APP_SHELL = ("/static/", "/_stcore/")
+_UPLOADS = "/_stcore/upload_file"
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
 
@@ -133,8 +138,8 @@ class SignInGate:
             return None
         path = request.url.path
         if sso_configured() and (
-            path in SSO_PATHS or path.startswith(_NOT_PAGES)
-            or request.query_params.get("sso") == "1" or STREAMLIT_USER_COOKIE in request.cookies
+            path in SSO_PATHS or STREAMLIT_USER_COOKIE in request.cookies or request.query_params.get("sso") == "1"
+            or (path.startswith(_APP_SHELL) and not path.startswith(_UPLOADS))
         ):
             return None  # the page script checks the identity (pages/session.py)
         if request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES):

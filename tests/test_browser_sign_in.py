@@ -245,6 +245,20 @@ def test_an_admin_manages_accounts_and_tokens_and_reads_the_audit_log(base, new_
     assert (davi.role, davi.subaccounts, davi.active) == ("analyst", ("Digital", "Varejo"), True)
     assert [(t.name, t.revoked_at) for t in accounts.list_tokens(database)] == [("crm", None)]
     assert accounts.token_scope(database, token) == Scope.ALL
+
+    page.get_by_role("combobox", name="Usuário", exact=True).click()  # manage Davi: two-step verification on
+    page.get_by_role("option", name="davi@example.com", exact=True).click()
+    page.get_by_text("Verificação em duas etapas", exact=True).last.click()
+    expect(page.get_by_text("Leia este QR code no aplicativo autenticador (ou digite o código abaixo). "
+                            "Ele aparece só agora.")).to_be_visible(timeout=SHOWN_MS)
+    qr = page.get_by_test_id("stImage").locator("img")
+    assert qr.get_attribute("src").startswith("data:image/svg+xml")
+    secret = page.get_by_test_id("stCode").last.inner_text().strip()
+    assert accounts.get_account(database, "davi@example.com").totp_enabled
+    assert accounts.sign_in(database, "davi@example.com", "another good password", "198.51.100.40").reason == "needs_totp"
+    enrolled = accounts.sign_in(database, "davi@example.com", "another good password", "198.51.100.40",
+                                pyotp.TOTP(secret).now())
+    assert enrolled.ok
     total = accounts.audit_count(database)
     database.dispose()
 
@@ -257,7 +271,7 @@ def test_an_admin_manages_accounts_and_tokens_and_reads_the_audit_log(base, new_
     assert rows[0] == ["Data", "Quem", "Ação", "Detalhes", "Endereço IP"]
     assert len(rows) == 1 + total
     actions = [row[2] for row in rows[1:]]
-    assert actions[:2] == ["token.create", "account.add"]  # newest first
+    assert actions[:4] == ["sign_in", "account.totp", "token.create", "account.add"]  # newest first
     assert rows[2][1] == "ana@example.com"
 
 

@@ -224,3 +224,21 @@ def test_security_headers_on_pages_static_files_routes_and_refusals(client_from,
     assert dict(SECURITY_HEADERS) == {
         "x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'",
         "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
+
+
+@pytest.mark.parametrize("report_lang, query, labels", [
+    (None, "", ("E-mail", "Senha", "Entrar")),
+    ("en", "", ("Email", "Password", "Sign in")),
+    ("es", "", ("Correo electrónico", "Contraseña", "Iniciar sesión")),
+    ("es", "?lang=en", ("Email", "Password", "Sign in")),  # the link over REPORT_LANG
+    ("en", "?lang=xx", ("Email", "Password", "Sign in")),  # an unknown language is ignored
+])
+def test_the_form_speaks_the_report_language(client_from, engine, monkeypatch, report_lang, query, labels):
+    add(engine)
+    if report_lang:
+        monkeypatch.setenv("REPORT_LANG", report_lang)
+    form = client_from(OUTSIDE).get(f"/signin{query}").text
+    email, password, button = labels
+    assert f'<label for="email">{email}</label>' in form
+    assert f'<label for="password">{password}</label>' in form
+    assert f'<button type="submit">{button}</button>' in form
