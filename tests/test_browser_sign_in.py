@@ -246,9 +246,12 @@ def test_an_admin_manages_accounts_and_tokens_and_reads_the_audit_log(base, new_
     assert [(t.name, t.revoked_at) for t in accounts.list_tokens(database)] == [("crm", None)]
     assert accounts.token_scope(database, token) == Scope.ALL
 
-    page.get_by_role("combobox", name="Usuário", exact=True).click()  # manage Davi: two-step verification on
+    pick = page.get_by_role("combobox", name="Usuário", exact=True)  # manage Davi: two-step verification on
+    pick.click()
+    pick.fill("davi@example.com")
     page.get_by_role("option", name="davi@example.com", exact=True).click()
-    page.get_by_text("Verificação em duas etapas", exact=True).last.click()
+    expect(page.get_by_role("combobox", name="Nível de permissão").last).to_have_value("Analista")
+    page.get_by_role("switch", name="Verificação em duas etapas").click(force=True)
     expect(page.get_by_text("Leia este QR code no aplicativo autenticador (ou digite o código abaixo). "
                             "Ele aparece só agora.")).to_be_visible(timeout=SHOWN_MS)
     qr = page.get_by_test_id("stImage").locator("img")
