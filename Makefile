@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+ADDRESS ?= localhost
 ROWS ?= 10000000
 PYTEST_ARGS ?=
 
@@ -16,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 
 run: $(VENV)/.installed
 	$(PY) -m data_access.demo --if-empty
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 demo: $(VENV)/.installed
 	$(PY) -m data_access.demo --rows 200000

@@ -1,13 +1,15 @@
-"""The dashboard's entry point (`streamlit run app.py [-- --db URL]`): settings shared by both pages,
+"""The dashboard's router (served by `app.py`): settings shared by every page, the signed-in account,
 then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
-Sent with the link's query parameters."""
+Sent with the link's query parameters. Administrators also get the Usuários and audit log pages."""
 import streamlit as st
 
 from data_access.i18n import t
-from pages import common
+from pages import common, session
 
 run = common.start_run()
-st.set_page_config(page_title=t("app.title", run.lang), page_icon=":material/forum:", layout="wide")
+# An emoji icon: a Material icon as the page icon makes the browser fetch it from an outside font host.
+st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout="wide")
+run = common.signed_in(run, *session.require_account(run.lang))
 
 sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")
 received = st.Page(
@@ -20,9 +22,14 @@ def home() -> None:
     st.switch_page(sent, query_params=run.url)
 
 
+admin_pages = [
+    st.Page("pages/users.py", title=t("page.users", run.lang), icon=":material/group:", url_path="users"),
+    st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
+] if session.is_admin(run.account) else []
 page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received],
+    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, *admin_pages],
     position="top",
 )
+session.account_bar(run.account, run.lang)
 common.header(run)
 page.run()

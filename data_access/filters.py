@@ -16,12 +16,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, and_, true
+from sqlalchemy import ColumnElement, Table, and_, false, or_, select, true
 
 from data_access.catalog import CONVERSATION_TYPES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, STATUSES
 from data_access.config import DEFAULT_TZ, SettingError, check_tz
 from data_access.i18n import date_format, label, t
-from data_access.schema import mo_message, mt_message
+from data_access.schema import business_number, mo_message, mt_message
+from data_access.scope import Scope
 
 SESSIONS = ("open", "closed")
 DEFAULT_RANGE_DAYS = 7
@@ -86,6 +87,8 @@ class _Filters:
     campaign: tuple[str, ...] = ()
     content_type: tuple[str, ...] = ()
     phone: str | None = None
+    # Who is looking (SPEC 9): applied by `where()` under every query; not a URL parameter.
+    scope: Scope = Scope.ALL
 
     table: ClassVar[Table]
     time_column: ClassVar[str]
@@ -229,6 +232,8 @@ class _Filters:
                 conditions.append(column.in_(value))
             else:
                 conditions.append(column == value)
+        if not self.scope.all:
+            conditions.append(scope_condition(self.scope, table))
         return and_(true(), *conditions)
 
     def describe(self, lang: str) -> list[tuple[str, str]]:
@@ -244,6 +249,20 @@ class _Filters:
             rows.append((t(spec.label_key, lang), ", ".join(words)))
         rows.append((t("export.tz", lang), self.tz))
         return rows
+
+
+def scope_condition(scope: Scope, table: Table) -> ColumnElement[bool]:
+    """The rows of `table` that `scope` may see: those of its subaccounts; for MOs with no attributed
+    subaccount, those sent to a business number one of its subaccounts owns (else admins only)."""
+    if scope.all:
+        return true()
+    if not scope.subaccounts:
+        return false()
+    own = table.c.subaccount.in_(scope.subaccounts)
+    if "business_number" not in table.c:
+        return own
+    numbers = select(business_number.c.number).where(business_number.c.subaccount.in_(scope.subaccounts))
+    return or_(own, and_(table.c.subaccount.is_(None), table.c.business_number.in_(numbers)))
 
 
 def _parse_date(param: str, text: str) -> date:

@@ -20,8 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.columns import detail_select
-from data_access.filters import Filters, MoFilters, MtFilters
+from data_access.filters import Filters, MoFilters, MtFilters, scope_condition
 from data_access.schema import mo_message, mt_message
+from data_access.scope import Scope
 
 PAGE_SIZES = (25, 50, 100, 250)
 FAILURE_REASONS_SHOWN = 20
@@ -319,16 +320,20 @@ def _distinct(conn: Connection, column, *conditions) -> tuple[str, ...]:
     return tuple(conn.execute(query).scalars())
 
 
-def filter_options(conn: Connection, view: str, subaccounts: tuple[str, ...] = ()) -> FilterOptions:
-    """Option lists of a view; choosing subaccounts narrows users, campaigns and buttons."""
+def filter_options(
+    conn: Connection, view: str, subaccounts: tuple[str, ...] = (), scope: Scope = Scope.ALL
+) -> FilterOptions:
+    """Option lists of a view; choosing subaccounts narrows users, campaigns and buttons. Only values
+    of rows the `scope` may see are offered (a subaccount, user or campaign of another never is)."""
     table = mt_message if view == "mt" else mo_message
-    narrow = (table.c.subaccount.in_(subaccounts),) if subaccounts else ()
+    visible = () if scope.all else (scope_condition(scope, table),)
+    narrow = (*visible, table.c.subaccount.in_(subaccounts)) if subaccounts else visible
     return FilterOptions(
-        subaccounts=_distinct(conn, table.c.subaccount),
+        subaccounts=_distinct(conn, table.c.subaccount, *visible),
         users=_distinct(conn, table.c.user_name, *narrow),
         campaigns=_distinct(conn, table.c.campaign, *narrow),
         buttons=_distinct(conn, table.c.button_text, *narrow) if view == "mo" else (),
-        content_types=_distinct(conn, table.c.content_type),
+        content_types=_distinct(conn, table.c.content_type, *visible),
     )
 
 

@@ -88,6 +88,9 @@ mo_message = Table(
     Column("context_id", String),
     Column("attribution", String(8)),
     Column("record_id", String(64)),
+    # Migration 0008: the business number the MO was sent to (Meta's metadata.display_phone_number,
+    # Sinch's "to"), for the business-number -> subaccount mapping of MOs with no attributed subaccount.
+    Column("business_number", String),
 )
 
 raw_payload = Table(
@@ -122,6 +125,8 @@ saved_search = Table(
     Column("params", Text, nullable=False),  # JSON: the serialised filter value, range kind, lang, tz
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # Migration 0008: a manager's search shared with the accounts of its subaccounts.
+    Column("shared", Boolean, nullable=False, server_default=false()),
 )
 
 # One row; bumped by every write (demo, ingest) so readers can tell cheaply that data changed.
@@ -192,6 +197,91 @@ ingest_pending = Table(
     metadata,
     Column("kind", String(2), primary_key=True),  # mt | mo
     Column("message_id", String, primary_key=True),
+)
+
+
+# -- Accounts (migration 0008, SPEC section 9) ---------------------------------------------------
+
+account = Table(
+    "account",
+    metadata,
+    Column("email", String, primary_key=True),  # lower-case
+    Column("name", String, nullable=False),
+    Column("role", String(8), nullable=False),  # admin | manager | analyst
+    Column("active", Boolean, nullable=False),
+    Column("password_hash", String),  # argon2id; None: single sign-on only
+    Column("totp_secret", String),  # base32; None: two-step verification off
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+account_subaccount = Table(
+    "account_subaccount",
+    metadata,
+    Column("email", String, primary_key=True),
+    Column("subaccount", String, primary_key=True),
+)
+
+account_ip_allow = Table(
+    "account_ip_allow",
+    metadata,
+    Column("email", String, primary_key=True),
+    Column("cidr", String(64), primary_key=True),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp),
+)
+
+api_token_subaccount = Table(
+    "api_token_subaccount",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("subaccount", String, primary_key=True),
+)
+
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),  # sha256 of the cookie's token
+    Column("email", String, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_seen_at", Timestamp, nullable=False),
+    Column("ended_at", Timestamp),
+)
+
+sign_in_attempt = Table(
+    "sign_in_attempt",
+    metadata,
+    Column("attempt_id", String(36), primary_key=True),  # uuid4
+    Column("email", String, nullable=False),
+    Column("address", String(64)),
+    Column("ok", Boolean, nullable=False),
+    Column("attempted_at", Timestamp, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", String(36), primary_key=True),  # uuid4
+    Column("logged_at", Timestamp, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON object
+    Column("address", String(64)),
+)
+
+# The subaccount that owns a business number: MOs with no attributed subaccount belong to it.
+business_number = Table(
+    "business_number",
+    metadata,
+    Column("number", String, primary_key=True),
+    Column("subaccount", String, nullable=False),
 )
 
 # Live interface (migration 0007): raw bodies accepted over HTTP on PostgreSQL, committed before the

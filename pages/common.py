@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from streamlit.runtime.pages_manager import PagesManager
 
 from data_access import data_version
+from data_access.accounts import Account
 from data_access.columns import COLUMNS_OF_VIEW, DetailColumn, headers
 from data_access.config import (
     DEFAULT_LANG,
@@ -67,6 +68,7 @@ from data_access.report import (
     page_count,
     with_connection,
 )
+from data_access.scope import Scope
 from pages import freshness
 from pages import notices, saved  # they call back into this module: import cycle by design
 
@@ -97,6 +99,8 @@ class Run:
     url: dict[str, list[str]]  # query parameters as the browser sent them
     url_changed: bool  # differs from what the app wrote last: a new link, the back button, a page switch
     notices: tuple[str, ...]  # Markdown-safe warnings about the link or the settings
+    account: Account | None = None  # who is signed in; None while no account exists (the loopback demo)
+    scope: Scope = Scope.ALL  # what the run may show (pages/session.py decides)
 
 
 def url_params() -> dict[str, list[str]]:
@@ -124,6 +128,13 @@ def start_run() -> Run:
                 notices.append(code_span(str(exc)))
                 state[key] = _BUILT_IN[key]
     run = Run(state["lang"], state["tz"], url, url_changed, tuple(notices))
+    _router.run = run
+    return run
+
+
+def signed_in(run: Run, account: Account | None, scope: Scope) -> Run:
+    """The run with its signed-in account and scope, kept for the page (the router, after the sign-in check)."""
+    run = replace(run, account=account, scope=scope)
     _router.run = run
     return run
 
@@ -193,12 +204,17 @@ def _engine(url: str, busy_timeout_s: float) -> Engine:
     return open_database(url, busy_timeout_s, create=False)  # a misspelt file is said, not created
 
 
+def database_engine() -> Engine:
+    """The engine of this run's database, opened once per URL (raises what opening it raises)."""
+    return _engine(database_url(_cli_db()), BUSY_TIMEOUT_S)
+
+
 def database(lang: str) -> Db | None:
     """The database of this run, or None after showing why it cannot be used."""
     url = database_url(_cli_db())
 
     def open_and_check() -> Db:
-        engine = _engine(url, BUSY_TIMEOUT_S)
+        engine = database_engine()
         return Db(engine, url, *with_connection(engine, data_version.state))
 
     return guarded(lang, open_and_check)
@@ -260,8 +276,10 @@ def _detail_page(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _options(_engine: Engine, url: str, version: int, view: str, subaccounts: tuple[str, ...]) -> FilterOptions:
-    return with_connection(_engine, filter_options, view, subaccounts)
+def _options(
+    _engine: Engine, url: str, version: int, view: str, subaccounts: tuple[str, ...], scope: Scope
+) -> FilterOptions:
+    return with_connection(_engine, filter_options, view, subaccounts, scope)
 
 
 def mt_report_of(db: Db | None, filters: MtFilters, lang: str) -> MtReport | None:
@@ -282,7 +300,7 @@ def mt_sidebar(db: Db | None, run: Run) -> MtFilters:
     search the filters make."""
     lang, view = run.lang, "mt"
     _prepare(MtFilters, run)
-    options = _options_for(db, view)
+    options = _options_for(db, view, run.scope)
     with st.sidebar:
         if db is not None:
             freshness.section(db.engine, db.version, db.changed_at, lang)
@@ -308,7 +326,7 @@ def mo_sidebar(db: Db | None, run: Run) -> MoFilters:
     """The Received view's filters (SPEC section 4), then its saved searches; returns the search the filters make."""
     lang, view = run.lang, "mo"
     _prepare(MoFilters, run)
-    options = _options_for(db, view)
+    options = _options_for(db, view, run.scope)
     with st.sidebar:
         if db is not None:
             freshness.section(db.engine, db.version, db.changed_at, lang)
@@ -389,7 +407,7 @@ def _publish(cls: type[Filters], run: Run) -> Filters:
             values[name] = (value or "").strip() or None
     if values["phone"] is not None and not _valid_phone(values["phone"]):
         values["phone"] = None
-    search = cls(**values)
+    search = cls(**values, scope=run.scope)
     params = {**search.to_params(), "lang": [run.lang]}
     if params != run.url:
         st.query_params.from_dict(params)
@@ -398,13 +416,13 @@ def _publish(cls: type[Filters], run: Run) -> Filters:
     return search
 
 
-def _options_for(db: Db | None, view: str) -> FilterOptions:
+def _options_for(db: Db | None, view: str, scope: Scope) -> FilterOptions:
     """Option lists from the data; the chosen subaccounts narrow users, campaigns and buttons."""
     if db is None:
         return _NO_OPTIONS
     subaccounts = tuple(sorted(st.session_state.get(_key(view, "subaccount")) or ()))
     try:
-        return _options(db.engine, db.url, db.version, view, subaccounts)
+        return _options(db.engine, db.url, db.version, view, subaccounts, scope)
     except DB_ERRORS:  # the page's own data call shows the message
         return _NO_OPTIONS
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,14 +28,17 @@ def free_port() -> int:
 
 class AppProcess:
     """`streamlit run app.py -- --db URL` in a child process, which a test may stop, kill (SIGKILL)
-    and start again on the same port. `env` adds settings (the live interface's secrets)."""
+    and start again on the same port. `env` adds settings (the live interface's secrets); `args` are
+    more `streamlit run` options; `port` is chosen when not given."""
 
-    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None, args: Sequence[str] = (),
+                 port: int | None = None) -> None:
         self.db_url = db_url
         self.log_path = log_path
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")}
         self.env.update(env or {})
-        self.port = free_port()
+        self.args = list(args)
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
@@ -44,7 +47,7 @@ class AppProcess:
         with self.log_path.open("a") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                 "--server.headless", "true", "--", "--db", self.db_url],
+                 "--server.headless", "true", "--server.address", "127.0.0.1", *self.args, "--", "--db", self.db_url],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout_s
@@ -80,13 +83,14 @@ class AppProcess:
 
 
 @contextlib.contextmanager
-def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str, str] | None = None) -> Iterator[str]:
+def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str, str] | None = None,
+              args: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
     """Runs the app on `db_url` until the block ends; yields its base URL once /_stcore/health says ok.
 
     The settings the app reads from the environment are removed, so each test says what it wants
-    (`env`).
+    (`env`); `args` and `port` as for `AppProcess`.
     """
-    app = AppProcess(db_url, log_path, env)
+    app = AppProcess(db_url, log_path, env, args, port)
     try:
         yield app.start(timeout_s)
     finally:

@@ -73,6 +73,7 @@ def mo_row(**fields) -> dict:
         "context_id": None,
         "attribution": None,
         "record_id": None,
+        "business_number": None,
     }
     row.update(fields)
     return row

@@ -20,6 +20,7 @@ from data_access.schema import mo_message, mt_event, mt_send_log, raw_payload, r
 MO_RECORD_COLUMNS: tuple[str, ...] = (
     "message_id", "received_at", "phone", "wa_user_id", "profile_name", "content_type", "message",
     "button_payload", "button_text", "referral", "source", "context_id", "record_id",
+    "business_number",
 )
 PAYLOAD_COLUMNS: tuple[str, ...] = ("payload_id", "format", "file", "line", "body")
 REJECT_COLUMNS: tuple[str, ...] = ("reject_id", "file", "line", "reason", "body")

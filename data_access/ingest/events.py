@@ -126,6 +126,7 @@ class InboundMessage(NamedTuple):
     button_payload: str | None = None
     button_text: str | None = None
     referral: str | None = None
+    business_number: str | None = None  # the number it was sent to (`scope.business_number_key`)
 
     @property
     def record_id(self) -> str:

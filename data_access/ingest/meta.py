@@ -29,6 +29,7 @@ from data_access.ingest.events import (
     timestamp,
     webhook_number,
 )
+from data_access.scope import business_number_key
 
 PROGRESS_STATUS: dict[str, str] = {"sent": "sent", "delivered": "delivered", "read": "read", "played": "read"}
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
@@ -55,10 +56,11 @@ def parse(payload: Mapping[str, Any]) -> Iterator[StatusEvent | InboundMessage |
                     yield Rejection(f"entry[{e}].changes[{c}].statuses[{i}]: {exc}")
             messages = as_list(value.get("messages"))
             contacts = [as_dict(contact) for contact in as_list(value.get("contacts"))] if messages else []
+            business = business_number_key(text(as_dict(value.get("metadata")).get("display_phone_number")))
             for i, item in enumerate(messages):
                 found = True
                 try:
-                    yield _message(as_dict(item), contacts)
+                    yield _message(as_dict(item), contacts)._replace(business_number=business)
                 except Unusable as exc:
                     yield Rejection(f"entry[{e}].changes[{c}].messages[{i}]: {exc}")
     if not found:

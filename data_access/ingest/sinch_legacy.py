@@ -28,6 +28,7 @@ from data_access.ingest.events import (
     timestamp,
     webhook_number,
 )
+from data_access.scope import business_number_key
 
 MEDIA_TYPES: dict[str, str] = {
     "image": "image", "video": "video", "audio": "audio", "voice": "audio", "document": "document",
@@ -120,4 +121,5 @@ def _inbound(item: dict, contacts: list[dict]) -> InboundMessage:
         context_id=text(as_dict(item.get("replying_to")).get("message_id")),
         button_payload=button_payload,
         button_text=button_text,
+        business_number=business_number_key(text(item.get("to"))),
     )

@@ -1,0 +1,112 @@
+"""Single sign-on against a real OpenID Connect provider run here (oidc-provider-mock, on loopback),
+with the app served by `streamlit run` and a secrets.toml written for the test, in headless Chromium.
+The identity's email must be an active account: it gives the role and the scope; anyone else is refused.
+The provider's own page asks a CDN for a style sheet: that request (the only one to another host) is
+aborted, so nothing leaves the machine.
+"""
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from oidc_provider_mock import User, run_server_in_thread
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from data_access import accounts
+from data_access.engine import open_database
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, free_port, serve_app
+from tests.factories import at, insert, mt_row
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOWN_MS = 30_000
+MTS = [mt_row(message_id=f"mt{i:02d}", sent_at=at(20, 10 + i % 8), subaccount=("Varejo", "Atacado", "Atacado")[i % 3])
+       for i in range(12)]
+IDENTITIES = [User(sub=email, claims={"email": email, "name": name}) for email, name in (
+    ("bia@example.com", "Bia"), ("zoe@example.com", "Zoe"), ("old@example.com", "Old"))]
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """The OpenID Connect provider; its base URL."""
+    with run_server_in_thread(user_claims=IDENTITIES) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, provider) -> Iterator[str]:
+    """The app with `[auth]` pointing at the provider; Bia is an analyst of Atacado, Old is disabled,
+    Zoe has no account. Its base URL."""
+    folder = tmp_path_factory.mktemp("sso")
+    url = f"duckdb:///{folder / 'report.duckdb'}"
+    engine = open_database(url)
+    insert(engine, MTS)
+    accounts.add_account(engine, "bia@example.com", "analyst", "Bia", ("Atacado",))  # no password: SSO only
+    accounts.add_account(engine, "old@example.com", "admin", "Old", ())
+    accounts.disable(engine, "old@example.com")
+    engine.dispose()
+    port = free_port()
+    secrets_file = folder / "secrets.toml"
+    secrets_file.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_hex(16)}"\n'
+        'client_id = "detailed-report"\n'
+        f'client_secret = "{secrets.token_hex(16)}"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
+    try:
+        with serve_app(url, folder / "streamlit.log", args=["--secrets.files", str(secrets_file)], port=port) as base:
+            yield base
+    except AppServerError as error:
+        pytest.fail(str(error))
+    assert "Traceback" not in (folder / "streamlit.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(("http://127.0.0.1:", "http://localhost:")) else route.abort())
+    yield context.new_page()
+    context.close()
+
+
+def through_the_provider(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/sent")
+    expect(page.get_by_label("Senha", exact=True)).to_be_visible()  # the password form, with the SSO link
+    page.get_by_role("link", name="Entrar com login único (SSO)").click()
+    page.get_by_role("button", name=email, exact=True).click(timeout=SHOWN_MS)  # the provider's page
+
+
+def test_an_identity_with_an_active_account_signs_in_with_its_scope(server, page):
+    through_the_provider(page, server, "bia@example.com")
+    n = sum(1 for r in MTS if r["subaccount"] == "Atacado")
+    assert n == 8
+    expect(page.get_by_role("heading", name=f"{n} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(page.get_by_text("bia@example.com · Analista", exact=True)).to_be_visible()
+    page.get_by_role("combobox", name="Subconta").click()
+    expect(page.get_by_role("option")).to_have_text(["Atacado"])
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Sair", exact=True).click()
+    page.get_by_role("button", name="End session", exact=True).click(timeout=SHOWN_MS)  # the provider's page
+    expect(page.get_by_label("Senha", exact=True)).to_be_visible(timeout=SHOWN_MS)  # signed out, at the form
+    page.goto(f"{server}/sent")
+    expect(page).to_have_url(f"{server}/signin?next=%2Fsent")
+
+
+@pytest.mark.parametrize("email", ["zoe@example.com", "old@example.com"])
+def test_an_identity_without_an_active_account_is_refused(server, page, email):
+    through_the_provider(page, server, email)
+    expect(page.get_by_text(
+        f"A identidade {email} não corresponde a uma conta ativa deste relatório. Peça acesso a um administrador.",
+        exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(page.get_by_role("heading", name="resultados")).to_have_count(0)
+    expect(page.get_by_text("Filtros", exact=True)).to_have_count(0)
