@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from data_access import accounts
 from data_access.accounts import AccountConflict, AccountError, SignInResult
-from data_access.schema import account, api_token, audit_log, sign_in_attempt, web_session
+from data_access.engine import make_engine
+from data_access.migrations import upgrade
+from data_access.schema import account, api_token, audit_log, mo_message, saved_search, sign_in_attempt, web_session
 from data_access.scope import Scope, business_number_key
 from tests.factories import at
 
@@ -273,3 +275,26 @@ def test_business_number_mapping(engine):
     accounts.set_business_number(engine, "551140000000", None)
     assert accounts.business_numbers(engine) == {"sinchbot": "Varejo"}
     assert [e.detail for e in accounts.audit_entries(engine, 1)] == [{"number": "551140000000", "subaccount": None}]
+
+
+def test_migration_0008_keeps_saved_searches_private_and_old_mos_admin_only(db_url):
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO saved_search (search_id, owner, name, view, params, created_at, updated_at) VALUES "
+                "('s-1', 'default', 'Antiga', 'mt', '{}', '2025-01-02 03:04:05+00', '2025-01-02 03:04:05+00')"
+            ))
+            conn.execute(sa.text(
+                "INSERT INTO mo_message (message_id, received_at, content_type, source) "
+                "VALUES ('old-mo', '2025-01-02 04:00:00+00', 'text', 'meta')"
+            ))
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(saved_search.c.name, saved_search.c.shared)).one() == ("Antiga", False)
+            assert conn.execute(sa.select(mo_message.c.message_id, mo_message.c.business_number)).one() == (
+                "old-mo", None)
+        assert accounts.any_account(engine) is False
+    finally:
+        engine.dispose()

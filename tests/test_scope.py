@@ -26,6 +26,7 @@ from exports.__main__ import main as export_main
 from tests.conftest import ENGINES
 from tests.factories import at, insert, mo_row, mt_row
 from tests.postgres import NO_SERVER, new_postgres_database
+from tests.test_ingest_support import PUBLIC, load
 from tests.test_export_pdf import text_lines
 
 MAPPED_NUMBER, UNMAPPED_NUMBER = "5511400000000", "5511999999999"
@@ -315,3 +316,24 @@ def test_export_needs_an_active_account_once_accounts_exist(scoped, tmp_path, ca
         "exports: --as 'ninguem@example.com' is not an active account: see python -m data_access.users list\n"
     )
     assert not out.exists()
+
+
+def test_an_ingested_mo_with_no_attributed_subaccount_follows_its_business_number(engine, tmp_path):
+    """Meta's payload names the business number (metadata.display_phone_number); the MT it answers is
+    unknown, so the MO has no subaccount: admins only, until the number is mapped."""
+    path = tmp_path / "meta.json"
+    path.write_text(PUBLIC["meta_button_quick_reply.json"], encoding="utf-8")
+    assert load(engine, path).exit_code == 0
+    accounts.add_account(engine, "admin@example.com", "admin")
+    accounts.add_account(engine, "atacado@example.com", "analyst", subaccounts=["Atacado"])
+    accounts.add_account(engine, "varejo@example.com", "analyst", subaccounts=["Varejo"])
+    search = MoFilters(date_from=date(2025, 6, 16), date_to=date(2025, 6, 16), tz="UTC")
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {email: count(conn, search.replace(scope=scope_of(engine, email)))
+                    for email in ("admin@example.com", "atacado@example.com", "varejo@example.com")}
+
+    assert counts() == {"admin@example.com": 1, "atacado@example.com": 0, "varejo@example.com": 0}
+    accounts.set_business_number(engine, "+1 555 078 3881", "Atacado")
+    assert counts() == {"admin@example.com": 1, "atacado@example.com": 1, "varejo@example.com": 0}
