@@ -70,22 +70,24 @@ PERIOD_ARGS = ["--from", "2026-11-09", "--to", "2026-11-11", "--tz", "UTC", "--l
 SAVED = (("Todas", (), True), ("So Atacado", ("Atacado",), True), ("Privada", (), False))
 
 
-def sees(email: str, subaccount: str | None, number: str | None = None) -> bool:
-    """The rule of SPEC 9, written apart from the product: admins see everything; others see their
-    subaccounts' rows, and unattributed MOs sent to a number one of their subaccounts owns."""
+def owner(row: dict) -> str | None:
+    """The subaccount a row belongs to: its own, else (MOs) the owner of the number it was sent to."""
+    return row["subaccount"] if row["subaccount"] is not None else MAPPING.get(row.get("business_number"))
+
+
+def sees(email: str, row: dict) -> bool:
+    """The rule of SPEC 9, written apart from the product: admins see everything; others see the
+    rows their subaccounts own."""
     role, subaccounts = ACCOUNTS[email]
-    if role == "admin":
-        return True
-    owner = subaccount if subaccount is not None else MAPPING.get(number)
-    return owner in subaccounts
+    return role == "admin" or owner(row) in subaccounts
 
 
 def visible_mts(email: str) -> list[dict]:
-    return [r for r in MTS if sees(email, r["subaccount"])]
+    return [r for r in MTS if sees(email, r)]
 
 
 def visible_mos(email: str) -> list[dict]:
-    return [r for r in MOS if sees(email, r["subaccount"], r["business_number"])]
+    return [r for r in MOS if sees(email, r)]
 
 
 def newest_first(rows: list[dict], when: str) -> list[str]:
@@ -160,12 +162,15 @@ def test_option_lists(scoped, email):
         received = filter_options(conn, "mo", scope=scope)
         # Narrowing by a subaccount of another scope offers nothing of it.
         narrowed = filter_options(conn, "mt", ("Atacado",), scope=scope)
+        narrowed_mo = filter_options(conn, "mo", ("Atacado",), scope=scope)
     assert (sent.subaccounts, sent.users, sent.campaigns) == (
         values(mts, "subaccount"), values(mts, "user_name"), values(mts, "campaign")
     )
-    assert (received.subaccounts, received.buttons) == (values(mos, "subaccount"), values(mos, "button_text"))
+    owners = tuple(sorted({owner(r) for r in mos if owner(r) is not None}))
+    assert (received.subaccounts, received.buttons) == (owners, values(mos, "button_text"))
     atacado = [r for r in mts if r["subaccount"] == "Atacado"]
     assert (narrowed.users, narrowed.campaigns) == (values(atacado, "user_name"), values(atacado, "campaign"))
+    assert narrowed_mo.buttons == values([r for r in mos if owner(r) == "Atacado"], "button_text")
 
 
 @pytest.mark.parametrize("email", EMAILS)
@@ -189,9 +194,14 @@ def test_url_naming_a_subaccount_shows_only_what_the_scope_allows(scoped, email,
                                      "subaccount": subaccount}).replace(scope=scope)
     assert "scope" not in filters.to_params()
     expected = [r for r in visible_mts(email) if r["subaccount"] == subaccount]
+    received = MoFilters.from_params({"from": "2026-11-09", "to": "2026-11-11", "tz": "UTC",
+                                      "subaccount": [subaccount]}).replace(scope=scope)
+    expected_mos = [r for r in visible_mos(email) if owner(r) == subaccount]
     with engine.connect() as conn:
         assert [r["message_id"] for r in detail_page(conn, filters, 1, 25)] == newest_first(expected, "sent_at")
         assert mt_report(conn, filters).totals.total == len(expected)
+        assert [r["message_id"] for r in detail_page(conn, received, 1, 25)] == newest_first(expected_mos, "received_at")
+        assert mo_report(conn, received).total == len(expected_mos)
 
 
 def _export(url: str, email: str, view: str, fmt: str, out: Path, capsys, *extra: str) -> int:
@@ -237,7 +247,7 @@ def test_command_line_export_naming_another_subaccount(scoped, email, tmp_path, 
     _, url = scoped
     out = tmp_path / "export.csv"
     assert _export(url, email, "mo", "csv", out, capsys, "--subaccount", "Atacado") == 0
-    expected = [r for r in visible_mos(email) if r["subaccount"] == "Atacado"]
+    expected = [r for r in visible_mos(email) if owner(r) == "Atacado"]
     assert _exported_ids("csv", out) == newest_first(expected, "received_at")
 
 
@@ -257,7 +267,7 @@ def test_saved_searches_listed_and_applied_with_the_viewers_scope(scoped, email)
     assert sorted(s.name for s in listed) == sorted(n for n, _, _ in SAVED if _sees_search(email, n))
     for search in listed:
         named = next(subs for n, subs, _ in SAVED if n == search.name)
-        expected = [r for r in visible_mos(email) if not named or r["subaccount"] in named]
+        expected = [r for r in visible_mos(email) if not named or owner(r) in named]
         with engine.connect() as conn:
             rows = detail_page(conn, search.filters(scope=scope), 1, 25)
         assert [r["message_id"] for r in rows] == newest_first(expected, "received_at")
@@ -274,7 +284,7 @@ def test_saved_search_export_from_the_command_line(scoped, email, tmp_path, caps
         assert code == 2 and err.startswith("exports: unknown saved search 'So Atacado'")
         return
     assert code == 0
-    expected = [r for r in visible_mos(email) if r["subaccount"] == "Atacado"]
+    expected = [r for r in visible_mos(email) if owner(r) == "Atacado"]
     assert _exported_ids("csv", out) == newest_first(expected, "received_at")
 
 
