@@ -347,3 +347,24 @@ def test_an_ingested_mo_with_no_attributed_subaccount_follows_its_business_numbe
     assert counts() == {"admin@example.com": 1, "atacado@example.com": 0, "varejo@example.com": 0}
     accounts.set_business_number(engine, "+1 555 078 3881", "Atacado")
     assert counts() == {"admin@example.com": 1, "atacado@example.com": 1, "varejo@example.com": 0}
+
+
+def test_sharing_survives_an_overwrite_and_unsharing_hides_it(engine):
+    accounts.add_account(engine, "gerente@example.com", "manager", subaccounts=["Varejo"])
+    accounts.add_account(engine, "colega@example.com", "analyst", subaccounts=["Varejo"])
+    filters = MtFilters(**PERIOD)
+    saved_searches.save(engine, "Semana", filters, "en", owner="gerente@example.com", shared=True)
+    assert [(s.name, s.owner, s.shared) for s in saved_searches.list_searches(engine, "colega@example.com")] == [
+        ("Semana", "gerente@example.com", True)
+    ]
+    saved_searches.save(engine, "Semana", filters.replace(status=("read",)), "en", owner="gerente@example.com",
+                        overwrite=True)
+    shared = saved_searches.get(engine, "Semana", "colega@example.com")
+    assert (shared.shared, shared.params["status"]) == (True, ["read"])
+    saved_searches.set_shared(engine, "Semana", False, "gerente@example.com")
+    assert saved_searches.list_searches(engine, "colega@example.com") == []
+    accounts.set_role(engine, "gerente@example.com", "analyst")  # a shared search needs a manager owner
+    saved_searches.save(engine, "Outra", filters, "en", owner="colega@example.com")
+    with pytest.raises(saved_searches.SavedSearchError, match="only a manager shares"):
+        saved_searches.set_shared(engine, "Semana", True, "gerente@example.com")
+    assert [s.name for s in saved_searches.list_searches(engine, "gerente@example.com")] == ["Semana"]
