@@ -368,3 +368,20 @@ def test_sharing_survives_an_overwrite_and_unsharing_hides_it(engine):
     with pytest.raises(saved_searches.SavedSearchError, match="only a manager shares"):
         saved_searches.set_shared(engine, "Semana", True, "gerente@example.com")
     assert [s.name for s in saved_searches.list_searches(engine, "gerente@example.com")] == ["Semana"]
+
+
+def test_a_disabled_account_cannot_export(engine, db_url, tmp_path, capsys):
+    insert(engine, MTS)
+    accounts.add_account(engine, "saiu@example.com", "analyst", subaccounts=["Varejo"])
+    out = tmp_path / "x.csv"
+    assert _export(db_url, "saiu@example.com", "mt", "csv", out, capsys) == 0
+    assert _exported_ids("csv", out) == ["wamid.TV2", "wamid.TV1"]
+    accounts.disable(engine, "saiu@example.com")
+    out.unlink()
+    assert export_main(["--view", "mt", "--format", "csv", "-o", str(out), "--db", db_url, "--as", "SAIU@example.com",
+                        *PERIOD_ARGS]) == 2
+    assert capsys.readouterr().err == (
+        "exports: --as 'SAIU@example.com' is not an active account: see python -m data_access.users list\n"
+    )
+    assert not out.exists()
+    assert [e.action for e in accounts.audit_entries(engine, 2)] == ["account.disable", "export"]
