@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to", metavar="YYYY-MM-DD", help="last day, inclusive")
     parser.add_argument("--saved", metavar="NAME",
                         help="start from a saved search (its filters, period, language, zone); options given override it")
+    parser.add_argument("--as", dest="as_", metavar="EMAIL",
+                        help="run with this account's scope and saved searches (required once accounts exist)")
     for name in MULTI:
         parser.add_argument(f"--{name.replace('_', '-')}", action="append", metavar="X",
                             help=f"repeat for several values{_only(name)}")
@@ -98,7 +100,9 @@ def _run(args: argparse.Namespace) -> int:
     except SettingError as exc:
         raise UsageError(str(exc)) from None
     output = output_path(args.output)
-    request = ExportRequest(args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved)
+    request = ExportRequest(
+        args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved, args.as_
+    )
     if args.saved is None:  # refuse bad filters before the database is opened
         FILTERS_OF_VIEW[args.view].from_params({**defaults, **request.params})
     started = time.monotonic()

@@ -12,9 +12,11 @@ from typing import IO
 
 from sqlalchemy.engine import Engine
 
+from data_access.accounts import SYSTEM_ACTOR, Account, any_account, audit_export, get_account
 from data_access.engine import DatabaseError
 from data_access.filters import FILTERS_OF_VIEW, FilterError
-from data_access.saved_searches import SavedSearchError, get
+from data_access.saved_searches import DEFAULT_OWNER, SavedSearchError, get
+from data_access.scope import Scope
 from data_access.server_link import EXPORT_ROUTE, Presence, ServerGone, post, read_frames
 from exports.export import export
 
@@ -36,6 +38,7 @@ class ExportRequest:
     params: dict[str, list[str]]  # the filters given on the command line, named as in the URL
     defaults: dict[str, list[str]]  # what applies when neither the command line nor a saved search says
     saved: str | None = None
+    as_email: str | None = None  # --as: the account whose scope and saved searches apply
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self)).encode("utf-8")
@@ -46,15 +49,18 @@ class ExportRequest:
 
 
 def export_search(engine: Engine, request: ExportRequest, out: IO[bytes] | Path, progress: Progress) -> int:
-    """Writes the search to `out`; returns the rows written. Raises `BadSearch` for exit 2."""
+    """Writes the search to `out` with the scope of the account `--as` names, and audits it; returns
+    the rows written. Raises `BadSearch` for exit 2."""
     view_filters = FILTERS_OF_VIEW[request.view]
     lang = request.lang
+    account = signed_in_as(engine, request.as_email)
+    owner, scope = (account.email, account.scope) if account else (DEFAULT_OWNER, Scope.ALL)
     try:
         if request.saved is None:
             filters = view_filters.from_params({**request.defaults, **request.params})
         else:
             try:
-                saved = get(engine, request.saved)
+                saved = get(engine, request.saved, owner)
             except SavedSearchError as exc:
                 raise BadSearch(str(exc)) from None
             if saved.view != request.view:
@@ -65,7 +71,22 @@ def export_search(engine: Engine, request: ExportRequest, out: IO[bytes] | Path,
             lang = lang or saved.lang
     except FilterError as exc:
         raise BadSearch(str(exc)) from None
-    return export(engine, filters, request.fmt, lang or request.default_lang, out, progress)
+    filters = filters.replace(scope=scope)
+    rows = export(engine, filters, request.fmt, lang or request.default_lang, out, progress)
+    audit_export(engine, owner if account else SYSTEM_ACTOR, filters, request.fmt, rows, via="cli")
+    return rows
+
+
+def signed_in_as(engine: Engine, email: str | None) -> Account | None:
+    """The active account `--as EMAIL` names; None while no account exists and none is named."""
+    if email is None:
+        if any_account(engine):
+            raise BadSearch("accounts exist: give --as EMAIL to export with that account's scope")
+        return None
+    account = get_account(engine, email)
+    if account is None or not account.active:
+        raise BadSearch(f"--as {email!r} is not an active account: see python -m data_access.users list")
+    return account
 
 
 def export_through_server(presence: Presence, request: ExportRequest, output: Path, progress: Progress) -> int:
