@@ -249,8 +249,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.of_sent": "{pct} dos enviados",
         "chart.share": "Parcela",
         "chart.stage": "Etapa",
-        "chart.show_data": "Ver dados",
-        "chart.data_of": "Dados do gráfico: {title}",
+        "chart.show_data": "Ver dados: {title}",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -475,8 +474,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.of_sent": "{pct} of sent",
         "chart.share": "Share",
         "chart.stage": "Stage",
-        "chart.show_data": "Show data",
-        "chart.data_of": "Chart data: {title}",
+        "chart.show_data": "Show data: {title}",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -701,8 +699,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.of_sent": "{pct} de los enviados",
         "chart.share": "Proporción",
         "chart.stage": "Etapa",
-        "chart.show_data": "Ver datos",
-        "chart.data_of": "Datos del gráfico: {title}",
+        "chart.show_data": "Ver datos: {title}",
     },
 }
 
