@@ -4,10 +4,15 @@ expects), numbers and days are written the language's way, rates name their deno
 searches draw whole, colours are fixed per code and legible, and each chart's numbers are a table."""
 import io
 import json
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
 
+import plotly.io as pio
 import pytest
+from PIL import Image, ImageChops
+from pypdf import PdfReader
 
 from data_access.catalog import FAILURE_STATUSES, MO_CONTENT_TYPES, STATUSES
 from data_access.filters import MoFilters, MtFilters
@@ -15,8 +20,11 @@ from data_access.i18n import format_day, format_int, format_pct, label, plotly_s
 from data_access.report import mo_report, mt_report
 from exports.charts import mo_chart_tables, mo_figures, mt_chart_tables, mt_figures
 from exports.export import export
+from exports.pdf_export import CHART_WIDTH_PX
 from tests.factories import at, insert, mo_row, mt_row
+from tests.test_export_panel import ROOT, click, panel
 from tests.test_export_pdf import text_lines
+from tests.test_export_rows import data  # noqa: F401 (fixture)
 
 LINK = "<a href=https://evil.example>clique</a>"
 BIG = "<span style=font-size:80px>Sim</span>"
@@ -249,3 +257,38 @@ def test_each_chart_has_its_numbers_as_a_table(thousand_messages):
         {"Tipo de contenido": "Texto", "Cantidad": "1.000", "Proporción": pct_text(1000, 1003, "es")},
         {"Tipo de contenido": "Botón (respuesta rápida)", "Cantidad": "3", "Proporción": pct_text(3, 1003, "es")},
     ]
+
+
+# -- the dashboard's PDF draws the charts the command line draws (defect 1) -----------------------------
+
+def chart_images(document: bytes) -> list[Image.Image]:
+    return [image.image.convert("RGB") for page in PdfReader(io.BytesIO(document)).pages for image in page.images]
+
+
+def black_share(image: Image.Image) -> float:
+    """The share of (near) pure black pixels: the charts' darkest ink is #1c2b25."""
+    red, green, blue = image.split()
+    brightest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return sum(brightest.histogram()[:16]) / (image.width * image.height)
+
+
+@pytest.mark.parametrize("view", ["mt", "mo"])
+def test_the_dashboard_pdf_draws_the_charts_the_command_line_draws(data, db_url, tmp_path, view):
+    app = panel(db_url, view=view)  # the page's export panel, in a process where Streamlit is loaded
+    assert pio.templates.default == "streamlit"  # what Streamlit does to plotly in its process
+    from_page = click(app, 2).content
+    from_cli = tmp_path / "cli.pdf"
+    subprocess.run(
+        [sys.executable, "-m", "exports", "--view", view, "--format", "pdf", "-o", str(from_cli), "--db", db_url,
+         "--from", "2026-11-10", "--to", "2026-11-11", "--lang", "pt-BR"],
+        cwd=ROOT, check=True, capture_output=True, timeout=180,
+    )
+    page_images, cli_images = chart_images(from_page), chart_images(from_cli.read_bytes())
+    assert len(page_images) == len(cli_images) == 3
+    for drawn_by_page, drawn_by_cli in zip(page_images, cli_images):
+        assert drawn_by_page.size == drawn_by_cli.size and drawn_by_page.width == 2 * CHART_WIDTH_PX
+        assert ImageChops.difference(drawn_by_page, drawn_by_cli).getbbox() is None  # the same pixels
+        assert black_share(drawn_by_page) < 0.005
+    not_generated = [line for line in text_lines(from_page) if not line.startswith("Gerado em")]
+    assert not_generated == [line for line in text_lines(from_cli.read_bytes()) if not line.startswith("Gerado em")]
+    assert ("Motivos de falha" if view == "mt" else "Cliques em botões de resposta rápida") in not_generated
