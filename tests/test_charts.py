@@ -25,6 +25,7 @@ from tests.factories import at, insert, mo_row, mt_row
 from tests.test_export_panel import ROOT, click, panel
 from tests.test_export_pdf import text_lines
 from tests.test_export_rows import data  # noqa: F401 (fixture)
+from tests.test_pages import _clean_settings, duck, open_app  # noqa: F401 (fixtures)
 
 LINK = "<a href=https://evil.example>clique</a>"
 BIG = "<span style=font-size:80px>Sim</span>"
@@ -292,3 +293,37 @@ def test_the_dashboard_pdf_draws_the_charts_the_command_line_draws(data, db_url,
     not_generated = [line for line in text_lines(from_page) if not line.startswith("Gerado em")]
     assert not_generated == [line for line in text_lines(from_cli.read_bytes()) if not line.startswith("Gerado em")]
     assert ("Motivos de falha" if view == "mt" else "Cliques em botões de resposta rápida") in not_generated
+
+
+# -- the pages: the same figures, each with its table ----------------------------------------------------
+
+def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
+    insert(duck, [mt_row(sent_at=at(10, 12), status="read"), mt_row(sent_at=at(10, 13), status="delivered"),
+                  mt_row(sent_at=at(10, 14), status="undelivered")],
+           [mo_row(received_at=at(10, 15), content_type="text"), mo_row(received_at=at(10, 16), content_type="text"),
+            mo_row(received_at=at(10, 17), content_type="image")])
+    app = open_app({"from": "2026-11-10", "to": "2026-11-10"})
+    specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3
+    assert specs[0]["data"][0]["text"] == ["3", f"2 · {pct_text(2, 3, 'pt-BR')} dos enviados",
+                                           f"1 · {pct_text(1, 3, 'pt-BR')} dos enviados", "0 · 0,0% dos enviados"]
+    assert [e.label for e in app.main.expander] == [
+        "Ver dados: Funil de entrega", "Ver dados: Status das mensagens", "Ver dados: Taxa de entrega por dia"]
+    funnel, statuses, daily = (table.value for table in app.main.table)
+    assert funnel.reset_index().values.tolist() == [
+        ["Enviadas", "3", "100,0% dos enviados"],
+        ["Entregues", "2", f"{pct_text(2, 3, 'pt-BR')} dos enviados"],
+        ["Lidas", "1", f"{pct_text(1, 3, 'pt-BR')} dos enviados"],
+        ["Respondidas", "0", "0,0% dos enviados"],
+    ]
+    assert sorted(statuses.reset_index().values.tolist()) == [
+        ["Entregue", "1", pct_text(1, 3, "pt-BR")], ["Lida", "1", pct_text(1, 3, "pt-BR")],
+        ["Não entregue", "1", pct_text(1, 3, "pt-BR")]]
+    assert daily.reset_index().values.tolist() == [["10 de nov.", "3", "2", pct_text(2, 3, "pt-BR")]]
+
+    app.switch_page("pages/received.py").run()
+    assert [e.label for e in app.main.expander] == ["Ver dados: Respostas por dia", "Ver dados: Tipos de conteúdo"]
+    daily, mix = (table.value for table in app.main.table)
+    assert daily.reset_index().values.tolist() == [["10 de nov.", "3"]]
+    assert mix.reset_index().values.tolist() == [["Texto", "2", pct_text(2, 3, "pt-BR")],
+                                                 ["Imagem", "1", pct_text(1, 3, "pt-BR")]]
