@@ -4,8 +4,11 @@ pt-BR words are the seed's (the platform's own documentation). A key missing in 
 back to English, then to the key itself, so a gap shows up as readable text rather than a crash.
 Add new keys to all three languages at once.
 """
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
 from data_access.config import DEFAULT_LANG, LANGUAGES
 
@@ -311,6 +314,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "Endereço IP",
         "audit.total": "{n} registros",
         "audit.export": "Exportar CSV",
+        # charts: denominators, text alternatives (data tables)
+        "chart.of_sent": "{pct} dos enviados",
+        "chart.share": "Parcela",
+        "chart.stage": "Etapa",
+        "chart.show_data": "Ver dados: {title}",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -600,6 +608,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "IP address",
         "audit.total": "{n} entries",
         "audit.export": "Export CSV",
+        # charts: denominators, text alternatives (data tables)
+        "chart.of_sent": "{pct} of sent",
+        "chart.share": "Share",
+        "chart.stage": "Stage",
+        "chart.show_data": "Show data: {title}",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -889,10 +902,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "Dirección IP",
         "audit.total": "{n} registros",
         "audit.export": "Exportar CSV",
+        # charts: denominators, text alternatives (data tables)
+        "chart.of_sent": "{pct} de los enviados",
+        "chart.share": "Proporción",
+        "chart.stage": "Etapa",
+        "chart.show_data": "Ver datos: {title}",
     },
 }
 
-_SEPARATORS = {"pt-BR": (".", ","), "en": (",", "."), "es": (".", ",")}  # (thousands, decimal)
+_LOCALES = {"pt-BR": "pt_BR", "en": "en", "es": "es"}  # Babel (CLDR) locales: separators, month names
 _DATETIME_FORMATS = {"pt-BR": "%d/%m/%Y %H:%M:%S", "en": "%Y-%m-%d %H:%M:%S", "es": "%d/%m/%Y %H:%M:%S"}
 _DATE_FORMATS = {"pt-BR": "%d/%m/%Y", "en": "%Y-%m-%d", "es": "%d/%m/%Y"}
 
@@ -918,17 +936,31 @@ def labels(kind: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
 
 def format_int(n: int, lang: str = DEFAULT_LANG) -> str:
     """2400 -> "2.400" (pt-BR, es) or "2,400" (en)."""
-    thousands, _ = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    return f"{n:,}".replace(",", thousands)
+    return format_decimal(n, format="#,##0", locale=_locale(lang))
 
 
 def format_pct(ratio: float | None, lang: str = DEFAULT_LANG, digits: int = 1) -> str:
     """0.7534 -> "75,3%" (pt-BR, es) or "75.3%" (en); None (no denominator) -> "–"."""
     if ratio is None:
         return "–"
-    thousands, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    text = f"{ratio * 100:,.{digits}f}"
-    return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands) + "%"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return format_percent(ratio, format=pattern, locale=_locale(lang))
+
+
+def format_day(day: date, lang: str = DEFAULT_LANG) -> str:
+    """A calendar day as a short chart label with the month's name: "19 de nov.", "Nov 19", "19 nov"."""
+    return format_skeleton("MMMd", day, locale=_locale(lang))
+
+
+def plotly_separators(lang: str = DEFAULT_LANG) -> str:
+    """plotly's `layout.separators` for the language: the decimal mark, then the thousands mark."""
+    locale = _locale(lang)
+    return get_decimal_symbol(locale) + get_group_symbol(locale)
+
+
+def _locale(lang: str) -> str:
+    """The Babel locale of a language code ("pt-BR" -> "pt_BR"); unknown languages write as English."""
+    return _LOCALES.get(lang, "en")
 
 
 def results_text(n: int, lang: str = DEFAULT_LANG) -> str:

@@ -1,18 +1,51 @@
 """Plotly figures of a report, labelled in the report's language: the pages show them, the PDF
-embeds them as PNG. One function per chart; each takes the report value and the language."""
+embeds them as PNG. One function per chart; each takes the report value and the language.
+
+A figure carries everything it looks like: its own template (plotly's "plotly_white", whatever
+`plotly.io.templates.default` is: Streamlit sets that default to a template of placeholder colours
+that only its web page replaces, which made the dashboard's PDF draw black donuts and cut labels),
+the language's separators, every text written by Babel (values, percentages, day names) and one
+fixed colour per status and content type. Colours come from the Okabe-Ito colour-blind-safe hues,
+darkened to 4.5:1 against white (so white text on them is legible and each mark stands out from the
+page); delivered/read are blues and failures a darker vermillion (hue and lightness both differ),
+also told apart without colour by their names on the axis. `chart_tables` gives each chart's numbers as a table (its text alternative).
+"""
 from __future__ import annotations
 
 import html
+import math
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from data_access.catalog import FAILURE_STATUSES
-from data_access.i18n import label, t
+from data_access.i18n import format_day, format_int, format_pct, label, plotly_separators, t
 from data_access.report import MoReport, MtReport
 
-GREEN, BLUE, GREY, RED, TEAL = "#0a7c5a", "#2f6fbf", "#8a969c", "#c2413a", "#24a08a"
-_STATUS_COLOR = {"sent": GREY, "delivered": TEAL, "read": GREEN, **{s: RED for s in FAILURE_STATUSES}}
+INK, GRID, WHITE = "#1c2b25", "#e6ecea", "#ffffff"
+SLATE, BLUE, NAVY, PURPLE, VERMILLION = "#5b6770", "#0077bb", "#005a87", "#7a4d9e", "#8f3300"
+STATUS_COLORS: dict[str, str] = {"sent": SLATE, "delivered": BLUE, "read": NAVY, **{s: VERMILLION for s in FAILURE_STATUSES}}
+CONTENT_TYPE_COLORS: dict[str, str] = {
+    "template": BLUE,
+    "text": SLATE,
+    "image": "#b3460a",
+    "audio": "#4e5ba6",
+    "video": "#00795a",
+    "document": "#8a5a00",
+    "interactive": "#a8336e",
+    "location": "#2f5f8a",
+    "sticker": "#6b7a00",
+    "contacts": "#8c3b2e",
+    "button": PURPLE,
+    "other": "#4d4d4d",
+}
+OTHER_COLOR = CONTENT_TYPE_COLORS["other"]  # a code outside the catalog
+FUNNEL_COLORS = (SLATE, BLUE, NAVY, PURPLE)
+MAX_DAY_TICKS = 8
+DAY_MS = 86_400_000  # a date axis counts in milliseconds
 
 
 def literal(text: str) -> str:
@@ -22,57 +55,125 @@ def literal(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+def _layout(fig: go.Figure, title: str, lang: str, height: int = 320) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 15}},
+        template=pio.templates["plotly_white"],
+        separators=plotly_separators(lang),
+        title={"text": title, "x": 0, "font": {"size": 15, "color": INK}},
         height=height,
         margin={"l": 10, "r": 10, "t": 44, "b": 10},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        font={"family": "DejaVu Sans, Arial, sans-serif", "size": 12},
+        plot_bgcolor=WHITE,
+        paper_bgcolor=WHITE,
+        font={"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK},
         showlegend=False,
     )
-    fig.update_xaxes(gridcolor="#e6ecea")
-    fig.update_yaxes(gridcolor="#e6ecea")
+    fig.update_xaxes(gridcolor=GRID, automargin=True, linecolor=INK, tickfont={"color": INK})
+    fig.update_yaxes(gridcolor=GRID, automargin=True, linecolor=INK, tickfont={"color": INK})
     return fig
 
 
+def _count_axis(fig: go.Figure, axis: str, largest: int) -> None:
+    """A count axis from 0 with whole-number ticks (never "0,5 mensagens")."""
+    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+    if largest <= 5:
+        update(rangemode="tozero", tickmode="linear", tick0=0, dtick=1, range=[0, max(largest, 1) * 1.05])
+    else:
+        update(rangemode="tozero", tickformat=",d")
+
+
+def _day_axis(fig: go.Figure, days: Sequence[date], lang: str) -> None:
+    """Day ticks written in the language ("19 de nov."), one per day up to MAX_DAY_TICKS, half a day
+    of room each side (a one-day search shows one tick and its whole point or bar)."""
+    if not days:
+        return
+    first, last = min(days), max(days)
+    span = (last - first).days + 1
+    step = math.ceil(span / MAX_DAY_TICKS)
+    ticks = [first + timedelta(days=i) for i in range(0, span, step)]
+    fig.update_xaxes(
+        type="date",
+        tickmode="array",
+        tickvals=[d.isoformat() for d in ticks],
+        ticktext=[format_day(d, lang) for d in ticks],
+        range=[f"{first - timedelta(days=1)}T12:00:00", f"{last}T12:00:00"],
+        title=t("chart.day", lang),
+    )
+
+
+def _bar_text(fig: go.Figure) -> None:
+    """Values written at the bar: white inside the (dark) bar, ink outside it, never clipped."""
+    fig.update_traces(
+        textposition="auto",
+        insidetextfont={"color": WHITE},
+        outsidetextfont={"color": INK},
+        cliponaxis=False,
+    )
+
+
 def funnel(report: MtReport, lang: str) -> go.Figure:
-    """Sent -> delivered -> read -> replied."""
+    """Sent -> delivered -> read -> replied, each stage with its count and its share of the sent."""
+    stages = _funnel_stages(report, lang)
+    total = report.totals.total
+    texts = [format_int(n, lang) if i == 0 else f"{format_int(n, lang)} · {_of_sent(n, total, lang)}"
+             for i, (_, n) in enumerate(stages)]
+    fig = go.Figure(
+        go.Funnel(
+            y=[literal(name) for name, _ in stages],
+            x=[n for _, n in stages],
+            text=texts,
+            textinfo="text",
+            textposition="auto",
+            insidetextfont={"color": WHITE},
+            outsidetextfont={"color": INK},
+            hovertemplate="%{y}: %{text}<extra></extra>",
+            marker={"color": list(FUNNEL_COLORS)},
+            connector={"fillcolor": GRID},
+        )
+    )
+    return _layout(fig, t("chart.funnel", lang), lang)
+
+
+def _funnel_stages(report: MtReport, lang: str) -> list[tuple[str, int]]:
     totals = report.totals
-    stages = [
+    return [
         (t("metric.sent", lang), totals.total),
         (t("metric.delivered", lang), totals.delivered),
         (t("metric.read", lang), totals.read),
         (t("metric.replied", lang), totals.replied),
     ]
-    fig = go.Figure(
-        go.Funnel(
-            y=[literal(name) for name, _ in stages],
-            x=[value for _, value in stages],
-            textinfo="value+percent initial",
-            marker={"color": [GREY, TEAL, GREEN, BLUE]},
-        )
-    )
-    return _layout(fig, t("chart.funnel", lang))
+
+
+def _of_sent(n: int, total: int, lang: str) -> str:
+    return t("chart.of_sent", lang, pct=format_pct(n / total if total else None, lang))
 
 
 def daily_delivery_rate(report: MtReport, lang: str) -> go.Figure:
     days = [d.day for d in report.daily]
     rates = [None if d.delivery_rate is None else d.delivery_rate * 100 for d in report.daily]
+    hover = [
+        f"{format_day(d.day, lang)}: {format_pct(d.delivery_rate, lang)} "
+        f"({t('kpi.of', lang, part=format_int(d.delivered, lang), whole=format_int(d.total, lang))})"
+        for d in report.daily
+    ]
     fig = go.Figure(
         go.Scatter(
-            x=days,
+            x=[d.isoformat() for d in days],
             y=rates,
             mode="lines+markers",
-            line={"color": GREEN, "width": 2},
-            customdata=[[d.delivered, d.total] for d in report.daily],
-            hovertemplate="%{x}<br>%{y:.1f}% (%{customdata[0]}/%{customdata[1]})<extra></extra>",
+            line={"color": BLUE, "width": 2},
+            marker={"size": 8, "color": BLUE},
+            cliponaxis=False,
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
         )
     )
-    fig.update_yaxes(title=t("metric.delivery_rate", lang) + " (%)", range=[0, 100])
-    fig.update_xaxes(title=t("chart.day", lang))
-    return _layout(fig, t("chart.daily_delivery_rate", lang))
+    fig.update_yaxes(
+        title=t("metric.delivery_rate", lang) + " (%)", range=[0, 104], tickmode="array",
+        tickvals=[0, 20, 40, 60, 80, 100], ticktext=[format_int(v, lang) for v in (0, 20, 40, 60, 80, 100)],
+    )
+    fig = _layout(fig, t("chart.daily_delivery_rate", lang), lang)
+    _day_axis(fig, days, lang)
+    return fig
 
 
 def status_breakdown(report: MtReport, lang: str) -> go.Figure:
@@ -82,13 +183,15 @@ def status_breakdown(report: MtReport, lang: str) -> go.Figure:
             x=[n for _, n in rows],
             y=[literal(label("status", s, lang)) for s, _ in rows],
             orientation="h",
-            marker={"color": [_STATUS_COLOR.get(s, RED) for s, _ in rows]},
-            text=[n for _, n in rows],
-            textposition="auto",
+            marker={"color": [STATUS_COLORS.get(s, VERMILLION) for s, _ in rows]},
+            text=[format_int(n, lang) for _, n in rows],
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
+    _bar_text(fig)
     fig.update_xaxes(title=t("chart.count", lang))
-    return _layout(fig, t("chart.status_breakdown", lang), height=max(240, 60 + 28 * len(rows)))
+    _count_axis(fig, "x", max((n for _, n in rows), default=0))
+    return _layout(fig, t("chart.status_breakdown", lang), lang, height=max(240, 60 + 28 * len(rows)))
 
 
 def failure_reason_rows(report: MtReport, lang: str) -> list[dict[str, object]]:
@@ -106,44 +209,72 @@ def failure_reason_rows(report: MtReport, lang: str) -> list[dict[str, object]]:
     ]
 
 
-def quick_replies(report: MoReport, lang: str) -> go.Figure:
-    """Clicks per button text (all campaigns and templates of the search added up)."""
+def _clicks_per_button(report: MoReport) -> list[tuple[str, int]]:
+    """Clicks per button text (all campaigns and templates of the search added up), fewest first."""
     per_button: dict[str, int] = defaultdict(int)
     for row in report.quick_replies:
         per_button[row.button_text or "—"] += row.clicks
-    rows = sorted(per_button.items(), key=lambda item: item[1])
+    return sorted(per_button.items(), key=lambda item: item[1])
+
+
+def quick_replies(report: MoReport, lang: str) -> go.Figure:
+    """Clicks per button text (all campaigns and templates of the search added up)."""
+    rows = _clicks_per_button(report)
     fig = go.Figure(
         go.Bar(
             x=[n for _, n in rows],
             y=[literal(b) for b, _ in rows],
             orientation="h",
-            marker={"color": BLUE},
-            text=[n for _, n in rows],
-            textposition="auto",
+            marker={"color": PURPLE},
+            text=[format_int(n, lang) for _, n in rows],
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
+    _bar_text(fig)
     fig.update_xaxes(title=t("metric.clicks", lang))
-    return _layout(fig, t("chart.quick_replies", lang), height=max(240, 60 + 28 * len(rows)))
+    _count_axis(fig, "x", max((n for _, n in rows), default=0))
+    return _layout(fig, t("chart.quick_replies", lang), lang, height=max(240, 60 + 28 * len(rows)))
 
 
 def replies_per_day(report: MoReport, lang: str) -> go.Figure:
-    fig = go.Figure(go.Bar(x=[d for d, _ in report.daily], y=[n for _, n in report.daily], marker={"color": BLUE}))
+    days = [d for d, _ in report.daily]
+    fig = go.Figure(
+        go.Bar(
+            x=[d.isoformat() for d in days],
+            y=[n for _, n in report.daily],
+            marker={"color": PURPLE},
+            width=DAY_MS * 0.8,  # a day's width even when the search has a single day
+            hovertext=[f"{format_day(d, lang)}: {format_int(n, lang)}" for d, n in report.daily],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
     fig.update_yaxes(title=t("metric.replies", lang))
-    fig.update_xaxes(title=t("chart.day", lang))
-    return _layout(fig, t("chart.replies_per_day", lang))
+    _count_axis(fig, "y", max((n for _, n in report.daily), default=0))
+    fig = _layout(fig, t("chart.replies_per_day", lang), lang)
+    _day_axis(fig, days, lang)
+    return fig
 
 
 def content_mix(report: MoReport, lang: str) -> go.Figure:
+    total = sum(n for _, n in report.content_mix)
     fig = go.Figure(
         go.Pie(
             labels=[literal(label("content_type", k, lang)) for k, _ in report.content_mix],
             values=[n for _, n in report.content_mix],
+            marker={"colors": [CONTENT_TYPE_COLORS.get(k, OTHER_COLOR) for k, _ in report.content_mix],
+                    "line": {"color": WHITE, "width": 1.5}},
+            text=[format_pct(n / total, lang) for _, n in report.content_mix],
+            textinfo="text",
+            insidetextfont={"color": WHITE},
+            outsidetextfont={"color": INK},
+            hovertext=[f"{format_int(n, lang)} ({format_pct(n / total, lang)})" for _, n in report.content_mix],
+            hovertemplate="%{label}: %{hovertext}<extra></extra>",
             hole=0.45,
             sort=False,
         )
     )
-    fig = _layout(fig, t("chart.content_mix", lang))
-    fig.update_layout(showlegend=True)
+    fig = _layout(fig, t("chart.content_mix", lang), lang)
+    fig.update_layout(showlegend=True, legend={"font": {"color": INK}})
     return fig
 
 
@@ -162,4 +293,47 @@ def mo_figures(report: MoReport, lang: str) -> dict[str, go.Figure]:
         "quick_replies": quick_replies(report, lang),
         "replies_per_day": replies_per_day(report, lang),
         "content_mix": content_mix(report, lang),
+    }
+
+
+def mt_chart_tables(report: MtReport, lang: str) -> dict[str, list[dict[str, str]]]:
+    """Each Sent chart's numbers as table rows, written in the language (the charts' text alternative)."""
+    total = report.totals.total
+    count, share = t("chart.count", lang), t("chart.share", lang)
+    return {
+        "funnel": [
+            {t("chart.stage", lang): name, count: format_int(n, lang), share: _of_sent(n, total, lang)}
+            for name, n in _funnel_stages(report, lang)
+        ],
+        "daily_delivery_rate": [
+            {t("chart.day", lang): format_day(d.day, lang), t("metric.sent", lang): format_int(d.total, lang),
+             t("metric.delivered", lang): format_int(d.delivered, lang),
+             t("metric.delivery_rate", lang): format_pct(d.delivery_rate, lang)}
+            for d in report.daily
+        ],
+        "status_breakdown": [
+            {t("filter.status", lang): label("status", s, lang), count: format_int(n, lang),
+             share: format_pct(n / total if total else None, lang)}
+            for s, n in report.status_counts
+        ],
+    }
+
+
+def mo_chart_tables(report: MoReport, lang: str) -> dict[str, list[dict[str, str]]]:
+    """Each Received chart's numbers as table rows, written in the language (the charts' text alternative)."""
+    mix_total = sum(n for _, n in report.content_mix)
+    return {
+        "quick_replies": [
+            {t("chart.button", lang): b, t("metric.clicks", lang): format_int(n, lang)}
+            for b, n in reversed(_clicks_per_button(report))
+        ],
+        "replies_per_day": [
+            {t("chart.day", lang): format_day(d, lang), t("metric.replies", lang): format_int(n, lang)}
+            for d, n in report.daily
+        ],
+        "content_mix": [
+            {t("filter.content_type", lang): label("content_type", k, lang),
+             t("chart.count", lang): format_int(n, lang), t("chart.share", lang): format_pct(n / mix_total, lang)}
+            for k, n in report.content_mix
+        ],
     }

@@ -167,7 +167,13 @@ class _Document(FPDF):
         self._table([], [[name, value] for name, value in pairs], (1, 3), width=self.epw * 0.75)
 
     def _kpi_grid(self, kpis: list[Kpi]) -> None:
+        """The KPIs in one row, then what each rate is a share of (its denominator)."""
         self._table([k.label for k in kpis], [[k.text(self.lang) for k in kpis]], [1] * len(kpis), align="CENTER")
+        self.set_font("DejaVu", "", 8)
+        for kpi in kpis:
+            if kpi.basis:
+                self.multi_cell(0, 4, f"{kpi.label}: {kpi.basis}", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("DejaVu", "", 9)
 
     def _table(
         self,

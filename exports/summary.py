@@ -17,6 +17,7 @@ class Kpi:
     label: str
     value: int | float | None  # a count, or a rate in 0..1 (None: no denominator)
     rate: bool = False
+    basis: str = ""  # a rate's definition, naming its denominator ("Lidas ÷ entregues...")
 
     def text(self, lang: str) -> str:
         """"2.400" or "75,3%" in the language's way of writing numbers."""
@@ -32,10 +33,10 @@ def mt_kpis(totals: MtTotals, lang: str) -> list[Kpi]:
         Kpi(t("metric.read", lang), totals.read),
         Kpi(t("metric.replied", lang), totals.replied),
         Kpi(t("metric.failed", lang), totals.failed),
-        Kpi(t("metric.delivery_rate", lang), totals.delivery_rate, rate=True),
-        Kpi(t("metric.read_rate", lang), totals.read_rate, rate=True),
-        Kpi(t("metric.failure_rate", lang), totals.failure_rate, rate=True),
-        Kpi(t("metric.reply_rate", lang), totals.reply_rate, rate=True),
+        Kpi(t("metric.delivery_rate", lang), totals.delivery_rate, True, t("kpi.delivery_help", lang)),
+        Kpi(t("metric.read_rate", lang), totals.read_rate, True, t("kpi.read_help", lang)),
+        Kpi(t("metric.failure_rate", lang), totals.failure_rate, True, t("kpi.failure_help", lang)),
+        Kpi(t("metric.reply_rate", lang), totals.reply_rate, True, t("kpi.reply_help", lang)),
     ]
 
 

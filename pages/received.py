@@ -2,8 +2,9 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import mo_figures
+from exports.charts import mo_chart_tables, mo_figures
 from pages import common
+from pages.chart_data import chart_with_data
 from pages.export_panel import render_export_panel
 
 run = common.current_run()
@@ -26,11 +27,11 @@ if report is not None:
             common.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
                        report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang)
 
-        figures = mo_figures(report, lang)
+        figures, tables = mo_figures(report, lang), mo_chart_tables(report, lang)
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                common.chart(figures["quick_replies"], lang, key="mo.quick_replies")
+                chart_with_data(figures["quick_replies"], tables["quick_replies"], lang, key="mo.quick_replies")
             with right:
                 common.section_title(t("chart.quick_replies_table", lang))
                 common.small_table(
@@ -49,9 +50,9 @@ if report is not None:
             st.caption(t("chart.no_clicks", lang))
         left, right = st.columns(2)
         with left:
-            common.chart(figures["replies_per_day"], lang, key="mo.daily")
+            chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
         with right:
-            common.chart(figures["content_mix"], lang, key="mo.content_mix")
+            chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
 
         common.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total)

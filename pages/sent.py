@@ -2,8 +2,9 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import failure_reason_rows, mt_figures
+from exports.charts import failure_reason_rows, mt_chart_tables, mt_figures
 from pages import common
+from pages.chart_data import chart_with_data
 from pages.export_panel import render_export_panel
 
 run = common.current_run()
@@ -32,13 +33,13 @@ if report is not None:
             common.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang)
 
-        figures = mt_figures(report, lang)
+        figures, tables = mt_figures(report, lang), mt_chart_tables(report, lang)
         left, right = st.columns(2)
         with left:
-            common.chart(figures["funnel"], lang, key="mt.funnel")
+            chart_with_data(figures["funnel"], tables["funnel"], lang, key="mt.funnel")
         with right:
-            common.chart(figures["status_breakdown"], lang, key="mt.status_breakdown")
-        common.chart(figures["daily_delivery_rate"], lang, key="mt.daily")
+            chart_with_data(figures["status_breakdown"], tables["status_breakdown"], lang, key="mt.status_breakdown")
+        chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
         common.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:
