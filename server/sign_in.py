@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from data_access import accounts
 from data_access.config import DEFAULT_LANG, LANGUAGES, SettingError, report_lang
-from data_access.engine import DASHBOARD_HOLD_S, open_database
+from data_access.engine import open_database
 from data_access.i18n import t
 from server.settings import server_database_url
 
@@ -58,7 +58,7 @@ def auth_engine() -> Engine:
 
 @functools.cache
 def _engine(url: str) -> Engine:
-    return open_database(url, hold_s=DASHBOARD_HOLD_S)
+    return open_database(url)
 
 
 def is_loopback(host: str | None) -> bool:
