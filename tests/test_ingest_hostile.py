@@ -36,7 +36,7 @@ from tests.postgres import NO_SERVER, new_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GOOD_LINES = 6  # records of `hostile_jsonl` that load whole (one of them with a part rejected)
+GOOD_LINES = 7  # records of `hostile_jsonl` that load whole (one of them with a part rejected)
 
 
 def line(record: dict | str | bytes) -> bytes:
@@ -58,6 +58,12 @@ def incompressible(length: int) -> str:
         seed = hashlib.sha256(seed).digest()
         chunks.append(seed.hex())
     return "".join(chunks)[:length]
+
+
+def wide(length: int) -> str:
+    """Characters of 4 bytes in UTF-8 (CJK extension B), varied enough that nothing compresses them."""
+    digest = incompressible(length * 4)
+    return "".join(chr(0x20000 + int(digest[i:i + 4], 16) % 0xA6E0) for i in range(0, length * 4, 4))
 
 
 def replace_value(record: dict, old: str, raw: str) -> str:
@@ -136,6 +142,10 @@ def hostile_jsonl() -> list[tuple[dict | str | bytes, str | None]]:
         ]), "message_id has 3,000 characters"),  # the first status loads, the second is a rejected part
         ([], "an empty JSON array"),
         (send_log("m4", 0), None),
+        # the longest accepted texts, of 4-byte characters, in the widest PostgreSQL index: stored
+        (send_log("m5", 0, campaign=wide(256), status="undelivered", error_code=wide(64), error_title=wide(256)),
+         None),
+        (send_log("m6", 0, campaign="c" * 257), "campaign has 257 characters; at most 256 are accepted"),
     ]
 
 
@@ -144,7 +154,10 @@ def test_hostile_records_among_good_ones_are_rejected_one_by_one(engine, tmp_pat
     path = write_bytes(tmp_path / "hostile.jsonl", [record for record, _ in records])
     summary = load(engine, path)
 
-    assert statuses(engine) == {"m1": "delivered", "m2": "sent", "m3": "read", "m4": "sent"}
+    assert statuses(engine) == {
+        "m1": "delivered", "m2": "sent", "m3": "read", "m4": "sent", "m5": "undelivered"
+    }
+    assert len(mt_row(engine, "m5")["campaign"].encode("utf-8")) == 1_024
     assert mt_row(engine, "m2")["message"] == TEN_KB
     assert [row["message_id"] for row in table_rows(engine, mo_message)] == ["mo1"]
     stored = reject_rows(engine)

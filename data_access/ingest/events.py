@@ -30,18 +30,20 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # value rejects its event, with the reason). PostgreSQL refuses an index entry over ~2,700 bytes;
 # UTF-8 takes at most 4 bytes a character, so the widest index (mt_message: campaign, sent_at,
 # status, then error_code and error_title included) holds at most 4 x (256 + 64 + 256) = 2,304 bytes
-# of these texts, and an identifier or a name alone at most 1,024.
+# of these texts, an identifier or a name alone at most 1,024, a long name alone 2,048.
 ID_LIMIT = 256  # message ids, context ids, WhatsApp user ids, conversation and correlation ids
-NAME_LIMIT = 256  # subaccount, user, campaign, template, profile, button, raw status and pricing words
+NAME_LIMIT = 256  # subaccount, user, campaign, error title, profile, button text, provider words
+LONG_NAME_LIMIT = 512  # template names (Meta allows 512) and button payloads
 CODE_LIMIT = 64  # error codes
 TEXT_LIMIT = 65_536  # message texts, error details, ad referral data (not indexed)
 FIELD_LIMITS: dict[str, int] = {
     **dict.fromkeys(("message_id", "context_id", "wa_user_id", "conversation_id", "correlation_id"), ID_LIMIT),
     **dict.fromkeys(
-        ("subaccount", "user_name", "campaign", "template_name", "profile_name", "button_payload", "button_text",
-         "status_raw", "error_title", "conversation_type_raw", "pricing_category", "pricing_type"),
+        ("subaccount", "user_name", "campaign", "error_title", "profile_name", "button_text", "status_raw",
+         "conversation_type_raw", "pricing_category", "pricing_type"),
         NAME_LIMIT,
     ),
+    **dict.fromkeys(("template_name", "button_payload"), LONG_NAME_LIMIT),
     "error_code": CODE_LIMIT,
     **dict.fromkeys(("message", "error_detail", "referral"), TEXT_LIMIT),
 }

@@ -183,7 +183,7 @@ def ingest_paths(
                 loader.load(STDIN_NAME, sys.stdin.buffer)
             else:
                 with open(name, "rb") as stream:
-                    loader.load(os.path.abspath(name), stream)
+                    loader.load(_storable_text(os.path.abspath(name)), stream)  # a name may be any bytes
         loader.finish()
     except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
         loader.finish_after_failure()
