@@ -26,10 +26,23 @@ from data_access.scope import Scope
 
 SESSIONS = ("open", "closed")
 DEFAULT_RANGE_DAYS = 7
+# The days a search may cover (the ingest keeps timestamps of these years only).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class FilterError(ValueError):
-    """A filter value the report cannot use; the message names it and what is accepted."""
+    """A filter value the report cannot use.
+
+    The message is the command line's (flag names, English); `param` (the field's URL parameter:
+    from, to, tz, status, phone...), `value` (the refused text) and `problem` (`value`: not accepted;
+    `range`: a day outside FIRST_DAY..LAST_DAY; `order`: the end before the start) let the page say
+    the same in its own words.
+    """
+
+    def __init__(self, message: str, param: str | None = None, value: str | None = None,
+                 problem: str = "value") -> None:
+        super().__init__(message)
+        self.param, self.value, self.problem = param, value, problem
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,9 @@ def normalise_phone(text: str) -> str:
     """'+55 (11) 98765-4321' -> '+5511987654321'; a prefix such as '5511' -> '+5511'."""
     digits = re.sub(r"\D", "", text)
     if not digits:
-        raise FilterError(f"phone {text!r} has no digits: give a number or its beginning, e.g. +5511")
+        raise FilterError(
+            f"phone {text!r} has no digits: give a number or its beginning, e.g. +5511", "phone", text
+        )
     return "+" + digits
 
 
@@ -84,11 +99,19 @@ class _Filters:
         try:
             check_tz(self.tz)
         except SettingError as exc:
-            raise FilterError(str(exc)) from None
+            raise FilterError(str(exc), "tz", self.tz) from None
+        for param, day in (("from", self.date_from), ("to", self.date_to)):
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise FilterError(
+                    f"--{param} {day.isoformat()} is outside the days the report covers: "
+                    f"use a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+                    param, day.isoformat(), "range",
+                )
         if self.date_to < self.date_from:
             raise FilterError(
                 f"--to {self.date_to.isoformat()} is before --from {self.date_from.isoformat()}: "
-                "the end date must be on or after the start date"
+                "the end date must be on or after the start date",
+                "to", self.date_to.isoformat(), "order",
             )
         for name, spec in self.FIELDS.items():
             value = getattr(self, name)
@@ -97,7 +120,7 @@ class _Filters:
                 for v in values:
                     if v not in spec.choices:
                         raise FilterError(
-                            f"unknown {spec.param} {v!r}: accepted are {', '.join(spec.choices)}"
+                            f"unknown {spec.param} {v!r}: accepted are {', '.join(spec.choices)}", spec.param, v
                         )
         if self.phone is not None:
             object.__setattr__(self, "phone", normalise_phone(self.phone))
@@ -128,7 +151,7 @@ class _Filters:
         try:
             check_tz(tz)
         except SettingError as exc:
-            raise FilterError(str(exc)) from None
+            raise FilterError(str(exc), "tz", tz) from None
         start, end = default_range(tz, today)
         from_text, to_text = values("from"), values("to")
         date_from = _parse_date("from", from_text[0]) if from_text else None
@@ -144,6 +167,24 @@ class _Filters:
             got = values(spec.param)
             kwargs[name] = got if spec.multi else (got[0] if got else None)
         return cls(**kwargs)
+
+    @classmethod
+    def from_link(cls, params: Mapping[str, str | Sequence[str]], today: date | None = None):
+        """Like `from_params`, but a refused value costs only itself: it is dropped and the rest of
+        the link kept. Returns (the search, the refusals in the order met)."""
+        kept = {name: [raw] if isinstance(raw, str) else list(raw) for name, raw in params.items()}
+        refused: list[FilterError] = []
+        while True:
+            try:
+                return cls.from_params(kept, today), tuple(refused)
+            except FilterError as exc:
+                if exc.param not in kept:  # not a value of the link: nothing to drop
+                    raise
+                refused.append(exc)
+                rest = [v for v in kept[exc.param] if v.strip() != exc.value]
+                if len(rest) == len(kept[exc.param]):  # the value was spelt differently: drop the parameter
+                    rest = []
+                kept[exc.param] = rest
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -228,7 +269,7 @@ def _parse_date(param: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FilterError(f"bad date {param}={text!r}: use YYYY-MM-DD, e.g. 2026-11-25") from None
+        raise FilterError(f"bad date {param}={text!r}: use YYYY-MM-DD, e.g. 2026-11-25", param, text) from None
 
 
 _COMMON_FIELDS = {

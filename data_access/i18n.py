@@ -233,7 +233,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.no_failures": "Nenhuma falha nesta busca.",
         "chart.no_clicks": "Nenhum clique em botões de resposta rápida nesta busca.",
         "table.rows_shown": "Linhas {first}–{last} de {total}",
-        "filter.phone_invalid": "Digite um número ou o início dele, por exemplo +5511.",
         "filter.date_pick_end": "Escolha também a data final.",
         "notice.bad_link": "O link tem um valor inválido ({detail}); ele foi ignorado.",
         # sign-in, accounts and audit log (web)
@@ -294,6 +293,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "Endereço IP",
         "audit.total": "{n} registros",
         "audit.export": "Exportar CSV",
+        # input guard: refused values named in the page's words; what each export format holds
+        "notice.value_ignored": "O link tem um valor inválido em {field} ({value}); ele foi ignorado.",
+        "notice.date_range": "{field}: {value} está fora dos dias do relatório ({first} a {last}); a data foi ignorada.",
+        "notice.date_order": "{field}: a data final {value} é anterior à data inicial; ela foi ignorada.",
+        "notice.phone_ignored": "{field}: {value} não tem dígitos e foi ignorado; digite um número ou o início dele, por exemplo +5511.",
+        "export.rows_each": "CSV: {n} linhas · XLSX: {n} linhas · PDF: as primeiras {shown} linhas (o limite do PDF)",
+        "export.rows_each_sheets": "CSV: {n} linhas · XLSX: {n} linhas em {sheets} planilhas · PDF: as primeiras {shown} linhas (o limite do PDF)",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -505,7 +511,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.no_failures": "No failures in this search.",
         "chart.no_clicks": "No quick-reply button clicks in this search.",
         "table.rows_shown": "Rows {first}–{last} of {total}",
-        "filter.phone_invalid": "Type a number or its beginning, e.g. +5511.",
         "filter.date_pick_end": "Pick the end date too.",
         "notice.bad_link": "The link has an invalid value ({detail}); it was ignored.",
         # sign-in, accounts and audit log (web)
@@ -566,6 +571,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "IP address",
         "audit.total": "{n} entries",
         "audit.export": "Export CSV",
+        # input guard: refused values named in the page's words; what each export format holds
+        "notice.value_ignored": "The link has an invalid {field} ({value}); it was ignored.",
+        "notice.date_range": "{field}: {value} is outside the report's days ({first} to {last}); the date was ignored.",
+        "notice.date_order": "{field}: the end date {value} is before the start date; it was ignored.",
+        "notice.phone_ignored": "{field}: {value} has no digits and was ignored; type a number or its beginning, e.g. +5511.",
+        "export.rows_each": "CSV: {n} rows · XLSX: {n} rows · PDF: the first {shown} rows (the PDF's limit)",
+        "export.rows_each_sheets": "CSV: {n} rows · XLSX: {n} rows in {sheets} sheets · PDF: the first {shown} rows (the PDF's limit)",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -777,7 +789,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.no_failures": "Ninguna falla en esta búsqueda.",
         "chart.no_clicks": "Ningún clic en botones de respuesta rápida en esta búsqueda.",
         "table.rows_shown": "Filas {first}–{last} de {total}",
-        "filter.phone_invalid": "Escriba un número o su comienzo, por ejemplo +5411.",
         "filter.date_pick_end": "Elija también la fecha final.",
         "notice.bad_link": "El enlace tiene un valor inválido ({detail}); se ignoró.",
         # sign-in, accounts and audit log (web)
@@ -838,6 +849,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "audit.address": "Dirección IP",
         "audit.total": "{n} registros",
         "audit.export": "Exportar CSV",
+        # input guard: refused values named in the page's words; what each export format holds
+        "notice.value_ignored": "El enlace tiene un valor inválido en {field} ({value}); se ignoró.",
+        "notice.date_range": "{field}: {value} está fuera de los días del informe ({first} a {last}); la fecha se ignoró.",
+        "notice.date_order": "{field}: la fecha final {value} es anterior a la fecha inicial; se ignoró.",
+        "notice.phone_ignored": "{field}: {value} no tiene dígitos y se ignoró; escriba un número o su comienzo, por ejemplo +5411.",
+        "export.rows_each": "CSV: {n} filas · XLSX: {n} filas · PDF: las primeras {shown} filas (el límite del PDF)",
+        "export.rows_each_sheets": "CSV: {n} filas · XLSX: {n} filas en {sheets} hojas · PDF: las primeras {shown} filas (el límite del PDF)",
     },
 }
 

@@ -9,6 +9,7 @@ is accepted; progress goes to standard error too, so standard output stays empty
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +36,10 @@ PROGRESS_EVERY_S = 2.0
 
 class UsageError(Exception):
     """Bad arguments (exit 2); the message names the value and what is accepted."""
+
+
+class WriteError(Exception):
+    """The file could not be written (exit 1); nothing was written in its place."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(build_parser().parse_args(argv))
     except (UsageError, FilterError) as exc:
         return _fail(str(exc), 2)
-    except (DatabaseError, ChartError, OSError) as exc:
+    except (DatabaseError, ChartError, WriteError, OSError) as exc:
         return _fail(str(exc), 1)
 
 
@@ -91,9 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         default_lang = config.report_lang()
     except SettingError as exc:
         raise UsageError(str(exc)) from None
-    output = Path(args.output)
-    if not output.parent.is_dir():
-        raise UsageError(f"the folder of -o {args.output!r} does not exist: give a file in an existing folder")
+    output = output_path(args.output)
     given = _given_params(args, tz)
     view_filters = FILTERS_OF_VIEW[args.view]
     filters = None if args.saved is not None else view_filters.from_params({**defaults, **given})
@@ -105,11 +108,30 @@ def _run(args: argparse.Namespace) -> int:
             default_lang = saved.lang
         started = time.monotonic()
         progress = _Progress()
-        rows = export(engine, filters, args.fmt, lang or default_lang, output, progress)
+        try:
+            rows = export(engine, filters, args.fmt, lang or default_lang, output, progress)
+        except OSError as exc:  # the database's failures arrive as DatabaseError: this is the file
+            raise WriteError(f"could not write -o {args.output!r}: {exc.strerror or exc} (nothing was written)") from exc
     finally:
         engine.dispose()
-    print(f"exports: wrote {rows:,} rows to {output} in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    print(f"exports: wrote {rows:,} rows to {args.output} in {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
+
+
+def output_path(text: str) -> Path:
+    """The regular file `-o` names: a new file in an existing folder or a file to replace; through a
+    symbolic link, the file it points to (the link stays a link). Anything else is refused."""
+    given = Path(text)
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
+    if path.is_symlink():  # a chain of links that loops
+        raise UsageError(f"-o {text!r} is a symbolic link that leads to no file: give a file name")
+    if path.is_dir():
+        raise UsageError(f"-o {text!r} is a folder: give a file name, e.g. {str(given / 'report.csv')!r}")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"-o {text!r} is not a regular file (a device, a pipe or a socket): give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"the folder of -o {text!r} does not exist: give a file in an existing folder")
+    return path
 
 
 def _given_params(args: argparse.Namespace, tz: str | None) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 embeds them as PNG. One function per chart; each takes the report value and the language."""
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 
 import plotly.graph_objects as go
@@ -12,6 +13,13 @@ from data_access.report import MoReport, MtReport
 
 GREEN, BLUE, GREY, RED, TEAL = "#0a7c5a", "#2f6fbf", "#8a969c", "#c2413a", "#24a08a"
 _STATUS_COLOR = {"sent": GREY, "delivered": TEAL, "read": GREEN, **{s: RED for s in FAILURE_STATUSES}}
+
+
+def literal(text: str) -> str:
+    """`text` as plotly shows it literally. plotly renders a subset of HTML in labels, hover texts,
+    legends and ticks (links, styles, line breaks) and decodes entities, so `<`, `>` and `&` are
+    written as entities."""
+    return html.escape(text, quote=False)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
@@ -40,7 +48,7 @@ def funnel(report: MtReport, lang: str) -> go.Figure:
     ]
     fig = go.Figure(
         go.Funnel(
-            y=[name for name, _ in stages],
+            y=[literal(name) for name, _ in stages],
             x=[value for _, value in stages],
             textinfo="value+percent initial",
             marker={"color": [GREY, TEAL, GREEN, BLUE]},
@@ -72,7 +80,7 @@ def status_breakdown(report: MtReport, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[n for _, n in rows],
-            y=[label("status", s, lang) for s, _ in rows],
+            y=[literal(label("status", s, lang)) for s, _ in rows],
             orientation="h",
             marker={"color": [_STATUS_COLOR.get(s, RED) for s, _ in rows]},
             text=[n for _, n in rows],
@@ -107,7 +115,7 @@ def quick_replies(report: MoReport, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[n for _, n in rows],
-            y=[b for b, _ in rows],
+            y=[literal(b) for b, _ in rows],
             orientation="h",
             marker={"color": BLUE},
             text=[n for _, n in rows],
@@ -128,7 +136,7 @@ def replies_per_day(report: MoReport, lang: str) -> go.Figure:
 def content_mix(report: MoReport, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Pie(
-            labels=[label("content_type", k, lang) for k, _ in report.content_mix],
+            labels=[literal(label("content_type", k, lang)) for k, _ in report.content_mix],
             values=[n for _, n in report.content_mix],
             hole=0.45,
             sort=False,

@@ -46,6 +46,8 @@ from data_access.config import (
 )
 from data_access.engine import DASHBOARD_HOLD_S, DatabaseBusy, DatabaseError, first_line, open_database
 from data_access.filters import (
+    FIRST_DAY,
+    LAST_DAY,
     FilterError,
     Filters,
     MoFilters,
@@ -67,7 +69,7 @@ from data_access.report import (
     with_connection,
 )
 from data_access.scope import Scope
-from pages import saved  # its section calls back into this module: import cycle by design
+from pages import notices, saved  # they call back into this module: import cycle by design
 
 T = TypeVar("T")
 
@@ -349,10 +351,10 @@ def _starting_search(cls: type[Filters], run: Run) -> Filters:
     state = st.session_state
     url = run.url
     if any(name in url for name in ("from", "to", *(spec.param for spec in cls.FIELDS.values()))):
-        try:
-            return cls.from_params({**url, "tz": [run.tz]})
-        except FilterError as exc:
-            st.warning(t("notice.bad_link", run.lang, detail=code_span(str(exc))), icon=":material/link_off:")
+        search, refused = cls.from_link({**url, "tz": [run.tz]})
+        for exc in refused:  # each bad value costs only itself
+            st.warning(notices.filter_notice(exc, cls, run.lang), icon=":material/link_off:")
+        return search
     last = state.get(f"_search.{cls.view}")
     if last is not None:
         return last.replace(tz=run.tz)
@@ -437,7 +439,8 @@ def _chosen_dates(view: str) -> tuple[date, ...]:
 def _date_range(view: str, lang: str) -> None:
     picker_format = date_format(lang).replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY")
     chosen = _chosen_dates(view)
-    st.date_input(t("filter.date", lang), value=chosen, format=picker_format, key=_dates_key(view))
+    st.date_input(t("filter.date", lang), value=chosen, min_value=FIRST_DAY, max_value=LAST_DAY,
+                  format=picker_format, key=_dates_key(view))
     if len(chosen) == 1:
         st.caption(t("filter.date_pick_end", lang))
 
@@ -475,8 +478,11 @@ def _text(cls: type[Filters], name: str, lang: str, help_text: str | None = None
 def _phone(cls: type[Filters], lang: str) -> None:
     _text(cls, "phone", lang, help_text=t("filter.phone_help", lang))
     typed = (st.session_state.get(_key(cls.view, "phone")) or "").strip()
-    if typed and not _valid_phone(typed):
-        st.caption(t("filter.phone_invalid", lang))
+    if typed:
+        try:
+            normalise_phone(typed)
+        except FilterError as exc:  # the search ignores it: say so, as for a bad link value
+            st.warning(notices.filter_notice(exc, cls, lang), icon=":material/phone_disabled:")
 
 
 def _valid_phone(text: str) -> bool:

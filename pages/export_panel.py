@@ -1,14 +1,17 @@
-"""The export panel at the bottom of the Sent and Received pages: how many rows the search exports,
-then CSV, XLSX and PDF download buttons that build their file only when clicked.
+"""The export panel at the bottom of the Sent and Received pages: what each format will hold, then
+CSV, XLSX and PDF download buttons that build their file only when clicked.
 
-Streamlit runs a `download_button`'s callable `data` in a worker thread when the button is clicked
-(`on_click="ignore"`: no rerun), where Streamlit commands are ignored; meanwhile the button shows a
-spinner. For large searches the panel also shows a progress bar: the worker thread records its
-progress in a plain object kept in the session, which a fragment re-reads every second.
+Streamlit runs a `download_button`'s callable `data` in a worker thread when the button is clicked,
+where Streamlit commands are ignored; meanwhile the button shows a spinner. For large searches the
+panel also shows a progress bar: the worker thread records its progress in a plain object kept in the
+session, which a fragment re-reads every second while a file is being built, and only then. So a
+large search's click also reruns the page (to start that polling); the fragment's last run, once the
+file is done, reruns the page again to stop it. Small searches' clicks rerun nothing.
 """
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,9 +24,13 @@ from data_access.i18n import format_int, t
 from data_access.report import count, with_connection
 from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
+from exports.pdf_export import PDF_ROWS
+from exports.xlsx_export import SHEET_ROWS
+from pages.common import code_span
 
 PROGRESS_MIN_ROWS = 50_000  # below this a file builds in about a second: the button's spinner is enough
 PROGRESS_EVERY_S = 1.0
+START_WAIT_S = 15.0  # after a click, how long the panel waits for the browser's file request to start the build
 
 
 @dataclass
@@ -35,19 +42,44 @@ class ExportBuild:
     total: int = 0
     running: bool = False
     error: str | None = None
+    clicked_at: float = float("-inf")  # time.monotonic() of the last click on a large search's button
 
     def advance(self, done: int, total: int) -> None:
         self.done, self.total = done, total
 
+    def click(self) -> None:
+        """A large search's button was clicked: poll until its build starts (unless it already has)."""
+        if not self.running:
+            self.clicked_at = time.monotonic()
+
+    def start(self, fmt: str) -> None:
+        self.fmt, self.done, self.total, self.running, self.error = fmt, 0, 0, True, None
+        self.clicked_at = float("-inf")
+
+    def in_progress(self) -> bool:
+        """A file is being built, or was just asked for and its build has not started yet."""
+        return self.running or time.monotonic() - self.clicked_at < START_WAIT_S
+
+
+def rows_caption(total: int, lang: str) -> str:
+    """What each format will hold: every row in CSV and XLSX (in several sheets past Excel's limit),
+    at most PDF_ROWS in the PDF."""
+    if total <= PDF_ROWS:
+        return t("export.rows", lang, n=format_int(total, lang))
+    sheets = -(-total // (SHEET_ROWS - 1))  # each sheet keeps a row for its header
+    values = {"n": format_int(total, lang), "shown": format_int(PDF_ROWS, lang), "sheets": format_int(sheets, lang)}
+    return t("export.rows_each_sheets" if sheets > 1 else "export.rows_each", lang, **values)
+
 
 def render_export_panel(engine: Engine, filters: Filters, lang: str, total: int | None = None) -> None:
-    """The row count and the three download buttons of the search; `total` saves a count query when
+    """The row counts and the three download buttons of the search; `total` saves a count query when
     the page already has it."""
     if total is None:
         total = with_connection(engine, count, filters)
     st.subheader(t("export.header", lang))
-    st.caption(t("export.rows", lang, n=format_int(total, lang)))
+    st.caption(rows_caption(total, lang))
     build = st.session_state.setdefault(f"export_build_{filters.view}", ExportBuild())
+    large = total >= PROGRESS_MIN_ROWS
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS):
         with column:
             st.download_button(
@@ -55,20 +87,20 @@ def render_export_panel(engine: Engine, filters: Filters, lang: str, total: int 
                 data=_builder(engine, filters, fmt, lang, build),
                 file_name=file_name(filters, fmt, lang),
                 mime=MIME_TYPES[fmt],
-                on_click="ignore",
+                on_click=build.click if large else "ignore",
                 key=f"export_{filters.view}_{fmt}",
                 icon=":material/download:",
                 width="stretch",
             )
-    every = PROGRESS_EVERY_S if total >= PROGRESS_MIN_ROWS else None
-    st.fragment(_build_state, run_every=every)(build, lang)
+    polling = large and build.in_progress()
+    st.fragment(_build_state, run_every=PROGRESS_EVERY_S if polling else None)(build, lang, polling)
 
 
 def _builder(engine: Engine, filters: Filters, fmt: str, lang: str, build: ExportBuild) -> Callable[[], io.BytesIO]:
     """The zero-argument callable the download button runs when clicked."""
 
     def build_file() -> io.BytesIO:
-        build.fmt, build.done, build.total, build.running, build.error = fmt, 0, 0, True, None
+        build.start(fmt)
         buffer = io.BytesIO()
         try:
             export(engine, filters, fmt, lang, buffer, build.advance)
@@ -82,8 +114,11 @@ def _builder(engine: Engine, filters: Filters, fmt: str, lang: str, build: Expor
     return build_file
 
 
-def _build_state(build: ExportBuild, lang: str) -> None:
-    """The progress of a file being built, or why the last one failed."""
+def _build_state(build: ExportBuild, lang: str, polling: bool) -> None:
+    """The progress of a file being built, or why the last one failed (its text shown literally).
+    When the build it polls for is over, the page reruns: that run draws this part without polling."""
+    if polling and not build.in_progress():
+        st.rerun()
     if build.running and not build.total:  # still reading the database
         st.progress(0.0, text=t("export.building", lang))
     elif build.running:
@@ -91,4 +126,4 @@ def _build_state(build: ExportBuild, lang: str) -> None:
                  total=format_int(build.total, lang))
         st.progress(min(build.done / build.total, 1.0), text=text)
     elif build.error:
-        st.error(t("export.failed", lang, detail=build.error))
+        st.error(t("export.failed", lang, detail=code_span(build.error)))

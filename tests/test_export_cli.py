@@ -1,6 +1,9 @@
 """`python -m exports` (SPEC section 6): files of the search, exit 2 with one line on bad arguments."""
 import csv
+import errno
 import io
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +12,7 @@ import openpyxl
 import pytest
 
 from data_access import saved_searches
+from exports import export as export_module
 from exports.__main__ import main
 from tests.test_export_rows import NOV10_11, data  # noqa: F401 (fixture)
 
@@ -104,6 +108,9 @@ def test_a_saved_search_and_options_that_override_it(data, db_url, tmp_path, cap
         (["--tz", "Mars/Base"], "exports: unknown time zone 'Mars/Base': use an IANA name such as America/Sao_Paulo"),
         (["--format", "xls"], "exports: argument --format: invalid choice: 'xls' (choose from 'csv', 'xlsx', 'pdf')"),
         (["--db", "mysql://x"], "exports: unsupported database 'mysql://x': use duckdb:///"),
+        (["--to", "9999-12-31"], "exports: --to 9999-12-31 is outside the days the report covers: "
+                                 "use a day from 2000-01-01 to 2100-12-31"),
+        (["--from", "0001-01-01", "--tz", "Asia/Tokyo"], "exports: --from 0001-01-01 is outside the days the report"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_naming_the_value(options, message, tmp_path, capsys):
@@ -123,13 +130,62 @@ def test_missing_folder_and_missing_option_exit_2(tmp_path, capsys):
     assert (code, err) == (2, ["exports: the following arguments are required: -o/--output (see --help)"])
 
 
-def test_a_runtime_failure_exits_1_and_leaves_no_partial_file(data, db_url, tmp_path, capsys):
+def test_a_folder_as_output_exits_2(tmp_path, capsys):
     taken = tmp_path / "taken"
-    (taken / "inside").mkdir(parents=True)  # a folder where the file should go: the final rename fails
-    code, err = run(["--view", "mt", "--format", "csv", "-o", str(taken), "--db", db_url, *PERIOD], capsys)
+    (taken / "inside").mkdir(parents=True)
+    code, err = run(["--view", "mt", "--format", "csv", "-o", str(taken)], capsys)
+    assert (code, err) == (2, [f"exports: -o '{taken}' is a folder: give a file name, e.g. '{taken / 'report.csv'}'"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"] and [p.name for p in taken.iterdir()] == ["inside"]
+
+
+def test_a_device_or_a_pipe_as_output_is_refused_and_left_alone(tmp_path, capsys):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    to_device = tmp_path / "to-null"
+    to_device.symlink_to("/dev/null")
+    for node in (pipe, to_device):
+        code, err = run(["--view", "mt", "--format", "csv", "-o", str(node), "--db", f"duckdb:///{tmp_path / 'r.duckdb'}",
+                         *PERIOD], capsys)
+        assert (code, err) == (2, [f"exports: -o '{node}' is not a regular file (a device, a pipe or a socket): "
+                                   "give a file name"])
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert to_device.is_symlink() and os.readlink(to_device) == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "to-null"]  # not even the database was made
+
+
+def test_a_symbolic_link_is_written_through(data, db_url, tmp_path, capsys):
+    target = tmp_path / "reports" / "sent.csv"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    dangling = tmp_path / "next.csv"
+    dangling.symlink_to(tmp_path / "reports" / "next.csv")
+    for out in (link, dangling):
+        code, err = run(["--view", "mt", "--format", "csv", "-o", str(out), "--db", db_url, *PERIOD], capsys)
+        assert code == 0
+        assert err[-1].startswith(f"exports: wrote 4 rows to {out} in ")
+        assert out.is_symlink()
+        assert [row[-1] for row in csv_rows(out)[1:]] == ["wamid.A3", "wamid.A4", "wamid.A2", "wamid.A1"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["next.csv", "sent.csv"]
+    assert target.read_bytes() == (tmp_path / "reports" / "next.csv").read_bytes()
+
+
+def test_a_disk_full_while_writing_exits_1_and_keeps_the_old_file(data, db_url, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "sent.csv"
+    out.write_text("yesterday's file")
+
+    def write_then_fill_the_disk(engine, filters, fmt, lang, file, *rest):
+        file.write(b"Enviado,Status\n")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export_module, "_write", write_then_fill_the_disk)
+    code, err = run(["--view", "mt", "--format", "csv", "-o", str(out), "--db", db_url, *PERIOD], capsys)
     assert code == 1
-    assert err[-1].startswith("exports: [Errno") and "taken" in err[-1]
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".duckdb") == ["taken"]
+    assert err[-1] == f"exports: could not write -o '{out}': No space left on device (nothing was written)"
+    assert out.read_text() == "yesterday's file"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".duckdb") == ["sent.csv"]
 
 
 def test_python_dash_m_exports(data, db_url, tmp_path):

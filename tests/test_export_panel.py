@@ -76,12 +76,15 @@ def test_clicking_xlsx_on_the_received_page_in_spanish(data, db_url):
 def test_a_total_given_by_the_page_is_shown_and_a_failed_build_says_why(tmp_path):
     unmigrated = f"duckdb:///{tmp_path / 'empty.duckdb'}"  # no tables: the build fails
     app = panel(unmigrated, total=61_234)  # large enough for the progress bar that polls every second
-    assert [c.value for c in app.caption] == ["61.234 linhas serão exportadas"]
+    assert [c.value for c in app.caption] == [
+        "CSV: 61.234 linhas · XLSX: 61.234 linhas · PDF: as primeiras 10.000 linhas (o limite do PDF)"]
+    # a large search's click reruns the page, which polls for the file's progress until it is built
+    assert not any(b.proto.ignore_rerun for b in app.get("download_button"))
     with pytest.raises(MediaFileStorageError, match="^Callable execution failed: the database could not be read"):
         click(app, 0)  # the browser shows a failed download
     app.run()
     [error] = app.error
-    assert error.value.startswith("Não foi possível gerar o arquivo: the database could not be read: ")
+    assert error.value.startswith("Não foi possível gerar o arquivo: `the database could not be read: ")
 
 
 def test_a_large_build_in_progress_shows_its_rows(data, db_url):
@@ -95,3 +98,29 @@ def test_a_large_build_in_progress_shows_its_rows(data, db_url):
     app.run()
     [bar] = app.get("progress")
     assert (bar.proto.value, bar.proto.text) == (0, "Gerando arquivo...")
+
+
+@pytest.mark.parametrize(
+    "lang, total, caption",
+    [
+        ("pt-BR", 10_000, "10.000 linhas serão exportadas"),
+        ("pt-BR", 10_001, "CSV: 10.001 linhas · XLSX: 10.001 linhas · PDF: as primeiras 10.000 linhas (o limite do PDF)"),
+        ("en", 43_383, "CSV: 43,383 rows · XLSX: 43,383 rows · PDF: the first 10,000 rows (the PDF's limit)"),
+        ("es", 2_500_000, "CSV: 2.500.000 filas · XLSX: 2.500.000 filas en 3 hojas · PDF: las primeras 10.000 filas "
+                          "(el límite del PDF)"),
+    ],
+)
+def test_the_caption_says_what_each_format_holds(tmp_path, lang, total, caption):
+    assert -(-total // 1_048_575) == (3 if total == 2_500_000 else 1)  # Excel: 1,048,576 rows, one the header's
+    app = panel(f"duckdb:///{tmp_path / 'r.duckdb'}", lang=lang, total=total)
+    assert [c.value for c in app.caption] == [caption]
+
+
+def test_a_failed_build_shows_its_reason_literally(tmp_path):
+    script = SCRIPT.format(root=str(ROOT), url=f"duckdb:///{tmp_path / 'r.duckdb'}", view="mo", lang="en",
+                           options={"total": 3})
+    app = AppTest.from_string(script, default_timeout=60)
+    reason = "the database could not be read: <a href=https://evil.example>clique</a> **now** :red[x]"
+    app.session_state["export_build_mo"] = ExportBuild(fmt="csv", error=reason)
+    app.run()
+    assert [e.value for e in app.error] == [f"The file could not be built: `{reason}`"]

@@ -102,3 +102,71 @@ def test_describe_in_each_language(lang, expected):
 @pytest.mark.parametrize("text, expected", [("+5511987654321", "+5511987654321"), ("55 11", "+5511"), ("+1-650", "+1650")])
 def test_normalise_phone(text, expected):
     assert normalise_phone(text) == expected
+
+
+# -- refusals carry their field; one bad value costs only itself ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"to": "9999-12-31"}, ("to", "9999-12-31", "range"),
+         "--to 9999-12-31 is outside the days the report covers: use a day from 2000-01-01 to 2100-12-31"),
+        ({"from": "0001-01-01", "tz": "Asia/Tokyo"}, ("from", "0001-01-01", "range"),
+         "--from 0001-01-01 is outside the days the report covers: use a day from 2000-01-01 to 2100-12-31"),
+        ({"from": "1999-12-31", "to": "2000-01-01"}, ("from", "1999-12-31", "range"), "--from 1999-12-31 is outside"),
+        ({"from": "2101-01-01"}, ("from", "2101-01-01", "range"), "--from 2101-01-01 is outside"),
+        ({"from": "2026-11-05", "to": "2026-11-01"}, ("to", "2026-11-01", "order"), "--to 2026-11-01 is before"),
+        ({"status": ["read", "lida"]}, ("status", "lida", "value"), "unknown status 'lida'"),
+        ({"from": "25/11/2026"}, ("from", "25/11/2026", "value"), "bad date from='25/11/2026'"),
+        ({"phone": "abc"}, ("phone", "abc", "value"), "phone 'abc' has no digits"),
+        ({"tz": "Mars/Olympus"}, ("tz", "Mars/Olympus", "value"), "unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_a_refusal_names_its_field_value_and_problem(params, field, message):
+    with pytest.raises(FilterError) as error:
+        MtFilters.from_params(params, today=TODAY)
+    assert (error.value.param, error.value.value, error.value.problem) == field
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "tz, start, end",
+    [
+        ("Asia/Tokyo", datetime(1999, 12, 31, 15), datetime(2100, 12, 31, 15)),  # +09:00
+        ("Pacific/Kiritimati", datetime(1999, 12, 31, 10), datetime(2100, 12, 31, 10)),  # +14:00
+        ("Etc/GMT+12", datetime(2000, 1, 1, 12), datetime(2101, 1, 1, 12)),  # -12:00
+        ("America/Sao_Paulo", datetime(2000, 1, 1, 2), datetime(2101, 1, 1, 3)),  # summer time in 2000
+    ],
+)
+def test_the_first_and_last_days_are_accepted_in_any_zone(tz, start, end):
+    filters = MtFilters.from_params({"from": "2000-01-01", "to": "2100-12-31", "tz": tz}, today=TODAY)
+    assert filters.utc_bounds() == (start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
+
+
+def test_a_link_keeps_every_valid_value_and_drops_only_the_bad_ones():
+    search, refused = MtFilters.from_link(
+        {"from": "2026-11-01", "to": "2026-11-10", "campaign": "Boas-vindas", "status": ["bogus", "read", "lida"],
+         "session": "maybe", "phone": "+55 11"},
+        today=TODAY,
+    )
+    assert search == MtFilters(date_from=date(2026, 11, 1), date_to=date(2026, 11, 10), campaign=("Boas-vindas",),
+                               status=("read",), phone="+5511")
+    assert [(e.param, e.value, e.problem) for e in refused] == [
+        ("session", "maybe", "value"), ("status", "bogus", "value"), ("status", "lida", "value")]
+
+
+@pytest.mark.parametrize(
+    "params, expected, refused",
+    [
+        ({"from": "2026-11-01", "to": "9999-12-31"}, (date(2026, 11, 1), TODAY), [("to", "range")]),
+        ({"from": "0001-01-01", "to": "2026-11-10"}, (date(2026, 11, 10), date(2026, 11, 10)), [("from", "range")]),
+        ({"from": "2026-11-05", "to": "2026-11-01"}, (date(2026, 11, 5), TODAY), [("to", "order")]),
+        ({"from": "20261101", "to": "2026-10-01"}, (date(2026, 11, 1), TODAY), [("to", "order")]),
+        ({"from": "nope", "to": "2026-11-03"}, (date(2026, 11, 3), date(2026, 11, 3)), [("from", "value")]),
+    ],
+)
+def test_a_link_with_a_bad_date_keeps_the_other(params, expected, refused):
+    search, errors = MtFilters.from_link(params, today=TODAY)
+    assert (search.date_from, search.date_to) == expected
+    assert [(e.param, e.problem) for e in errors] == refused

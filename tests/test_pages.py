@@ -4,6 +4,7 @@ language switch, the empty state and a database that is down or busy.
 Expected figures are counted here, in Python, from the rows each test made (never by the product's
 queries); local days are computed with zoneinfo from the UTC instants.
 """
+import json
 import subprocess
 import sys
 import textwrap
@@ -353,15 +354,65 @@ def test_a_bad_link_value_is_reported_and_ignored(dataset):
     warnings = [w.value for w in app.warning]
     assert warnings == [
         "O link tem um valor inválido (`unknown language 'fr': accepted are pt-BR, en, es`); ele foi ignorado.",
-        "O link tem um valor inválido (`unknown status 'lida': accepted are sent, delivered, read, ttl_expired, "
-        "carrier_failure, carrier_rejected, undelivered, invalid_number, opt_out, invalid_session, internal_error, "
-        "invalid_content, warmup_blocked, tier_limit, invalid_parameter`); ele foi ignorado.",
+        "O link tem um valor inválido em Status (`lida`); ele foi ignorado.",
     ]
-    today = datetime.now(TZ).date()
-    assert total_line(app) == results(expected(MTS, "sent_at", start=today - timedelta(days=6), end=today))
+    assert total_line(app) == results(expected(MTS, "sent_at"))  # the period of the link is kept
     assert app.multiselect(key="mt.status").value == []
-    assert app.query_params == {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat(),
-                                "tz": "America/Sao_Paulo", "lang": "pt-BR"}
+    assert app.query_params == {**NOVEMBER, "tz": "America/Sao_Paulo", "lang": "pt-BR"}
+
+
+def test_one_bad_link_value_costs_only_itself(dataset):
+    app = open_app({"from": "2026-11-10", "to": "2026-11-12", "campaign": "Black Friday",
+                    "status": ["bogus", "read"], "lang": "en"})
+    assert [w.value for w in app.warning] == ["The link has an invalid Status (`bogus`); it was ignored."]
+    n = expected(MTS, "sent_at", lambda r: r["status"] == "read" and r["campaign"] == "Black Friday",
+                 date(2026, 11, 10), date(2026, 11, 12))
+    assert n == 2  # mt01 and mt08
+    assert total_line(app) == results(n, "en")
+    assert app.multiselect(key="mt.campaign").value == ["Black Friday"]
+    assert app.query_params == {"from": "2026-11-10", "to": "2026-11-12", "tz": "America/Sao_Paulo",
+                                "campaign": "Black Friday", "status": "read", "lang": "en"}
+
+
+@pytest.mark.parametrize(
+    "lang, params, notice",
+    [
+        ("pt-BR", {"from": "2026-11-10", "to": "9999-12-31"},
+         "Data: `9999-12-31` está fora dos dias do relatório (01/01/2000 a 31/12/2100); a data foi ignorada."),
+        ("en", {"from": "0001-01-01", "to": "2026-11-12"},
+         "Date: `0001-01-01` is outside the report's days (2000-01-01 to 2100-12-31); the date was ignored."),
+        ("es", {"from": "2026-11-12", "to": "2026-11-10"},
+         "Fecha: la fecha final `2026-11-10` es anterior a la fecha inicial; se ignoró."),
+    ],
+)
+def test_a_date_the_report_cannot_use_is_a_notice_in_the_page_words(dataset, lang, params, notice):
+    app = open_app({**params, "campaign": "Natal", "lang": lang})
+    assert [w.value for w in app.warning] == [notice]
+    assert not any("--" in w.value for w in app.warning)  # no command-line flags on the page
+    assert app.multiselect(key="mt.campaign").value == ["Natal"]
+    today = datetime.now(TZ).date()
+    start, end = {  # the bad date is dropped, the other kept; the missing end is today, the missing start a week back
+        "pt-BR": (date(2026, 11, 10), max(today, date(2026, 11, 10))),
+        "en": (min(today - timedelta(days=6), date(2026, 11, 12)), date(2026, 11, 12)),
+        "es": (date(2026, 11, 12), max(today, date(2026, 11, 12))),
+    }[lang]
+    assert app.sidebar.date_input[0].value == (start, end)
+    assert (app.query_params["from"], app.query_params["to"]) == (start.isoformat(), end.isoformat())
+    assert total_line(app) == results(
+        expected(MTS, "sent_at", lambda r: r["campaign"] == "Natal", start, end), lang)
+
+
+def test_a_phone_without_digits_says_it_was_ignored(dataset):
+    app = open_app(NOVEMBER)
+    app.text_input(key="mt.phone").input("abc").run()
+    assert [w.value for w in app.sidebar.warning] == [
+        "Contato ou número de telefone: `abc` não tem dígitos e foi ignorado; digite um número ou o início dele, "
+        "por exemplo +5511."]
+    assert total_line(app) == results(expected(MTS, "sent_at"))
+    assert "phone" not in app.query_params
+    app = open_app({**NOVEMBER, "phone": "abc", "lang": "en"})
+    assert [w.value for w in app.warning] == [
+        "Contact or phone number: `abc` has no digits and was ignored; type a number or its beginning, e.g. +5511."]
 
 
 def test_markup_in_data_and_filters_is_shown_as_text(duck):
@@ -371,6 +422,18 @@ def test_markup_in_data_and_filters_is_shown_as_text(duck):
     assert total_line(app) == results(1)
     assert app.main.dataframe[-1].value.iloc[0]["Campanha"] == campaign
     assert f"Campanha: `{campaign}`" in app.main.caption[1].value
+
+
+def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
+    link, big = "<a href=https://evil.example>clique</a>", "<span style=font-size:80px>Sim</span>"
+    insert(duck, mos=[mo_row(received_at=at(10, 12), content_type="button", button_payload="A", button_text=link),
+                      mo_row(received_at=at(10, 13), content_type="button", button_payload="B", button_text=big)])
+    app = open_app(NOVEMBER, page="pages/received.py")
+    [bars, _, _] = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert bars["data"][0]["y"] == ["&lt;a href=https://evil.example&gt;clique&lt;/a&gt;",
+                                    "&lt;span style=font-size:80px&gt;Sim&lt;/span&gt;"]
+    assert "<a href" not in app.get("plotly_chart")[0].proto.spec
+    assert sorted(app.main.dataframe[0].value["Botão"]) == sorted([link, big])  # the table shows them as typed
 
 
 def test_code_span_fences_backticks():

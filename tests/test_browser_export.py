@@ -1,0 +1,80 @@
+"""The export panel seen from the browser on a large search: an idle tab sends the server nothing;
+a click polls for the file's progress while it builds, then stops."""
+import csv
+import io
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, time as clock, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect, sync_playwright
+
+from data_access.demo.loader import generate
+from data_access.engine import open_database
+from data_access.schema import mt_message
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DAY = date(2026, 11, 16)
+TZ = ZoneInfo("America/Sao_Paulo")
+SHOWN_MS = 60_000
+QUIET_S = 4.0  # longer than a few polling periods (1 s)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """The app on a DuckDB file of 60,000 demo MTs over one day; (its base URL, MTs on DAY)."""
+    folder = tmp_path_factory.mktemp("export_browser")
+    url = f"duckdb:///{folder / 'report.duckdb'}"
+    engine = open_database(url)
+    generate(engine, 60_000, 1, 7, DAY)
+    start = datetime.combine(DAY, clock.min, tzinfo=TZ)
+    when = mt_message.c.sent_at
+    with engine.connect() as conn:
+        on_day = conn.execute(sa.select(sa.func.count()).where(when >= start, when < start + timedelta(days=1))).scalar()
+    engine.dispose()
+    try:
+        with serve_app(url, folder / "streamlit.log") as base:
+            yield base, on_day
+    except AppServerError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        yield context.new_page()
+        chromium.close()
+
+
+def messages_in(sent: list[bytes | str], seconds: float, page: Page) -> int:
+    """How many messages the page sends the server in the next `seconds`."""
+    before = len(sent)
+    page.wait_for_timeout(seconds * 1000)
+    return len(sent) - before
+
+
+def test_an_idle_large_search_does_not_poll_and_an_export_polls_only_while_it_builds(served, page):
+    base, on_day = served
+    assert on_day > 50_000  # large enough for the progress bar
+    sent: list[bytes | str] = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(f"{base}/sent?from={DAY}&to={DAY}&lang=en")
+    caption = f"CSV: {on_day:,} rows · XLSX: {on_day:,} rows · PDF: the first 10,000 rows (the PDF's limit)"
+    expect(page.get_by_text(caption, exact=True)).to_be_visible(timeout=SHOWN_MS)
+    page.wait_for_timeout(2000)  # the first run's last messages
+    assert messages_in(sent, QUIET_S, page) == 0
+
+    started = len(sent)
+    with page.expect_download(timeout=SHOWN_MS) as download:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    assert len(sent) - started >= 1  # the click, then the progress polls
+    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read(), newline="")))
+    assert len(rows) == on_day + 1
+    time.sleep(2 * 1.0 + 1)  # the fragment's next poll sees the build done and stops polling
+    assert messages_in(sent, QUIET_S, page) == 0
