@@ -7,6 +7,7 @@ session cookies and API tokens as sha256 hashes; only the TOTP secret is kept, a
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -51,8 +52,12 @@ SYSTEM_ACTOR = "cli"
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
-# Verified when the email is unknown, so an unknown email costs what a wrong password costs.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so an unknown email costs what a wrong password costs."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -472,13 +477,13 @@ def sign_in(
             return SignInResult(ok=False, reason="locked", wait=wait)
         found = _load(conn, [key])
         current, row = found[0] if found else (None, None)
-        stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+        stored = row.password_hash if row is not None and row.password_hash else None
         try:
-            verified = _hasher.verify(stored, password or "")
+            verified = _hasher.verify(stored or _dummy_hash(), password or "") and stored is not None
         except (VerificationError, InvalidHashError):
             verified = False
         result: SignInResult
-        if not verified or current is None or stored is _DUMMY_HASH or not current.active:
+        if not verified or current is None or not current.active:
             result = SignInResult(ok=False, reason="failed")
         elif not address_allowed(address, current.ip_allow):
             result = SignInResult(ok=False, reason="ip_refused")
@@ -665,3 +670,11 @@ def set_business_number(
             (sub,) = check_subaccounts([subaccount])
             conn.execute(business_number.insert().values(number=key, subaccount=sub))
         _audit(conn, actor, "business_number.set", {"number": key, "subaccount": subaccount}, address, now)
+
+
+def audit_export(
+    engine: Engine, actor: str, filters: Any, fmt: str, rows: int, address: str | None = None, via: str = "page"
+) -> None:
+    """Audits one export: who, which view, its filters (as URL parameters), format and rows written."""
+    audit(engine, actor, "export",
+          {"view": filters.view, "filters": filters.to_params(), "format": fmt, "rows": rows, "via": via}, address)

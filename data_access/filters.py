@@ -226,6 +226,8 @@ class _Filters:
             column = table.c[spec.column]
             if name == "phone":
                 conditions.append(column.startswith(value, autoescape=True))
+            elif name == "subaccount":
+                conditions.append(owned_by(table, value))
             elif name == "session":
                 conditions.append(column.is_(value == "open"))
             elif spec.multi:
@@ -251,18 +253,24 @@ class _Filters:
         return rows
 
 
+def owned_by(table: Table, subaccounts: tuple[str, ...]) -> ColumnElement[bool]:
+    """Rows of `table` that belong to one of `subaccounts`: attributed to it or, for MOs with no
+    attributed subaccount, sent to a business number it owns (the `business_number` mapping)."""
+    own = table.c.subaccount.in_(subaccounts)
+    if "business_number" not in table.c:
+        return own
+    numbers = select(business_number.c.number).where(business_number.c.subaccount.in_(subaccounts))
+    return or_(own, and_(table.c.subaccount.is_(None), table.c.business_number.in_(numbers)))
+
+
 def scope_condition(scope: Scope, table: Table) -> ColumnElement[bool]:
-    """The rows of `table` that `scope` may see: those of its subaccounts; for MOs with no attributed
-    subaccount, those sent to a business number one of its subaccounts owns (else admins only)."""
+    """The rows of `table` that `scope` may see: those its subaccounts own (`owned_by`); rows that no
+    subaccount owns are seen by admins only."""
     if scope.all:
         return true()
     if not scope.subaccounts:
         return false()
-    own = table.c.subaccount.in_(scope.subaccounts)
-    if "business_number" not in table.c:
-        return own
-    numbers = select(business_number.c.number).where(business_number.c.subaccount.in_(scope.subaccounts))
-    return or_(own, and_(table.c.subaccount.is_(None), table.c.business_number.in_(numbers)))
+    return owned_by(table, scope.subaccounts)
 
 
 def _parse_date(param: str, text: str) -> date:

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.columns import detail_select
-from data_access.filters import Filters, MoFilters, MtFilters, scope_condition
-from data_access.schema import mo_message, mt_message
+from data_access.filters import Filters, MoFilters, MtFilters, owned_by, scope_condition
+from data_access.schema import business_number, mo_message, mt_message
 from data_access.scope import Scope
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -324,12 +324,19 @@ def filter_options(
     conn: Connection, view: str, subaccounts: tuple[str, ...] = (), scope: Scope = Scope.ALL
 ) -> FilterOptions:
     """Option lists of a view; choosing subaccounts narrows users, campaigns and buttons. Only values
-    of rows the `scope` may see are offered (a subaccount, user or campaign of another never is)."""
+    of rows the `scope` may see are offered (a subaccount, user or campaign of another never is).
+    MO subaccounts include the owners of the business numbers unattributed MOs were sent to."""
     table = mt_message if view == "mt" else mo_message
     visible = () if scope.all else (scope_condition(scope, table),)
-    narrow = (*visible, table.c.subaccount.in_(subaccounts)) if subaccounts else visible
+    narrow = (*visible, owned_by(table, subaccounts)) if subaccounts else visible
+    offered = _distinct(conn, table.c.subaccount, *visible)
+    if view == "mo":
+        numbers = sa.select(table.c.business_number).where(table.c.subaccount.is_(None), *visible)
+        owners = _distinct(conn, business_number.c.subaccount, business_number.c.number.in_(numbers))
+        if set(owners) - set(offered):
+            offered = tuple(sorted(set(offered) | set(owners)))
     return FilterOptions(
-        subaccounts=_distinct(conn, table.c.subaccount, *visible),
+        subaccounts=offered,
         users=_distinct(conn, table.c.user_name, *narrow),
         campaigns=_distinct(conn, table.c.campaign, *narrow),
         buttons=_distinct(conn, table.c.button_text, *narrow) if view == "mo" else (),

@@ -3,7 +3,10 @@
 A saved search keeps its view, filters, language and time zone, and a date range that is either
 fixed (the dates as saved) or relative ("last 7 days", "this month", ...), resolved against today
 in the search's own time zone each time it is applied. Names are unique per owner, 1 to 80
-characters, any language; until login exists every search belongs to one default owner.
+characters, any language. The owner is the signed-in account's email (one default owner while no
+account exists). A search is private, or shared by a manager with the accounts of its subaccounts
+(SPEC 9); they see it in their list and may apply it, but only its owner changes or deletes it.
+Applying a search never widens what the viewer sees: its filters take the viewer's scope.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from data_access.filters import FILTERS_OF_VIEW, Filters, today_in
-from data_access.schema import saved_search
+from data_access.schema import account, account_subaccount, saved_search
+from data_access.scope import Scope
 
 DEFAULT_OWNER = "default"
 MAX_NAME_LENGTH = 80
@@ -66,10 +70,12 @@ class SavedSearch:
     lang: str
     created_at: datetime
     updated_at: datetime
+    shared: bool = False  # shared by its (manager) owner with the accounts of its subaccounts
 
-    def filters(self, today: date | None = None) -> Filters:
-        """The filter value to apply now: a relative range moves with the calendar."""
-        filters = FILTERS_OF_VIEW[self.view].from_params(self.params)
+    def filters(self, today: date | None = None, scope: Scope = Scope.ALL) -> Filters:
+        """The filter value to apply now, seen with the viewer's `scope`: a relative range moves
+        with the calendar; a subaccount outside the scope named by the search shows nothing."""
+        filters = FILTERS_OF_VIEW[self.view].from_params(self.params).replace(scope=scope)
         if self.range_kind == FIXED:
             return filters
         start, end = resolve_range(self.range_kind, today or today_in(filters.tz))
@@ -88,6 +94,7 @@ def _from_row(row) -> SavedSearch:
         lang=stored["lang"],
         created_at=row.created_at,
         updated_at=row.updated_at,
+        shared=bool(row.shared),
     )
 
 
@@ -97,25 +104,59 @@ def _serialise(filters: Filters, range_kind: str, lang: str) -> str:
     return json.dumps({"filters": filters.to_params(), "range": range_kind, "lang": lang}, ensure_ascii=False)
 
 
+def _shared_with(viewer: str) -> sa.ColumnElement[bool]:
+    """Searches of other owners shared with `viewer`: by an active manager who has a subaccount in
+    common with the viewer (an admin, who sees every subaccount, sees every shared search)."""
+    managers = sa.select(account.c.email).where(account.c.role == "manager", account.c.active)
+    viewer_is_admin = sa.select(account.c.email).where(
+        account.c.email == viewer, account.c.role == "admin", account.c.active
+    ).exists()
+    viewer_subaccounts = sa.select(account_subaccount.c.subaccount).where(account_subaccount.c.email == viewer)
+    colleagues = sa.select(account_subaccount.c.email).where(account_subaccount.c.subaccount.in_(viewer_subaccounts))
+    return sa.and_(
+        saved_search.c.shared,
+        saved_search.c.owner != viewer,
+        saved_search.c.owner.in_(managers),
+        sa.or_(viewer_is_admin, saved_search.c.owner.in_(colleagues)),
+    )
+
+
 def list_searches(engine: Engine, owner: str = DEFAULT_OWNER, view: str | None = None) -> list[SavedSearch]:
-    """The owner's searches (of one view, when given), by name."""
-    query = sa.select(saved_search).where(saved_search.c.owner == owner)
+    """The searches `owner` sees (of one view, when given): its own, then those shared with it,
+    each by name."""
+    visible = sa.or_(saved_search.c.owner == owner, _shared_with(owner))
+    query = sa.select(saved_search).where(visible)
     if view:
         query = query.where(saved_search.c.view == view)
+    mine_first = sa.case((saved_search.c.owner == owner, 0), else_=1)
     with engine.connect() as conn:
-        return [_from_row(r) for r in conn.execute(query.order_by(saved_search.c.name))]
+        rows = conn.execute(query.order_by(mine_first, saved_search.c.name, saved_search.c.owner))
+        return [_from_row(r) for r in rows]
 
 
 def get(engine: Engine, name: str, owner: str = DEFAULT_OWNER) -> SavedSearch:
+    """The search named `name` that `owner` sees: its own, else one shared with it."""
+    for search in list_searches(engine, owner):
+        if search.name == name.strip():
+            return search
+    names = [s.name for s in list_searches(engine, owner)]
+    available = ", ".join(repr(n) for n in names) if names else "none saved yet"
+    raise SavedSearchError(f"unknown saved search {name!r}: available are {available}")
+
+
+def _own(engine: Engine, name: str, owner: str) -> SavedSearch:
+    """The search named `name` if `owner` owns it: nobody changes or deletes another's search."""
+    search = get(engine, name, owner)
+    if search.owner != owner:
+        raise SavedSearchError(f"the search {search.name!r} belongs to {search.owner}: only its owner can change it")
+    return search
+
+
+def _check_share(engine: Engine, owner: str) -> None:
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(saved_search).where(saved_search.c.owner == owner, saved_search.c.name == name.strip())
-        ).first()
-    if row is None:
-        names = [s.name for s in list_searches(engine, owner)]
-        available = ", ".join(repr(n) for n in names) if names else "none saved yet"
-        raise SavedSearchError(f"unknown saved search {name!r}: available are {available}")
-    return _from_row(row)
+        role = conn.execute(sa.select(account.c.role).where(account.c.email == owner, account.c.active)).scalar()
+    if role != "manager":
+        raise SavedSearchError("only a manager shares a search with the accounts of its subaccounts")
 
 
 def save(
@@ -126,10 +167,15 @@ def save(
     range_kind: str = FIXED,
     owner: str = DEFAULT_OWNER,
     overwrite: bool = False,
+    shared: bool | None = None,
 ) -> SavedSearch:
-    """Stores the search under `name`; an existing name is replaced only with `overwrite`."""
+    """Stores the search under `name`; an existing name is replaced only with `overwrite`.
+    `shared` (managers only) shows it to the accounts of the owner's subaccounts; None keeps what
+    an overwritten search had (private for a new one)."""
     name = check_name(name)
     params = _serialise(filters, range_kind, lang)
+    if shared:
+        _check_share(engine, owner)
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         existing = conn.execute(
@@ -141,22 +187,38 @@ def save(
             conn.execute(
                 saved_search.update()
                 .where(saved_search.c.search_id == existing)
-                .values(view=filters.view, params=params, updated_at=now)
+                .values(view=filters.view, params=params, updated_at=now,
+                        **({} if shared is None else {"shared": shared}))
             )
         else:
             conn.execute(
                 saved_search.insert().values(
                     search_id=str(uuid.uuid4()), owner=owner, name=name, view=filters.view,
-                    params=params, created_at=now, updated_at=now,
+                    params=params, created_at=now, updated_at=now, shared=bool(shared),
                 )
             )
-    return get(engine, name, owner)
+    return _own(engine, name, owner)
+
+
+def set_shared(engine: Engine, name: str, shared: bool, owner: str = DEFAULT_OWNER) -> SavedSearch:
+    """Shares the owner's search with the accounts of its subaccounts (managers only), or unshares it."""
+    current = _own(engine, name, owner)
+    if shared:
+        _check_share(engine, owner)
+    with engine.begin() as conn:
+        conn.execute(
+            saved_search.update()
+            .where(saved_search.c.search_id == current.search_id)
+            .values(shared=shared, updated_at=datetime.now(timezone.utc))
+        )
+    return _own(engine, name, owner)
 
 
 def rename(engine: Engine, name: str, new_name: str, owner: str = DEFAULT_OWNER) -> SavedSearch:
-    current = get(engine, name, owner)
+    current = _own(engine, name, owner)
     new_name = check_name(new_name)
-    if new_name != current.name and any(s.name == new_name for s in list_searches(engine, owner)):
+    mine = [s.name for s in list_searches(engine, owner) if s.owner == owner]
+    if new_name != current.name and new_name in mine:
         raise SavedSearchError(f"a search named {new_name!r} exists already: choose another name")
     with engine.begin() as conn:
         conn.execute(
@@ -164,10 +226,10 @@ def rename(engine: Engine, name: str, new_name: str, owner: str = DEFAULT_OWNER)
             .where(saved_search.c.search_id == current.search_id)
             .values(name=new_name, updated_at=datetime.now(timezone.utc))
         )
-    return get(engine, new_name, owner)
+    return _own(engine, new_name, owner)
 
 
 def delete(engine: Engine, name: str, owner: str = DEFAULT_OWNER) -> None:
-    current = get(engine, name, owner)
+    current = _own(engine, name, owner)
     with engine.begin() as conn:
         conn.execute(saved_search.delete().where(saved_search.c.search_id == current.search_id))

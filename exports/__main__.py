@@ -18,10 +18,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from data_access import config
+from data_access.accounts import SYSTEM_ACTOR, Account, any_account, audit_export, get_account
 from data_access.config import SettingError
 from data_access.engine import DatabaseBusy, DatabaseError, open_database
 from data_access.filters import FILTERS_OF_VIEW, FilterError
-from data_access.saved_searches import SavedSearch, SavedSearchError, get
+from data_access.saved_searches import DEFAULT_OWNER, SavedSearch, SavedSearchError, get
+from data_access.scope import Scope
 from exports.chart_images import ChartError
 from exports.export import FORMATS, export
 
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--to", metavar="YYYY-MM-DD", help="last day, inclusive")
     parser.add_argument("--saved", metavar="NAME",
                         help="start from a saved search (its filters, period, language, zone); options given override it")
+    parser.add_argument("--as", dest="as_", metavar="EMAIL",
+                        help="run with this account's scope and saved searches (required once accounts exist)")
     for name in MULTI:
         parser.add_argument(f"--{name.replace('_', '-')}", action="append", metavar="X",
                             help=f"repeat for several values{_only(name)}")
@@ -102,16 +106,20 @@ def _run(args: argparse.Namespace) -> int:
     filters = None if args.saved is not None else view_filters.from_params({**defaults, **given})
     engine = _open(args.db)
     try:
+        account = signed_in_as(engine, args.as_)
+        owner, scope = (account.email, account.scope) if account else (DEFAULT_OWNER, Scope.ALL)
         if filters is None:
-            saved = saved_search(engine, args.view, args.saved)
+            saved = saved_search(engine, args.view, args.saved, owner)
             filters = view_filters.from_params({**saved.filters().to_params(), **given})
             default_lang = saved.lang
+        filters = filters.replace(scope=scope)
         started = time.monotonic()
         progress = _Progress()
         try:
             rows = export(engine, filters, args.fmt, lang or default_lang, output, progress)
         except OSError as exc:  # the database's failures arrive as DatabaseError: this is the file
             raise WriteError(f"could not write -o {args.output!r}: {exc.strerror or exc} (nothing was written)") from exc
+        audit_export(engine, owner if account else SYSTEM_ACTOR, filters, args.fmt, rows, via="cli")
     finally:
         engine.dispose()
     print(f"exports: wrote {rows:,} rows to {args.output} in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -156,10 +164,22 @@ def _open(url: str | None) -> Engine:
         raise UsageError(str(exc)) from None
 
 
-def saved_search(engine: Engine, view: str, name: str) -> SavedSearch:
-    """The saved search `--saved NAME` names, if it is a search of `view`."""
+def signed_in_as(engine: Engine, email: str | None) -> Account | None:
+    """The active account `--as EMAIL` names; None while no account exists and none is named."""
+    if email is None:
+        if any_account(engine):
+            raise UsageError("accounts exist: give --as EMAIL to export with that account's scope")
+        return None
+    account = get_account(engine, email)
+    if account is None or not account.active:
+        raise UsageError(f"--as {email!r} is not an active account: see python -m data_access.users list")
+    return account
+
+
+def saved_search(engine: Engine, view: str, name: str, owner: str = DEFAULT_OWNER) -> SavedSearch:
+    """The saved search `--saved NAME` names (of `owner`, or shared with it), if it is a search of `view`."""
     try:
-        saved = get(engine, name)
+        saved = get(engine, name, owner)
     except SavedSearchError as exc:
         raise UsageError(str(exc)) from None
     if saved.view != view:

@@ -135,6 +135,7 @@ MO_EXPECTED = {
         "button_payload": "Unsubscribe",
         "button_text": "Unsubscribe",
         "source": "meta",
+        "business_number": "15550783881",  # metadata.display_phone_number
     },
     "sinch_messaging_wa_mo_text.json": {
         **MO_NONE,
@@ -193,6 +194,7 @@ MO_EXPECTED = {
         "button_payload": "some_payload",
         "button_text": "Option 3",
         "source": "sinch_legacy",
+        "business_number": "sinchbot",  # the notification's "to"
     },
     "sinch_wa_api_mo_text.json": {
         **MO_NONE,
@@ -203,6 +205,7 @@ MO_EXPECTED = {
         "content_type": "text",
         "message": "Hello bot I want to know something!",
         "source": "sinch_legacy",
+        "business_number": "sinchbot",
     },
 }
 
@@ -277,6 +280,7 @@ def test_interactive_button_reply_with_its_placeholders_filled_in(engine, tmp_pa
         "button_payload": "unique-button-identifier-here",
         "button_text": "button-text",
         "source": "meta",
+        "business_number": "PHONE_NUMBER",  # metadata.display_phone_number, as published
     }
 
 
