@@ -72,6 +72,13 @@ def measure_ingest(url: str, messages: int) -> dict:
     return _subprocess_json("-m", "bench.ingest", url, str(messages))
 
 
+def measure_webhooks(url: str, seconds: float, sessions: int) -> dict:
+    """The app server's webhooks into the benchmark's DuckDB file while `sessions` browsers load
+    searches every second, against the ingest command on the same payloads (bench.webhooks)."""
+    return _subprocess_json("-m", "bench.webhooks", "--db", url, "--seconds", str(seconds),
+                            "--sessions", str(sessions))
+
+
 
 def measure_postgres(results: dict, args: argparse.Namespace) -> None:
     """The PostgreSQL part: on --db, else on a throwaway database dropped afterwards."""
@@ -123,6 +130,10 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ingest-messages", type=int, default=50_000, help="messages of webhook traffic to ingest")
+    parser.add_argument("--webhook-seconds", type=float, default=60,
+                        help="seconds of webhook traffic from 50 senders to the app server; 0 skips it")
+    parser.add_argument("--webhook-sessions", type=int, default=5,
+                        help="browser sessions loading a search every second during the webhook traffic")
     parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows of the CSV and XLSX exports")
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 20))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
@@ -132,12 +143,16 @@ def main() -> int:
         url = f"duckdb:///{folder}/bench.duckdb"
         results["engines"]["duckdb"] = measure_engine(url, args.rows, args.days, args.end, args.repeats, args.export_rows)
         results["ingest_duckdb"] = measure_ingest(f"duckdb:///{folder}/ingest.duckdb", args.ingest_messages)
+        if args.webhook_seconds:  # last: it adds the webhooks' rows to the demo database
+            results["webhooks_duckdb"] = measure_webhooks(url, args.webhook_seconds, args.webhook_sessions)
     if args.pg_rows:
         measure_postgres(results, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
     print("\ningest into DuckDB:", results["ingest_duckdb"])
+    if "webhooks_duckdb" in results:
+        print("\nwebhooks into DuckDB:", results["webhooks_duckdb"])
     print(f"\nJSON: {args.out}")
     return 0
 

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -24,14 +25,13 @@ from data_access.ingest import IngestFailed, IngestSummary, ingest_streams
 from server.received import Received
 
 FOLD_INTERVAL_S = 0.5
+MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
 LOG = logging.getLogger(__name__)
 DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 
 
 class Spool(Protocol):
-    def claim(self): ...  # a context manager yielding list[Received]
-
-    def backlog(self) -> int: ...
+    def claim(self) -> AbstractContextManager[list[Received]]: ...
 
 
 def ingest_bodies(engine: Engine, items: Sequence[Received]) -> IngestSummary:
@@ -52,14 +52,18 @@ class Folder:
         self._thread.start()
 
     def _run(self) -> None:
+        pause = FOLD_INTERVAL_S
         while True:
             try:
                 self.fold_all()
+                pause = FOLD_INTERVAL_S
             except DATABASE_FAILURES as exc:
-                LOG.warning("fold: the database failed, will try again: %s", exc)
+                pause = min(pause * 2, MAX_RETRY_PAUSE_S)
+                LOG.warning("fold: the database failed, trying again in %.0f s: %s", pause, exc)
             except Exception:
-                LOG.exception("fold: unexpected failure, will try again")
-            if self._stop.wait(FOLD_INTERVAL_S):
+                LOG.exception("fold: unexpected failure, trying again")
+                pause = min(pause * 2, MAX_RETRY_PAUSE_S)
+            if self._stop.wait(pause):
                 return
 
     def fold_all(self) -> int:

@@ -46,8 +46,11 @@ class GroupCommit(Generic[Item]):
                 error = None
             except Exception as exc:  # every waiting request hears it (503), the thread goes on
                 error = exc
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
             for _, future, loop in group:
-                loop.call_soon_threadsafe(_settle, future, error)
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():  # one wake-up per event loop, not per request
+                loop.call_soon_threadsafe(_settle, futures, error)
 
     def close(self) -> None:
         """Writes what is queued, then stops the thread."""
@@ -57,10 +60,11 @@ class GroupCommit(Generic[Item]):
         self._thread.join()
 
 
-def _settle(future: asyncio.Future, error: Exception | None) -> None:
-    if future.done():  # the request went away (client disconnected)
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(futures: list[asyncio.Future], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # the request went away (client disconnected)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

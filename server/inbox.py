@@ -55,10 +55,6 @@ class InboxSpool:
             if rows:
                 conn.execute(sa.delete(webhook_inbox).where(webhook_inbox.c.inbox_id.in_([r.inbox_id for r in rows])))
 
-    def backlog(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(webhook_inbox)).scalar_one()
-
     def stop_accepting(self) -> None:
         """Commits the appends queued so far; later ones fail (503, the provider retries)."""
         self._group.close()

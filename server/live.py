@@ -3,8 +3,10 @@ bodies are made durable (a spool file on the embedded database, the `webhook_inb
 PostgreSQL) and the background fold. Routes reach it through `current()`.
 """
 import contextlib
+import gc
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from server.settings import Secrets, server_database_url
 from server.spool import FileSpool, SpoolInUse
 
 SPOOL_DIR_VARIABLE = "WEBHOOK_SPOOL_DIR"
+SWITCH_INTERVAL_S = 0.0005
 LOG = logging.getLogger(__name__)
 
 
@@ -104,9 +107,16 @@ async def running(_app: Any) -> AsyncIterator[dict[str, Any]]:
     opened: its pages say why, the live routes answer 503 and /healthz 503)."""
     global _current, _secrets
     _log_to_stderr()
+    # The fold (Python-heavy parsing) shares the interpreter lock with the event loop: with the
+    # default 5 ms switch interval, each time the loop gives up the lock for a socket call it may
+    # wait 5 ms to get it back, which stretched the slowest answers past 200 ms under load.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     _secrets = Secrets.load()
     try:
         _current = await run_in_threadpool(start, server_database_url())
+        # What startup loaded (Streamlit, pandas, SQLAlchemy...) stays for the process's life:
+        # leaving it out of the collector's full scans shortens the pauses they make under load.
+        gc.freeze()
     except (DatabaseError, SpoolInUse) as exc:
         LOG.error("live interface off: %s", exc)
         _current = None

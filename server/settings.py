@@ -20,9 +20,14 @@ INGEST_TOKEN = "INGEST_TOKEN"
 SECRET_NAMES = (META_VERIFY_TOKEN, META_APP_SECRET, SINCH_WEBHOOK_TOKEN, SINCH_CALLBACK_SECRET, INGEST_TOKEN)
 
 
+# The environment as the process got it: Streamlit copies the root keys of secrets.toml into
+# os.environ when it loads them, which would let the file override the environment.
+_ENVIRONMENT = {name: os.environ.get(name) for name in SECRET_NAMES}
+
+
 def secret(name: str) -> str | None:
     """The secret's value, or None when it is not configured."""
-    value = os.environ.get(name)
+    value = _ENVIRONMENT.get(name, os.environ.get(name))
     if not value and st.secrets.load_if_toml_exists():
         found = st.secrets.get(name)
         value = str(found) if found is not None else None

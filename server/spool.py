@@ -69,7 +69,7 @@ class FileSpool:
         self._mutex = threading.Lock()  # the current segment: appends versus sealing
         existing = self._segments()
         self._number = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 1
-        self._fd = self._open_current()
+        self._fd: int | None = self._open_current()
         self._current_empty = True
         self._group = GroupCommit(self._write_group, "spool-writer")
 
@@ -92,11 +92,22 @@ class FileSpool:
     def _write_group(self, items: list[Received]) -> None:
         data = b"".join(_frame(item) for item in items)
         with self._mutex:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fdatasync(self._fd)
+            if self._fd is None:
+                self._fd = self._open_current()
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                os.fdatasync(self._fd)
+            except OSError:
+                # A failed write (disk full) may have left part of a frame: later frames go to a new
+                # segment, so that the reader, which stops at the damaged frame, still reaches them.
+                os.close(self._fd)
+                self._fd = None
+                self._number += 1
+                self._current_empty = True
+                raise
             self._current_empty = False
 
     def _seal(self) -> None:
@@ -112,16 +123,22 @@ class FileSpool:
     @contextlib.contextmanager
     def claim(self) -> Iterator[list[Received]]:
         """The bodies of the oldest sealed segment (sealing the current one when nothing older is
-        left); the segment is deleted when the block ends without an exception."""
-        sealed = self._sealed()
-        if not sealed:
-            self._seal()
+        left); the segment is deleted when the block ends without an exception. Segments with no
+        whole frame (left empty by a killed process) are deleted on the way."""
+        while True:
             sealed = self._sealed()
-        if not sealed:
-            yield []
-            return
-        path = sealed[0]
-        yield read_segment(path)
+            if not sealed:
+                self._seal()
+                sealed = self._sealed()
+            if not sealed:
+                yield []
+                return
+            path = sealed[0]
+            items = read_segment(path)
+            if items:
+                break
+            path.unlink()
+        yield items
         path.unlink()
 
     def _sealed(self) -> list[Path]:
@@ -129,19 +146,14 @@ class FileSpool:
             current = self.directory / _segment_name(self._number)
         return [path for path in self._segments() if path != current]
 
-    def backlog(self) -> int:
-        """How many segments wait to be folded (the current one included when it has bodies)."""
-        with self._mutex:
-            pending = len(self._segments()) - (1 if self._current_empty else 0)
-        return pending
-
     def stop_accepting(self) -> None:
         """Writes the appends queued so far; later ones fail (503, the provider retries)."""
         self._group.close()
 
     def close(self) -> None:
         with self._mutex:
-            os.close(self._fd)
+            if self._fd is not None:
+                os.close(self._fd)
             if self._current_empty:
                 (self.directory / _segment_name(self._number)).unlink(missing_ok=True)
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)

@@ -18,7 +18,6 @@ from server.body import BodyRefused, read_body
 from server.received import META, SINCH, Received
 
 
-
 def _not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
 
@@ -65,7 +64,7 @@ def _looks_legacy(body: bytes) -> bool:
     Messaging LATAM signs nothing."""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
         return False
     return isinstance(value, dict) and value.get("type") == "whatsapp"
 

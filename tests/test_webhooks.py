@@ -350,8 +350,54 @@ def test_healthz_says_503_when_the_database_does_not_answer(tmp_path) -> None:
     try:
         health = request(base, "GET", "/healthz")
         webhook = post_meta(base, body_of(meta_status("m", "sent", 0)))
+        sent = post_send_log(base, json.dumps(send_log("m", 0)).encode(), "application/json")[0]
         page = request(base, "GET", "/")[0]
     finally:
         app.stop()
     assert health == (503, b'{"status":"unavailable"}')
-    assert (webhook, page) == (503, 200)
+    assert (webhook, sent, page) == (503, 503, 200)  # the provider retries; the page says why itself
+
+
+def test_secrets_from_secrets_toml_and_the_environment_first(tmp_path) -> None:
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text('META_VERIFY_TOKEN = "token-from-file"\nMETA_APP_SECRET = "secret-from-file"\n'
+                            'SINCH_WEBHOOK_TOKEN = ""\n', encoding="utf-8")
+    app = AppProcess(f"duckdb:///{tmp_path / 'report.duckdb'}", tmp_path / "app.log",
+                     {"STREAMLIT_SECRETS_FILES": str(secrets_file), "META_APP_SECRET": "secret-from-env"})
+    base = app.start()
+    body = body_of(meta_status("m", "sent", 0))
+    try:
+        handshake = request(base, "GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=token-from-file"
+                                         "&hub.challenge=42")
+        signed_with_env = post_meta(base, body, secret="secret-from-env")
+        signed_with_file = post_meta(base, body, secret="secret-from-file")
+        empty_token = post_sinch(base, body)
+    finally:
+        app.stop()
+    assert handshake == (200, b"42")
+    assert (signed_with_env, signed_with_file) == (200, 401)
+    assert empty_token == 404  # an empty value is not a secret
+
+
+def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path) -> None:
+    """JSON nested 100,000 deep (the parser's recursion limit): answered 200 as authentic; it is kept
+    (rejected with its reason, or set aside in the spool folder's unfoldable/ with the error logged)
+    and the bodies after it are folded."""
+    spool = tmp_path / "spool"
+    app = AppProcess(db_url, tmp_path / "app.log", {**SECRETS, "WEBHOOK_SPOOL_DIR": str(spool)})
+    base = app.start()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    after = body_of(meta_status("wamid.after", "read", 3))
+    try:
+        answers = [post_meta(base, deep), post_meta(base, after)]
+        wait_until(lambda: all(p.stat().st_size == 0 for p in spool.glob("segment-*.spool"))
+                   and (db_url.startswith("duckdb") or nothing_waiting(db_url)), FOLD_WITHIN_S, "folded")
+        time.sleep(0.5)
+        health = request(base, "GET", "/healthz")[0]
+    finally:
+        app.kill()
+    assert answers == [200, 200] and health == 200
+    assert rows(db_url, mt_message, "message_id", "status") == [("wamid.after", "read")]
+    set_aside = [p.read_bytes() for p in (spool / "unfoldable").glob("*.body")]
+    rejected = rows(db_url, rejected_record, "body")
+    assert (set_aside, len(rejected)) in (([deep], 0), ([], 1))

@@ -1,0 +1,278 @@
+"""Webhook throughput of the app server: 50 concurrent senders post signed Meta webhooks (seeded
+synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopback for a bounded
+time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
+`ingest` command loads the same bodies from a file into a fresh database for comparison.
+
+    python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000]
+                             [--sessions 5] [--rows 1000000] [--out FILE]
+
+With `--rate`, the senders together offer that many requests per second, each request due at its
+own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
+next ones late, and that lateness is counted); `--rate 0` sends as fast as the server answers.
+
+Prints JSON: requests/s, p50/p99/max time to the 200, the events/s from the first request until
+the last body is folded, and the `ingest` command's events/s on the same payloads.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvloop
+
+from data_access.demo import generate
+from data_access.engine import open_database
+from data_access.ingest import synthetic
+from data_access.schema import raw_payload, webhook_inbox
+from tests.app_server import ROOT, AppProcess
+
+APP_SECRET = "bench-app-secret"
+LINES_PER_SECOND = 3_000  # payloads made per second of the run: senders never run out below this rate
+
+
+def payloads(seconds: float) -> list[bytes]:
+    """Distinct webhook bodies (the synthetic traffic's duplicates removed: a resent body is a
+    duplicate and not stored again, which would blur the count of what was lost)."""
+    wanted = int(seconds * LINES_PER_SECOND)
+    lines = synthetic.webhook_lines(synthetic.generate(max(1_000, wanted // 2), seed=11), seed=11,
+                                    with_send_logs=False, duplicate_share=0.0)
+    return [line.encode() for line in dict.fromkeys(lines)][:wanted]
+
+
+async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, period: float, offset: float) -> None:
+    """Posts one body after the other on a keep-alive connection; with a `period`, each request is
+    due at its own time and its latency counts from then (a late start is the server's delay too)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    due = time.perf_counter() + offset
+    try:
+        while time.monotonic() < deadline and state["next"] < len(bodies):
+            body = bodies[state["next"]]
+            state["next"] += 1
+            signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            head = (f"POST /webhooks/meta HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    f"X-Hub-Signature-256: {signature}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            if period:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                started, due = due, due + period
+            else:
+                started = time.perf_counter()
+            writer.write(head + body)
+            await writer.drain()
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            state["latencies"].append(time.perf_counter() - started)
+            if status_line.split()[1] == b"200":
+                state["ok"].append(body)
+            else:
+                state["errors"] += 1
+    finally:
+        writer.close()
+
+
+async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float) -> dict:
+    state = {"next": 0, "latencies": [], "ok": [], "errors": 0}
+    period = senders / rate if rate else 0.0
+    started = time.monotonic()
+    await asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
+                           for i in range(senders)))
+    state["seconds"] = time.monotonic() - started
+    return state
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _waiting(url: str) -> int:
+    """Bodies not folded yet: bytes in the spool's segments, or rows in the inbox."""
+    if url.startswith("duckdb"):
+        spool = Path(url.removeprefix("duckdb:///")).with_suffix(".spool")
+        return sum(path.stat().st_size for path in spool.glob("segment-*.spool"))
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(webhook_inbox)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def _stored(url: str) -> set[str]:
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(sa.select(raw_payload.c.payload_id)).scalars())
+    finally:
+        engine.dispose()
+
+
+def _ingest_command(url: str, bodies: list[bytes], folder: Path) -> dict:
+    path = folder / "same-payloads.jsonl"
+    path.write_bytes(b"".join(body + b"\n" for body in bodies))
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "data_access.ingest", "--db", url, str(path)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"ingest failed: {done.stderr.strip()}")
+    total = next(line for line in done.stdout.splitlines() if line.startswith("total")).split()
+    events = int(total[4].replace(",", ""))
+    own = re.search(r"events in ([\d.]+) s", done.stdout)  # the run's own clock, without the start-up
+    return {"events": events, "wall_s": round(wall, 2), "events_per_s": round(events / wall),
+            "events_per_s_run": round(events / float(own.group(1))) if own and float(own.group(1)) else None}
+
+
+class Sessions(threading.Thread):
+    """People using the dashboard meanwhile: `count` headless Chromium pages, each loading a search
+    of /sent every `every_s` seconds (alternating two searches) until stopped."""
+
+    def __init__(self, base: str, count: int, every_s: float = 1.0) -> None:
+        super().__init__(name="dashboard-sessions", daemon=True)
+        self.base, self.count, self.every_s = base, count, every_s
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.timings: list[float] = []
+        self.failures = 0
+
+    def run(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        from tests.app_server import CHROMIUM, CHROMIUM_ARGS
+
+        searches = [f"{self.base}/sent?lang=en", f"{self.base}/sent?lang=en&status=read"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pages = [browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+                     for _ in range(self.count)]
+            turn = 0
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                for page in pages:  # one after the other: Playwright's sync API is one thread
+                    loading = time.perf_counter()
+                    try:
+                        page.goto(searches[turn % 2])
+                        page.get_by_role("heading", name="results").or_(
+                            page.get_by_role("heading", name="result")).first.wait_for(timeout=30_000)
+                        self.timings.append(time.perf_counter() - loading)
+                    except PlaywrightError:
+                        self.failures += 1
+                self.ready.set()
+                turn += 1
+                self.stop.wait(max(0.0, self.every_s - (time.perf_counter() - started)))
+            browser.close()
+
+
+def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
+            sessions: int = 0) -> dict:
+    bodies = payloads(seconds)
+    app = AppProcess(url, folder / "app.log", {"META_APP_SECRET": APP_SECRET})
+    app.start()
+    readers = Sessions(app.base, sessions) if sessions else None
+    try:
+        if readers:
+            readers.start()
+            readers.ready.wait(120)  # every page has loaded once
+        state = uvloop.run(_send_all(app.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
+        sent_until = time.monotonic()
+        while _waiting(url):
+            if time.monotonic() - sent_until > 60:
+                raise RuntimeError("the fold did not catch up within 60 s")
+            time.sleep(0.05)
+        fold_lag = time.monotonic() - sent_until
+    finally:
+        if readers:
+            readers.stop.set()
+            readers.join()
+        app.stop()
+    answered = state["ok"]
+    ids = {hashlib.sha256(body).hexdigest() for body in answered}
+    lost = len(ids - _stored(url))
+    command = _ingest_command(compare_url, answered, folder)
+    latencies = state["latencies"]
+    folds = [(int(n), float(t)) for n, t in re.findall(r"fold: (\d+) bodies in ([\d.]+) s", app.log_path.read_text())]
+    over_http_s = state["seconds"] + fold_lag
+    return {
+        "senders": senders,
+        "dashboard_sessions": sessions,
+        "session_loads": len(readers.timings) if readers else 0,
+        "session_load_p50_ms": round(_percentile(readers.timings, 0.5) * 1000) if readers and readers.timings else None,
+        "session_failures": readers.failures if readers else 0,
+        "offered_rate": rate or "as fast as answered",
+        "seconds": round(state["seconds"], 2),
+        "requests": len(latencies),
+        "answered_200": len(answered),
+        "errors": state["errors"],
+        "requests_per_s": round(len(latencies) / state["seconds"]),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
+        "fold_lag_s": round(fold_lag, 2),
+        "fold_rounds": len(folds),
+        "fold_round_max_s": max((t for _, t in folds), default=0.0),
+        "fold_round_max_bodies": max((n for n, _ in folds), default=0),
+        "lost": lost,
+        "events_per_s_over_http": round(command["events"] / over_http_s),
+        "ingest_command": command,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", metavar="URL", help="an existing DuckDB file for the server (such as the "
+                        "benchmark's demo database); default: a fresh one")
+    parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
+                        "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=1_000,
+                        help="requests per second offered by all senders together; 0: each sends as soon as "
+                             "its last request is answered")
+    parser.add_argument("--sessions", type=int, default=0,
+                        help="headless Chromium pages loading a search of /sent every second meanwhile")
+    parser.add_argument("--rows", type=int, default=0, help="demo MT rows in the server's database first")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
+        folder = Path(name)
+        if args.postgres:
+            from tests.postgres import new_postgres_database
+
+            (url, drop), (compare, drop_compare) = new_postgres_database(), new_postgres_database()
+            drops.callback(drop)
+            drops.callback(drop_compare)
+        else:
+            url, compare = args.db or f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
+        if args.rows:
+            engine = open_database(url)
+            generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
+            engine.dispose()
+        result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions)
+        result["engine"] = "postgresql" if args.postgres else "duckdb"
+    text = json.dumps(result)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+    return 0 if result["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The embedded database's spool file on its own: what survives a crash, what a restart folds,
+and one owner per folder."""
+import asyncio
+import struct
+
+import pytest
+
+from server.received import META, SEND_LOG, SINCH, Received
+from server.spool import FileSpool, SpoolInUse, read_segment
+
+BODIES = [Received(META, b'{"a": 1}'), Received(SINCH, "{\"é\": \"ação 👍\"}".encode()), Received(SEND_LOG, b"x" * 70_000)]
+
+
+async def store_all(spool: FileSpool, items: list[Received]) -> None:
+    await asyncio.gather(*(spool.store(item) for item in items))
+
+
+def test_a_torn_last_frame_is_skipped_and_the_frames_before_it_kept(tmp_path) -> None:
+    spool = FileSpool(tmp_path / "spool")
+    asyncio.run(store_all(spool, BODIES))
+    spool.stop_accepting()
+    spool.close()
+    (segment,) = sorted((tmp_path / "spool").glob("segment-*.spool"))
+    whole = segment.read_bytes()
+    assert sorted(read_segment(segment)) == sorted(BODIES)
+    segment.write_bytes(whole + whole[:30])  # a crash in the middle of the next write
+    assert sorted(read_segment(segment)) == sorted(BODIES)
+    damaged = bytearray(whole)
+    damaged[-1] ^= 0xFF  # the last frame's body no longer matches its checksum
+    segment.write_bytes(bytes(damaged))
+    assert len(read_segment(segment)) == 2
+    segment.write_bytes(struct.pack(">4sHII", b"WRS1", 4, 10**9, 0) + b"meta")  # a length past the end
+    assert read_segment(segment) == []
+
+
+def test_a_restart_claims_what_the_last_process_left_oldest_first(tmp_path) -> None:
+    first = FileSpool(tmp_path / "spool")
+    asyncio.run(store_all(first, BODIES[:1]))
+    with first.claim() as items:  # seals segment 1, hands it out and deletes it once folded
+        assert items == BODIES[:1]
+    asyncio.run(store_all(first, BODIES[1:2]))
+    first.stop_accepting()
+    first.close()  # as if killed: segment 2 holds a body, nothing was deleted for it
+    assert sorted(p.name for p in (tmp_path / "spool").glob("segment-*.spool")) == ["segment-000000000002.spool"]
+    second = FileSpool(tmp_path / "spool")
+    try:
+        asyncio.run(store_all(second, BODIES[2:]))
+        assert [len(read_segment(p)) for p in sorted((tmp_path / "spool").glob("segment-*.spool"))] == [1, 1]
+        with second.claim() as items:
+            assert items == BODIES[1:2]  # the killed process's segment first
+        with second.claim() as items:
+            assert items == BODIES[2:]  # then its own, sealed for the claim
+        with second.claim() as items:
+            assert items == []
+        assert [p.stat().st_size for p in (tmp_path / "spool").glob("segment-*.spool")] == [0]
+    finally:
+        second.stop_accepting()
+        second.close()
+
+
+def test_a_failed_fold_keeps_the_segment(tmp_path) -> None:
+    spool = FileSpool(tmp_path / "spool")
+    try:
+        asyncio.run(store_all(spool, BODIES[:2]))
+        with pytest.raises(RuntimeError, match="database gone"), spool.claim() as items:
+            assert sorted(items) == sorted(BODIES[:2])
+            raise RuntimeError("database gone")
+        with spool.claim() as items:
+            assert sorted(items) == sorted(BODIES[:2])
+    finally:
+        spool.stop_accepting()
+        spool.close()
+
+
+def test_one_process_per_spool_folder(tmp_path) -> None:
+    spool = FileSpool(tmp_path / "spool")
+    try:
+        with pytest.raises(SpoolInUse, match="in use by another app server process"):
+            FileSpool(tmp_path / "spool")
+    finally:
+        spool.stop_accepting()
+        spool.close()
+
+
+def test_after_stop_accepting_a_store_fails(tmp_path) -> None:
+    spool = FileSpool(tmp_path / "spool")
+    spool.stop_accepting()
+    try:
+        with pytest.raises(RuntimeError, match="the server is stopping"):
+            asyncio.run(spool.store(BODIES[0]))
+    finally:
+        spool.close()
+
+
+def test_empty_segments_left_by_a_killed_process_do_not_hold_back_the_next(tmp_path) -> None:
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    (folder / "segment-000000000003.spool").write_bytes(b"")  # killed right after a seal
+    (folder / "segment-000000000004.spool").write_bytes(b"WRS1\x00")  # killed inside its first write
+    spool = FileSpool(folder)
+    try:
+        asyncio.run(store_all(spool, BODIES[:1]))
+        with spool.claim() as items:
+            assert items == BODIES[:1]
+        assert sorted(p.name for p in folder.glob("segment-*.spool")) == ["segment-000000000006.spool"]
+    finally:
+        spool.stop_accepting()
+        spool.close()
