@@ -273,6 +273,7 @@ def black_share(image: Image.Image) -> float:
     return sum(brightest.histogram()[:16]) / (image.width * image.height)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("view", ["mt", "mo"])
 def test_the_dashboard_pdf_draws_the_charts_the_command_line_draws(data, db_url, tmp_path, view):
     app = panel(db_url, view=view)  # the page's export panel, in a process where Streamlit is loaded
