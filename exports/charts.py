@@ -111,21 +111,23 @@ def _bar_text(fig: go.Figure) -> None:
 
 
 def funnel(report: MtReport, lang: str) -> go.Figure:
-    """Sent -> delivered -> read -> replied, each stage with its count and its share of the sent."""
+    """Sent -> delivered -> read -> replied: each stage named with its share of the sent under its name
+    (beside the bar, where a narrow column still has room), its count in the bar."""
     stages = _funnel_stages(report, lang)
     total = report.totals.total
-    texts = [format_int(n, lang) if i == 0 else f"{format_int(n, lang)} · {_of_sent(n, total, lang)}"
-             for i, (_, n) in enumerate(stages)]
+    names = [literal(name) if i == 0 else f"{literal(name)}<br>{_of_sent(n, total, lang)}"
+             for i, (name, n) in enumerate(stages)]
     fig = go.Figure(
         go.Funnel(
-            y=[literal(name) for name, _ in stages],
+            y=names,
             x=[n for _, n in stages],
-            text=texts,
+            text=[format_int(n, lang) for _, n in stages],
             textinfo="text",
             textposition="auto",
             insidetextfont={"color": WHITE},
             outsidetextfont={"color": INK},
-            hovertemplate="%{y}: %{text}<extra></extra>",
+            hovertext=[f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
+            hovertemplate="%{hovertext}<extra></extra>",
             marker={"color": list(FUNNEL_COLORS)},
             connector={"fillcolor": GRID},
         )
