@@ -104,6 +104,7 @@ def _bar_text(fig: go.Figure) -> None:
     """Values written at the bar: white inside the (dark) bar, ink outside it, never clipped."""
     fig.update_traces(
         textposition="auto",
+        textangle=0,  # level text, outside a bar too short for it (plotly would turn it sideways)
         insidetextfont={"color": WHITE},
         outsidetextfont={"color": INK},
         cliponaxis=False,
@@ -124,6 +125,7 @@ def funnel(report: MtReport, lang: str) -> go.Figure:
             text=[format_int(n, lang) for _, n in stages],
             textinfo="text",
             textposition="auto",
+            textangle=0,
             insidetextfont={"color": WHITE},
             outsidetextfont={"color": INK},
             hovertext=[f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
@@ -267,6 +269,8 @@ def content_mix(report: MoReport, lang: str) -> go.Figure:
                     "line": {"color": WHITE, "width": 1.5}},
             text=[format_pct(n / total, lang) for _, n in report.content_mix],
             textinfo="text",
+            textposition="auto",  # outside a slice too small for it
+            insidetextorientation="horizontal",
             insidetextfont={"color": WHITE},
             outsidetextfont={"color": INK},
             hovertext=[f"{format_int(n, lang)} ({format_pct(n / total, lang)})" for _, n in report.content_mix],
