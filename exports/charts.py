@@ -8,7 +8,8 @@ the language's separators, every text written by Babel (values, percentages, day
 fixed colour per status and content type. Colours come from the Okabe-Ito colour-blind-safe hues,
 darkened to 4.5:1 against white (so white text on them is legible and each mark stands out from the
 page); delivered/read are blues and failures a darker vermillion (hue and lightness both differ),
-also told apart without colour by their names on the axis. `chart_tables` gives each chart's numbers as a table (its text alternative).
+also told apart without colour by their names on the axis. `mt_chart_tables` / `mo_chart_tables` give
+each chart's numbers as a table (its text alternative).
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ from data_access.report import MoReport, MtReport
 
 INK, GRID, WHITE = "#1c2b25", "#e6ecea", "#ffffff"
 SLATE, BLUE, NAVY, PURPLE, VERMILLION = "#5b6770", "#0077bb", "#005a87", "#7a4d9e", "#8f3300"
-STATUS_COLORS: dict[str, str] = {"sent": SLATE, "delivered": BLUE, "read": NAVY, **{s: VERMILLION for s in FAILURE_STATUSES}}
+STATUS_COLORS: dict[str, str] = {
+    "sent": SLATE, "delivered": BLUE, "read": NAVY, **{s: VERMILLION for s in FAILURE_STATUSES},
+}
 CONTENT_TYPE_COLORS: dict[str, str] = {
     "template": BLUE,
     "text": SLATE,
