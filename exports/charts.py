@@ -8,7 +8,8 @@ the language's separators, every text written by Babel (values, percentages, day
 fixed colour per status and content type. Colours come from the Okabe-Ito colour-blind-safe hues,
 darkened to 4.5:1 against white (so white text on them is legible and each mark stands out from the
 page); delivered/read are blues and failures a darker vermillion (hue and lightness both differ),
-also told apart without colour by their names on the axis. `chart_tables` gives each chart's numbers as a table (its text alternative).
+also told apart without colour by their names on the axis. `mt_chart_tables` / `mo_chart_tables` give
+each chart's numbers as a table (its text alternative).
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ from data_access.report import MoReport, MtReport
 
 INK, GRID, WHITE = "#1c2b25", "#e6ecea", "#ffffff"
 SLATE, BLUE, NAVY, PURPLE, VERMILLION = "#5b6770", "#0077bb", "#005a87", "#7a4d9e", "#8f3300"
-STATUS_COLORS: dict[str, str] = {"sent": SLATE, "delivered": BLUE, "read": NAVY, **{s: VERMILLION for s in FAILURE_STATUSES}}
+STATUS_COLORS: dict[str, str] = {
+    "sent": SLATE, "delivered": BLUE, "read": NAVY, **{s: VERMILLION for s in FAILURE_STATUSES},
+}
 CONTENT_TYPE_COLORS: dict[str, str] = {
     "template": BLUE,
     "text": SLATE,
@@ -104,6 +107,7 @@ def _bar_text(fig: go.Figure) -> None:
     """Values written at the bar: white inside the (dark) bar, ink outside it, never clipped."""
     fig.update_traces(
         textposition="auto",
+        textangle=0,  # level text, outside a bar too short for it (plotly would turn it sideways)
         insidetextfont={"color": WHITE},
         outsidetextfont={"color": INK},
         cliponaxis=False,
@@ -111,21 +115,24 @@ def _bar_text(fig: go.Figure) -> None:
 
 
 def funnel(report: MtReport, lang: str) -> go.Figure:
-    """Sent -> delivered -> read -> replied, each stage with its count and its share of the sent."""
+    """Sent -> delivered -> read -> replied: each stage named with its share of the sent under its name
+    (beside the bar, where a narrow column still has room), its count in the bar."""
     stages = _funnel_stages(report, lang)
     total = report.totals.total
-    texts = [format_int(n, lang) if i == 0 else f"{format_int(n, lang)} · {_of_sent(n, total, lang)}"
-             for i, (_, n) in enumerate(stages)]
+    names = [literal(name) if i == 0 else f"{literal(name)}<br>{_of_sent(n, total, lang)}"
+             for i, (name, n) in enumerate(stages)]
     fig = go.Figure(
         go.Funnel(
-            y=[literal(name) for name, _ in stages],
+            y=names,
             x=[n for _, n in stages],
-            text=texts,
+            text=[format_int(n, lang) for _, n in stages],
             textinfo="text",
             textposition="auto",
+            textangle=0,
             insidetextfont={"color": WHITE},
             outsidetextfont={"color": INK},
-            hovertemplate="%{y}: %{text}<extra></extra>",
+            hovertext=[f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
+            hovertemplate="%{hovertext}<extra></extra>",
             marker={"color": list(FUNNEL_COLORS)},
             connector={"fillcolor": GRID},
         )
@@ -265,6 +272,8 @@ def content_mix(report: MoReport, lang: str) -> go.Figure:
                     "line": {"color": WHITE, "width": 1.5}},
             text=[format_pct(n / total, lang) for _, n in report.content_mix],
             textinfo="text",
+            textposition="auto",  # outside a slice too small for it
+            insidetextorientation="horizontal",
             insidetextfont={"color": WHITE},
             outsidetextfont={"color": INK},
             hovertext=[f"{format_int(n, lang)} ({format_pct(n / total, lang)})" for _, n in report.content_mix],
