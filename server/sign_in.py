@@ -49,8 +49,8 @@ _DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # What the browser needs to run the page script that calls `st.login` (no data: the script shows
 # none until the identity is checked); media, downloads and uploads are not part of it.
-_APP_SHELL = ("/static/", "/_stcore/")
-_UPLOADS = "/_stcore/upload_file"
+_APP_SHELL_PREFIX = "/static/"
+_APP_SHELL = ("/_stcore/stream", "/_stcore/host-config")
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
 
@@ -153,7 +153,7 @@ class SignInGate:
         path = request.url.path
         if sso_configured() and (
             path in SSO_PATHS or STREAMLIT_USER_COOKIE in request.cookies or request.query_params.get("sso") == "1"
-            or (path.startswith(_APP_SHELL) and not path.startswith(_UPLOADS))
+            or path.startswith(_APP_SHELL_PREFIX) or path in _APP_SHELL
         ):
             return None  # the page script checks the identity (pages/session.py)
         if request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES):
