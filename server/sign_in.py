@@ -20,9 +20,12 @@ import ipaddress
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
+import duckdb
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -30,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from data_access import accounts
 from data_access.config import DEFAULT_LANG, LANGUAGES, SettingError, report_lang
-from data_access.engine import open_database
+from data_access.engine import DatabaseError, open_database
 from data_access.i18n import t
 from server.settings import server_database_url
 
@@ -41,12 +44,13 @@ FIRST_ADMIN_COMMAND = "python -m data_access.users add EMAIL --role admin --pass
 # Answered without a session: SPEC §8's routes, the sign-in routes, the liveness probe.
 OPEN_PATHS = ("/healthz", "/api/send-log", "/signin", "/signout", "/_stcore/health")
 OPEN_PREFIXES = ("/webhooks/",)
+_DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # What the browser needs to run the page script that calls `st.login` (no data: the script shows
 # none until the identity is checked); media, downloads and uploads are not part of it.
-_APP_SHELL = ("/static/", "/_stcore/")
-_UPLOADS = "/_stcore/upload_file"
+_APP_SHELL_PREFIX = "/static/"
+_APP_SHELL = ("/_stcore/stream", "/_stcore/host-config")
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
 
@@ -128,9 +132,19 @@ class SignInGate:
             await verdict(scope, receive, send)
 
     def _verdict(self, request: HTTPConnection) -> Response | None:
-        """None to serve the request, else the answer that refuses it."""
-        engine = self.engine()
+        """None to serve the request, else the answer that refuses it. When the database cannot say
+        who may come in, loopback is served (the page script says what is wrong and shows no data)
+        and anyone else gets 503."""
         client = request.client.host if request.client else None
+        try:
+            return self._check(request, client)
+        except _DB_ERRORS:
+            if is_loopback(client):
+                return None
+            return PlainTextResponse("the database does not answer: try again later", status_code=503)
+
+    def _check(self, request: HTTPConnection, client: str | None) -> Response | None:
+        engine = self.engine()
         if not self.accounts_exist(engine):
             return None if is_loopback(client) else first_admin_page(request_lang(request.query_params.get("lang")))
         token = request.cookies.get(SESSION_COOKIE)
@@ -139,7 +153,7 @@ class SignInGate:
         path = request.url.path
         if sso_configured() and (
             path in SSO_PATHS or STREAMLIT_USER_COOKIE in request.cookies or request.query_params.get("sso") == "1"
-            or (path.startswith(_APP_SHELL) and not path.startswith(_UPLOADS))
+            or path.startswith(_APP_SHELL_PREFIX) or path in _APP_SHELL
         ):
             return None  # the page script checks the identity (pages/session.py)
         if request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES):
@@ -229,8 +243,20 @@ def sign_in_form(lang: str, target: str, error: str | None = None, email: str = 
     return _page(lang, t("signin.submit", lang), body, status=status)
 
 
+def _unavailable(lang: str) -> HTMLResponse:
+    return _page(lang, t("app.title", lang), f"<p class=\"error\">{html.escape(t('signin.unavailable', lang))}</p>",
+                 status=503)
+
+
 async def sign_in_page(request: Request) -> Response:
     """GET /signin: the form (or, while no account exists, the demo for loopback and 403 for others)."""
+    try:
+        return await _sign_in_page(request)
+    except _DB_ERRORS:
+        return _unavailable(request_lang(request.query_params.get("lang")))
+
+
+async def _sign_in_page(request: Request) -> Response:
     lang = request_lang(request.query_params.get("lang"))
     target = _safe_next(request.query_params.get("next"))
     engine = await run_in_threadpool(auth_engine)
@@ -244,6 +270,13 @@ async def sign_in_post(request: Request) -> Response:
     """POST /signin: checks the credentials; on success sets the session cookie and goes on."""
     form = await request.form()
     lang = request_lang(str(form.get("lang") or ""))
+    try:
+        return await _sign_in_post(request, form, lang)
+    except _DB_ERRORS:
+        return _unavailable(lang)
+
+
+async def _sign_in_post(request: Request, form: FormData, lang: str) -> Response:
     target = _safe_next(str(form.get("next") or ""))
     email = str(form.get("email") or "").strip()
     password = str(form.get("password") or "")

@@ -242,3 +242,21 @@ def test_the_form_speaks_the_report_language(client_from, engine, monkeypatch, r
     assert f'<label for="email">{email}</label>' in form
     assert f'<label for="password">{password}</label>' in form
     assert f'<button type="submit">{button}</button>' in form
+
+
+def test_a_database_that_does_not_answer_lets_in_loopback_only(running_app, monkeypatch):
+    """Nobody can be checked: loopback gets the page (which says why and shows no data), others 503."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+    monkeypatch.delenv("REPORT_LANG", raising=False)
+    outside = TestClient(running_app, client=OUTSIDE, follow_redirects=False)
+    home = TestClient(running_app, client=LOOPBACK, follow_redirects=False)
+    answer = outside.get("/sent")
+    assert (answer.status_code, answer.text) == (503, "the database does not answer: try again later")
+    assert home.get("/sent").status_code == 200
+    for client in (outside, home):
+        form = client.get("/signin?lang=en")
+        assert form.status_code == 503
+        assert '<p class="error">The database does not answer right now: try again in a moment.</p>' in form.text
+        posted = client.post("/signin", data={"email": "ana@example.com", "password": PASSWORD, "lang": "es"})
+        assert posted.status_code == 503
+        assert "La base de datos no responde ahora: intente de nuevo en unos instantes." in posted.text
