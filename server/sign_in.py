@@ -43,7 +43,8 @@ STREAMLIT_USER_COOKIE = "_streamlit_user"  # set by Streamlit's OpenID Connect c
 FIRST_ADMIN_COMMAND = "python -m data_access.users add EMAIL --role admin --password-stdin"
 # Answered without a session: SPEC §8's routes, the sign-in routes, the liveness probe.
 OPEN_PATHS = ("/healthz", "/api/send-log", "/signin", "/signout", "/_stcore/health")
-OPEN_PREFIXES = ("/webhooks/",)
+# `/_owner/` is the commands' way in (server/control.py): loopback only, with the presence file's token.
+OPEN_PREFIXES = ("/webhooks/", "/_owner/")
 _DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")

@@ -126,6 +126,15 @@ def test_the_live_interface_stays_open_to_every_address(client_from, engine):
         assert client.post("/api/send-log", content=b"[]").status_code == 404
 
 
+def test_the_commands_route_is_left_to_its_own_token_check(client_from, engine):
+    """`python -m exports` / `ingest` reach the owner of the embedded file through /_owner/ with the
+    presence file's token (server/control.py), also once accounts exist: the gate does not stand in
+    their way, and without the token the route answers 404 as if it did not exist."""
+    add(engine)
+    answer = client_from(LOOPBACK).post("/_owner/ping", headers={"Authorization": "Bearer wrong"})
+    assert answer.status_code == 404
+
+
 def test_a_session_cookie_opens_everything_until_sign_out(client_from, engine):
     add(engine)
     client = client_from(OUTSIDE)
