@@ -68,11 +68,11 @@ def parse_url(url: str) -> sa.URL:
     except ArgumentError:
         raise DatabaseError(f"malformed database URL {url!r}: use {ACCEPTED_URLS}") from None
     except ValueError:
-        raise DatabaseError(f"the port of the database URL {safe_url_text(url)!r} is not a number: use {ACCEPTED_URLS}") from None
+        raise DatabaseError(f"the port of the database URL {_masked_url_text(url)!r} is not a number: use {ACCEPTED_URLS}") from None
     return parsed
 
 
-def safe_url_text(url: str) -> str:
+def _masked_url_text(url: str) -> str:
     """The URL with any password between `:` and `@` masked, without parsing it (for broken URLs)."""
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")

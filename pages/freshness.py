@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import duckdb
 import streamlit as st
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import data_version
@@ -39,7 +40,7 @@ def updated_text(changed_at: datetime, lang: str, now: datetime | None = None) -
     return t("freshness.updated", lang, ago=ago((now - changed_at).total_seconds(), lang))
 
 
-def section(engine, version: int, changed_at: datetime | None, lang: str) -> None:
+def section(engine: Engine, version: int, changed_at: datetime | None, lang: str) -> None:
     """The caption, the "new data" notice and the automatic refresh toggle, for the data the page shows
     (`version`, changed at `changed_at`)."""
     if changed_at is None:

@@ -20,6 +20,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import openpyxl
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -303,6 +304,8 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
         via_stdin = command("data_access.ingest", "--db", served, "-", stdin=source.read_text())
         exported = command("exports", "--view", "mt", "--format", "csv", "-o", str(tmp_path / "through.csv"),
                            "--db", served, "--lang", "en", *ALL_TIME)
+        exported_xlsx = command("exports", "--view", "mo", "--format", "xlsx", "-o", str(tmp_path / "through.xlsx"),
+                                "--db", served, *ALL_TIME)
         missing_saved = command("exports", "--view", "mt", "--format", "csv", "-o", str(tmp_path / "x.csv"),
                                 "--db", served, "--saved", "nope")
         wrong_token = urllib.request.Request(base + PING_ROUTE, data=b"", headers={TOKEN_HEADER: "guess"})
@@ -328,6 +331,14 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
                            "--db", served, "--lang", "en", *ALL_TIME)
     assert alone_export.returncode == 0
     assert (tmp_path / "through.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes()
+    assert exported_xlsx.returncode == 0, exported_xlsx.stderr
+    assert command("exports", "--view", "mo", "--format", "xlsx", "-o", str(tmp_path / "alone.xlsx"),
+                   "--db", served, *ALL_TIME).returncode == 0
+    through_book, alone_book = (openpyxl.load_workbook(tmp_path / f"{n}.xlsx") for n in ("through", "alone"))
+    assert through_book.sheetnames == alone_book.sheetnames == ["Dados", "Filtros"]
+    received = [list(row) for row in alone_book["Dados"].iter_rows(values_only=True)]
+    assert len(received) == 1 + len(table_rows(served, "SELECT 1 FROM mo_message"))
+    assert [list(row) for row in through_book["Dados"].iter_rows(values_only=True)] == received
     assert (missing_saved.returncode, missing_saved.stdout) == (2, "")
     assert missing_saved.stderr.startswith("exports: ") and "nope" in missing_saved.stderr
 
