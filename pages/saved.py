@@ -83,8 +83,10 @@ def resolved(search: SavedSearch, scope: Scope = Scope.ALL) -> Filters:
 
 def _visible(searches: list[SavedSearch]) -> list[SavedSearch]:
     """One search per name: the viewer's own (listed first) over a shared one of the same name."""
-    seen: set[str] = set()
-    return [s for s in searches if not (s.name in seen or seen.add(s.name))]
+    kept: dict[str, SavedSearch] = {}
+    for search in searches:
+        kept.setdefault(search.name, search)
+    return list(kept.values())
 
 
 def _key(view: str, name: str) -> str:
