@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.testing.v1 import AppTest
 
@@ -153,3 +154,17 @@ def test_every_file_built_is_audited_with_who_view_format_and_rows(data, db_url,
         (actor, "export", {"view": "mt", "filters": params, "format": "csv", "rows": 4, "via": "page"}, None),
         (actor, "export", {"view": "mt", "filters": params, "format": "pdf", "rows": 4, "via": "page"}, None),
     ]
+
+
+def test_a_file_whose_audit_entry_cannot_be_written_is_not_handed_out(data, db_url):
+    app = AppTest.from_string(ACCOUNT_SCRIPT.format(root=str(ROOT), url=db_url, view="mt", lang="pt-BR", email=""),
+                              default_timeout=60).run()
+    with data.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_log"))
+    with pytest.raises(MediaFileStorageError, match="^Callable execution failed: .*audit_log"):
+        click(app, 0)
+    build = app.session_state["export_build_mt"]
+    assert (build.fmt, build.done, build.total, build.running) == ("csv", 4, 4, False)
+    app.run()
+    [error] = app.error
+    assert error.value.startswith("Não foi possível gerar o arquivo: `") and "audit_log" in error.value
