@@ -320,6 +320,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.share": "Parcela",
         "chart.stage": "Etapa",
         "chart.show_data": "Ver dados: {title}",
+        # saved searches per account: sharing
+        "saved.share": "Compartilhar com minhas subcontas",
+        "saved.shared_by": "Compartilhada por {owner}",
+        "saved.shared_on": "Busca {name} compartilhada com suas subcontas.",
+        "saved.shared_off": "Busca {name} deixou de ser compartilhada.",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -615,6 +620,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.share": "Share",
         "chart.stage": "Stage",
         "chart.show_data": "Show data: {title}",
+        # saved searches per account: sharing
+        "saved.share": "Share with my subaccounts",
+        "saved.shared_by": "Shared by {owner}",
+        "saved.shared_on": "Search {name} shared with your subaccounts.",
+        "saved.shared_off": "Search {name} is no longer shared.",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -910,6 +920,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "chart.share": "Proporción",
         "chart.stage": "Etapa",
         "chart.show_data": "Ver datos: {title}",
+        # saved searches per account: sharing
+        "saved.share": "Compartir con mis subcuentas",
+        "saved.shared_by": "Compartida por {owner}",
+        "saved.shared_on": "Búsqueda {name} compartida con tus subcuentas.",
+        "saved.shared_off": "La búsqueda {name} dejó de estar compartida.",
     },
 }
 

@@ -7,6 +7,10 @@ panel also shows a progress bar: the worker thread records its progress in a pla
 session, which a fragment re-reads every second while a file is being built, and only then. So a
 large search's click also reruns the page (to start that polling); the fragment's last run, once the
 file is done, reruns the page again to stop it. Small searches' clicks rerun nothing.
+
+Every file built is audited (SPEC 9): who (the signed-in account, or the system actor while no
+account exists), the view, its filters, the format, the rows written and the client's address. A
+file whose audit entry cannot be written is not handed out.
 """
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.engine import DatabaseError
+from data_access.accounts import SYSTEM_ACTOR, Account, audit_export
+from data_access.engine import DatabaseError, first_line
 from data_access.filters import Filters
 from data_access.i18n import format_int, t
 from data_access.report import count, with_connection
@@ -71,20 +77,23 @@ def rows_caption(total: int, lang: str) -> str:
     return t("export.rows_each_sheets" if sheets > 1 else "export.rows_each", lang, **values)
 
 
-def render_export_panel(engine: Engine, filters: Filters, lang: str, total: int | None = None) -> None:
+def render_export_panel(
+    engine: Engine, filters: Filters, lang: str, total: int | None = None, account: Account | None = None
+) -> None:
     """The row counts and the three download buttons of the search; `total` saves a count query when
-    the page already has it."""
+    the page already has it; `account` is who is signed in (None while no account exists)."""
     if total is None:
         total = with_connection(engine, count, filters)
     st.subheader(t("export.header", lang))
     st.caption(rows_caption(total, lang))
     build = st.session_state.setdefault(f"export_build_{filters.view}", ExportBuild())
     large = total >= PROGRESS_MIN_ROWS
+    who = Downloader(account.email if account is not None else SYSTEM_ACTOR, client_address())
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS):
         with column:
             st.download_button(
                 t(f"export.{fmt}", lang),
-                data=_builder(engine, filters, fmt, lang, build),
+                data=_builder(engine, filters, fmt, lang, build, who),
                 file_name=file_name(filters, fmt, lang),
                 mime=MIME_TYPES[fmt],
                 on_click=build.click if large else "ignore",
@@ -96,16 +105,33 @@ def render_export_panel(engine: Engine, filters: Filters, lang: str, total: int 
     st.fragment(_build_state, run_every=PROGRESS_EVERY_S if polling else None)(build, lang, polling)
 
 
-def _builder(engine: Engine, filters: Filters, fmt: str, lang: str, build: ExportBuild) -> Callable[[], io.BytesIO]:
-    """The zero-argument callable the download button runs when clicked."""
+def client_address() -> str | None:
+    """The browser's address as the server saw it, when known (a script run without a browser has none)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
+@dataclass(frozen=True)
+class Downloader:
+    """Who asks for the files, read in the script run (the worker thread cannot read `st.context`)."""
+
+    actor: str
+    address: str | None
+
+
+def _builder(
+    engine: Engine, filters: Filters, fmt: str, lang: str, build: ExportBuild, who: Downloader
+) -> Callable[[], io.BytesIO]:
+    """The zero-argument callable the download button runs when clicked: builds the file, audits it."""
 
     def build_file() -> io.BytesIO:
         build.start(fmt)
         buffer = io.BytesIO()
         try:
-            export(engine, filters, fmt, lang, buffer, build.advance)
-        except (DatabaseError, ChartError) as exc:
-            build.error = str(exc)
+            rows = export(engine, filters, fmt, lang, buffer, build.advance)
+            audit_export(engine, who.actor, filters, fmt, rows, who.address, via="page")
+        except (DatabaseError, SQLAlchemyError, ChartError) as exc:
+            build.error = first_line(exc)
             raise
         finally:
             build.running = False

@@ -55,4 +55,4 @@ if report is not None:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
 
         common.detail_table(db, filters, report.total, lang)
-        render_export_panel(db.engine, filters, lang, total=report.total)
+        render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

@@ -12,10 +12,17 @@ The clock. A relative period ("last 7 days", "this month", ...) is resolved on a
 so a test fixes the date for the whole app by replacing that one function.
 
 Names. A name is shown as a selectbox option (plain text) or as a code span in messages (which
-render Markdown), so no name ever becomes markup. Until login exists every search belongs to
-`DEFAULT_OWNER`.
+render Markdown), so no name ever becomes markup.
+
+Owners. With a signed-in account, the list holds the account's own searches and those its managers
+shared with its subaccounts (an own search hides a shared one of the same name); only the owner
+renames, overwrites, deletes or shares a search (managers share with their subaccounts); a search is
+applied with the account's scope, so a shared search naming another subaccount shows nothing of it.
+While no account exists (the demo), every search belongs to `DEFAULT_OWNER`.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -25,6 +32,7 @@ from data_access import saved_searches
 from data_access.filters import FilterError, Filters
 from data_access.i18n import date_format, label, t
 from data_access.saved_searches import DEFAULT_OWNER, FIXED, MAX_NAME_LENGTH, RANGE_KINDS, SavedSearch, SavedSearchError
+from data_access.scope import Scope
 from pages import common
 
 # What a saved-search action cannot do, said in the message (nothing is changed).
@@ -33,29 +41,52 @@ REFUSALS = (SavedSearchError, FilterError)
 Outcome = tuple[str, str] | Exception
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Whose searches the section shows, and with which scope they are applied."""
+
+    owner: str
+    scope: Scope
+    shares: bool  # a manager: may share its searches with its subaccounts
+
+    @classmethod
+    def of(cls, run: common.Run) -> Viewer:
+        if run.account is None:
+            return cls(DEFAULT_OWNER, run.scope, False)
+        return cls(run.account.email, run.scope, run.account.role == "manager")
+
+
 def section(db: common.Db | None, search: Filters, run: common.Run) -> None:
     """The sidebar section of `search`'s view (nothing when the database cannot be used)."""
     if db is None:
         return
-    view, lang = search.view, run.lang
+    view, lang, viewer = search.view, run.lang, Viewer.of(run)
     with st.sidebar:
         st.divider()
         st.header(t("saved.header", lang), anchor=False)
-        _carry_out(db.engine, search, lang)
+        _carry_out(db.engine, search, lang, viewer)
         with st.container():  # always there, so the widgets below keep their place (an open expander stays open)
             _show_outcome(view, lang)
         try:
-            searches = saved_searches.list_searches(db.engine, DEFAULT_OWNER, view)
+            searches = _visible(saved_searches.list_searches(db.engine, viewer.owner, view))
         except common.DB_ERRORS as exc:
             common.show_database_error(exc, lang)
             return
-        _list(db.engine, view, searches, lang)
-        _save_form(search, lang)
+        _list(db.engine, view, searches, lang, viewer)
+        _save_form(search, lang, viewer)
 
 
-def resolved(search: SavedSearch) -> Filters:
-    """The filter value `search` applies today: a relative period moves with the calendar."""
-    return search.filters(today=clock.today_in(search.filters().tz))
+def resolved(search: SavedSearch, scope: Scope = Scope.ALL) -> Filters:
+    """The filter value `search` applies today, seen with `scope`: a relative period moves with the calendar."""
+    return search.filters(clock.today_in(search.filters().tz), scope)
+
+
+def _visible(searches: list[SavedSearch]) -> list[SavedSearch]:
+    """One search per name: the viewer's own (listed first) over a shared one of the same name."""
+    kept: dict[str, SavedSearch] = {}
+    for search in searches:
+        kept.setdefault(search.name, search)
+    return list(kept.values())
 
 
 def _key(view: str, name: str) -> str:
@@ -70,7 +101,7 @@ def _request(view: str, action: str) -> None:
     st.session_state[_key(view, "request")] = action
 
 
-def _carry_out(engine: Engine, search: Filters, lang: str) -> None:
+def _carry_out(engine: Engine, search: Filters, lang: str, viewer: Viewer) -> None:
     """The requested save, overwrite, rename or delete, with the search the widgets make now."""
     state = st.session_state
     view = search.view
@@ -81,21 +112,23 @@ def _carry_out(engine: Engine, search: Filters, lang: str) -> None:
     try:
         if action == "save":
             stored = saved_searches.save(
-                engine, state.get(_key(view, "name")) or "", search, lang, state.get(_key(view, "range"), FIXED)
+                engine, state.get(_key(view, "name")) or "", search, lang, state.get(_key(view, "range"), FIXED),
+                owner=viewer.owner, shared=bool(state.get(_key(view, "shared"))) if viewer.shares else None,
             )
             state[_key(view, "name")] = ""
             done = ("saved.saved", stored.name)
         elif action == "overwrite":
-            current = saved_searches.get(engine, picked)
-            stored = saved_searches.save(engine, current.name, search, lang, current.range_kind, overwrite=True)
+            current = saved_searches.get(engine, picked, viewer.owner)
+            stored = saved_searches.save(engine, current.name, search, lang, current.range_kind, owner=viewer.owner,
+                                         overwrite=True)
             done = ("saved.overwritten", stored.name)
         elif action == "rename":
-            stored = saved_searches.rename(engine, picked, state.get(_key(view, "new_name")) or "")
+            stored = saved_searches.rename(engine, picked, state.get(_key(view, "new_name")) or "", viewer.owner)
             state[_key(view, "new_name")] = ""
             done = ("saved.renamed", stored.name)
         else:  # delete, confirmed
             name = state.pop(_key(view, "confirm"), None) or ""
-            saved_searches.delete(engine, name)
+            saved_searches.delete(engine, name, viewer.owner)
             stored, done = None, ("saved.deleted", name)
     except (*REFUSALS, *common.DB_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
@@ -107,19 +140,32 @@ def _carry_out(engine: Engine, search: Filters, lang: str) -> None:
     state[_key(view, "outcome")] = done
 
 
-def _apply(engine: Engine, view: str) -> None:
-    """Button callback: the picked search into the filter widgets, the language and the time zone."""
+def _apply(engine: Engine, view: str, viewer: Viewer) -> None:
+    """Button callback: the picked search, seen with the viewer's scope, into the filter widgets, the
+    language and the time zone."""
     state = st.session_state
     name = state.get(_key(view, "pick")) or ""
     try:
-        stored = saved_searches.get(engine, name)
-        search = resolved(stored)
+        stored = saved_searches.get(engine, name, viewer.owner)
+        search = resolved(stored, viewer.scope)
     except (*REFUSALS, *common.DB_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     state["lang"], state["tz"] = stored.lang, search.tz
     common._seed(search)
     state[_key(view, "outcome")] = ("saved.applied", stored.name)
+
+
+def _share(engine: Engine, view: str, name: str, viewer: Viewer, key: str) -> None:
+    """Checkbox callback: the owner (a manager) shares its search with its subaccounts, or stops."""
+    state = st.session_state
+    shared = bool(state.get(key))
+    try:
+        stored = saved_searches.set_shared(engine, name, shared, viewer.owner)
+    except (*REFUSALS, *common.DB_ERRORS) as exc:
+        state[_key(view, "outcome")] = exc
+        return
+    state[_key(view, "outcome")] = ("saved.shared_on" if shared else "saved.shared_off", stored.name)
 
 
 def _ask_delete(view: str) -> None:
@@ -147,8 +193,8 @@ def _show_outcome(view: str, lang: str) -> None:
 # -- widgets ------------------------------------------------------------------------------------
 
 
-def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str) -> None:
-    """The view's saved searches: pick one, apply it, or rename, overwrite or delete it."""
+def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str, viewer: Viewer) -> None:
+    """The view's saved searches: pick one, apply it, or (its owner) rename, overwrite, share or delete it."""
     state = st.session_state
     if not searches:
         st.caption(t("saved.none", lang))
@@ -157,15 +203,24 @@ def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str) -> 
     if state.get(_key(view, "pick")) not in names:
         state.pop(_key(view, "pick"), None)
     picked = st.selectbox(t("saved.header", lang), names, key=_key(view, "pick"), label_visibility="collapsed")
-    st.caption(_summary(searches[names.index(picked)], lang))
-    st.button(t("saved.apply", lang), key=_key(view, "apply"), on_click=_apply, args=(engine, view),
+    current = searches[names.index(picked)]
+    st.caption(_summary(current, lang))
+    st.button(t("saved.apply", lang), key=_key(view, "apply"), on_click=_apply, args=(engine, view, viewer),
               type="primary", icon=":material/manage_search:", width="stretch")
+    if current.owner != viewer.owner:
+        st.caption(t("saved.shared_by", lang, owner=common.code_span(current.owner)))
+        return
     with st.expander(t("saved.manage", lang)):
         st.text_input(t("saved.new_name", lang), key=_key(view, "new_name"), max_chars=MAX_NAME_LENGTH)
         st.button(t("saved.rename", lang), key=_key(view, "rename"), on_click=_request, args=(view, "rename"),
                   icon=":material/edit:", width="stretch")
         st.button(t("saved.overwrite", lang), key=_key(view, "overwrite"), on_click=_request,
                   args=(view, "overwrite"), icon=":material/save_as:", width="stretch")
+        if viewer.shares:
+            share_key = _key(view, f"share.{current.search_id}")
+            st.session_state[share_key] = current.shared
+            st.checkbox(t("saved.share", lang), key=share_key, on_change=_share,
+                        args=(engine, view, current.name, viewer, share_key))
         if state.get(_key(view, "confirm")) == picked:
             st.warning(t("saved.confirm_delete", lang, name=common.code_span(picked)), icon=":material/warning:")
             yes, no = st.columns(2)
@@ -178,12 +233,14 @@ def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str) -> 
                       icon=":material/delete:", width="stretch")
 
 
-def _save_form(search: Filters, lang: str) -> None:
-    """A name and the kind of period, then "Salvar busca como modelo"."""
+def _save_form(search: Filters, lang: str, viewer: Viewer) -> None:
+    """A name, the kind of period, (managers) whether to share it, then "Salvar busca como modelo"."""
     view = search.view
     st.text_input(t("saved.name", lang), key=_key(view, "name"), max_chars=MAX_NAME_LENGTH)
     st.selectbox(t("saved.range", lang), RANGE_KINDS, key=_key(view, "range"),
                  format_func=lambda kind: _range_text(kind, search, lang))
+    if viewer.shares:
+        st.checkbox(t("saved.share", lang), key=_key(view, "shared"))
     st.button(t("saved.save", lang), key=_key(view, "save"), on_click=_request, args=(view, "save"),
               icon=":material/bookmark_add:", width="stretch")
 

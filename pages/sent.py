@@ -48,4 +48,4 @@ if report is not None:
             st.caption(t("chart.no_failures", lang))
 
         common.detail_table(db, filters, totals.total, lang)
-        render_export_panel(db.engine, filters, lang, total=totals.total)
+        render_export_panel(db.engine, filters, lang, total=totals.total, account=run.account)

@@ -1,4 +1,4 @@
-"""Who may call the live interface: provider signatures and the send log's bearer token.
+"""Who may call the live interface: provider signatures and the send log's bearer tokens.
 
 Every comparison of a secret is constant-time (`hmac.compare_digest`).
 """
@@ -6,8 +6,11 @@ import base64
 import hashlib
 import hmac
 
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
+from data_access.accounts import list_tokens, token_scope
+from data_access.scope import Scope
 from server.settings import Secrets
 
 META_SIGNATURE_HEADER = "x-hub-signature-256"
@@ -45,15 +48,27 @@ def sinch_legacy_signature_ok(request: Request, body: bytes, callback_secret: st
     return same(given, base64.b64encode(digest).decode("ascii")) or same(given.lower(), digest.hex())
 
 
-def api_token_ok(request: Request, secrets: Secrets) -> bool:
-    """`Authorization: Bearer <token>` for the API routes: today `INGEST_TOKEN` (SPEC 8); the named
-    API tokens of SPEC 9 are checked here too when they exist."""
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>`, or None."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return False
-    return secrets.ingest_token is not None and same(token.strip(), secrets.ingest_token)
+        return None
+    return token.strip()
 
 
-def api_enabled(secrets: Secrets) -> bool:
-    """Whether any API token is configured (the API routes answer 404 otherwise)."""
-    return secrets.ingest_token is not None
+def api_token_scope(request: Request, secrets: Secrets, engine: Engine) -> Scope | None:
+    """What the caller of an API route may load: every subaccount with `INGEST_TOKEN` (SPEC 8), the
+    token's scope with a named API token of SPEC 9 (revoked ones count as unknown); None when the
+    token is missing or wrong. Queries the database: run it off the event loop."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    if secrets.ingest_token is not None and same(token, secrets.ingest_token):
+        return Scope.ALL
+    return token_scope(engine, token)
+
+
+def api_enabled(secrets: Secrets, engine: Engine) -> bool:
+    """Whether the API routes answer at all (404 otherwise): `INGEST_TOKEN` is set or any API token
+    was ever created (a revoked token is then told 401, not 404). Queries the database."""
+    return secrets.ingest_token is not None or bool(list_tokens(engine))

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.engine import DatabaseError
 from data_access.ingest import IngestFailed, IngestSummary, ingest_streams
+from data_access.scope import Scope
 from server.received import Received
 
 FOLD_INTERVAL_S = 0.5
@@ -34,9 +35,10 @@ class Spool(Protocol):
     def claim(self) -> AbstractContextManager[list[Received]]: ...
 
 
-def ingest_bodies(engine: Engine, items: Sequence[Received]) -> IngestSummary:
-    """One ingest run over bodies, each read as one input named by its route."""
-    return ingest_streams(engine, ((item.source, io.BytesIO(item.body)) for item in items))
+def ingest_bodies(engine: Engine, items: Sequence[Received], scope: Scope | None = None) -> IngestSummary:
+    """One ingest run over bodies, each read as one input named by its route; `scope` limits what
+    an API token may load (None: no limit)."""
+    return ingest_streams(engine, ((item.source, io.BytesIO(item.body)) for item in items), scope)
 
 
 class Folder:

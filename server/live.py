@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from data_access.engine import DatabaseError, is_duckdb, open_database
 from data_access.ingest import IngestSummary
+from data_access.scope import Scope
 from server.fold import Folder, ingest_bodies
 from server.inbox import InboxSpool
 from server.received import Received
@@ -40,10 +41,11 @@ class Live:
         """Returns once the body would survive kill -9; it is folded within seconds."""
         await self.spool.store(item)
 
-    def ingest_now(self, item: Received) -> IngestSummary:
-        """Ingests one body at once (the send log answers with its summary after the commit)."""
+    def ingest_now(self, item: Received, scope: Scope | None = None) -> IngestSummary:
+        """Ingests one body at once (the send log answers with its summary after the commit),
+        limited to `scope` when the sender's token has one."""
         with self.ingest_lock:
-            return ingest_bodies(self.engine, [item])
+            return ingest_bodies(self.engine, [item], scope)
 
     def stop(self) -> None:
         self.spool.stop_accepting()

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.testing.v1 import AppTest
 
+from data_access.accounts import SYSTEM_ACTOR, add_account, audit_entries
 from pages.export_panel import ExportBuild
 from tests.test_export_rows import data  # noqa: F401 (fixture)
 
@@ -124,3 +126,45 @@ def test_a_failed_build_shows_its_reason_literally(tmp_path):
     app.session_state["export_build_mo"] = ExportBuild(fmt="csv", error=reason)
     app.run()
     assert [e.value for e in app.error] == [f"The file could not be built: `{reason}`"]
+
+
+ACCOUNT_SCRIPT = SCRIPT.replace(
+    "render_export_panel(make_engine({url!r}), filters, {lang!r}, **{options!r})",
+    "from data_access.accounts import get_account\n"
+    "engine = make_engine({url!r})\n"
+    "render_export_panel(engine, filters, {lang!r}, account=get_account(engine, {email!r}) if {email!r} else None)",
+)
+
+
+def exports_audited(engine) -> list[tuple]:
+    return [(e.actor, e.action, e.detail, e.address) for e in reversed(audit_entries(engine)) if e.action == "export"]
+
+
+@pytest.mark.parametrize("email, actor", [("ana@example.com", "ana@example.com"), ("", SYSTEM_ACTOR)])
+def test_every_file_built_is_audited_with_who_view_format_and_rows(data, db_url, email, actor):
+    add_account(data, "ana@example.com", "analyst", "Ana", ("Varejo",), "a long password")
+    app = AppTest.from_string(ACCOUNT_SCRIPT.format(root=str(ROOT), url=db_url, view="mt", lang="pt-BR", email=email),
+                              default_timeout=60).run()
+    assert not app.exception
+    assert exports_audited(data) == []  # drawing the buttons builds nothing
+    click(app, 0)
+    click(app, 2)
+    params = {"from": ["2026-11-10"], "to": ["2026-11-11"], "tz": ["America/Sao_Paulo"]}
+    assert exports_audited(data) == [
+        (actor, "export", {"view": "mt", "filters": params, "format": "csv", "rows": 4, "via": "page"}, None),
+        (actor, "export", {"view": "mt", "filters": params, "format": "pdf", "rows": 4, "via": "page"}, None),
+    ]
+
+
+def test_a_file_whose_audit_entry_cannot_be_written_is_not_handed_out(data, db_url):
+    app = AppTest.from_string(ACCOUNT_SCRIPT.format(root=str(ROOT), url=db_url, view="mt", lang="pt-BR", email=""),
+                              default_timeout=60).run()
+    with data.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_log"))
+    with pytest.raises(MediaFileStorageError, match="^Callable execution failed: .*audit_log"):
+        click(app, 0)
+    build = app.session_state["export_build_mt"]
+    assert (build.fmt, build.done, build.total, build.running) == ("csv", 4, 4, False)
+    app.run()
+    [error] = app.error
+    assert error.value.startswith("Não foi possível gerar o arquivo: `") and "audit_log" in error.value

@@ -298,8 +298,8 @@ def test_duplicates_and_out_of_order_deliveries(app, second_db, tmp_path) -> Non
     path.write_text("".join(json.dumps(v, separators=(",", ":")) + "\n" for v in [log, *in_order]), encoding="utf-8")
     assert cli_ingest(second_db, [path]).returncode == 0
     assert answers == [200] * 7
-    assert sent == (200, {"accepted": 1, "duplicate": 0, "rejected": 0, "events": 1})
-    assert again == (200, {"accepted": 0, "duplicate": 1, "rejected": 0, "events": 0})
+    assert sent == (200, {"read": 1, "accepted": 1, "duplicate": 0, "rejected": 0, "rejected_parts": 0, "events": 1})
+    assert again == (200, {"read": 1, "accepted": 0, "duplicate": 1, "rejected": 0, "rejected_parts": 0, "events": 0})
     assert rows(app.db_url, mt_message, "message_id", "status", "sent_at", "campaign", "error_code") == [
         ("wamid.A", "read", at(-2), "black-friday", None),
         ("wamid.B", "undelivered", at(1), None, "131026"),
@@ -332,11 +332,11 @@ def test_send_log_in_each_content_type(app) -> None:
     }
     app.kill()  # the send log is answered after its commit: nothing to wait for
     assert answers == {
-        "object": (200, {"accepted": 1, "duplicate": 0, "rejected": 0, "events": 1}),
-        "array": (200, {"accepted": 2, "duplicate": 0, "rejected": 0, "events": 2}),
-        "lines": (200, {"accepted": 1, "duplicate": 0, "rejected": 1, "events": 1}),
-        "csv": (200, {"accepted": 2, "duplicate": 0, "rejected": 0, "events": 2}),
-        "csv again": (200, {"accepted": 0, "duplicate": 2, "rejected": 0, "events": 0}),
+        "object": (200, {"read": 1, "accepted": 1, "duplicate": 0, "rejected": 0, "rejected_parts": 0, "events": 1}),
+        "array": (200, {"read": 2, "accepted": 2, "duplicate": 0, "rejected": 0, "rejected_parts": 0, "events": 2}),
+        "lines": (200, {"read": 2, "accepted": 1, "duplicate": 0, "rejected": 1, "rejected_parts": 0, "events": 1}),
+        "csv": (200, {"read": 2, "accepted": 2, "duplicate": 0, "rejected": 0, "rejected_parts": 0, "events": 2}),
+        "csv again": (200, {"read": 2, "accepted": 0, "duplicate": 2, "rejected": 0, "rejected_parts": 0, "events": 0}),
         "no token": 401, "wrong token": 401, "basic auth": 401, "xml": 415,
     }
     assert rows(app.db_url, mt_send_log, "message_id", "campaign") == [

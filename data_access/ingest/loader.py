@@ -52,6 +52,7 @@ from data_access.ingest.reader import Record, read_records
 from data_access.ingest.waiting import announce_lock_waits
 from data_access.ingest.writer import BatchRefused, write_batch
 from data_access.ingest.writer_process import WriterProcess
+from data_access.scope import Scope
 
 DEFAULT_BATCH_EVENTS = 50_000
 FIRST_BATCH_EVENTS = 10_000
@@ -252,6 +253,21 @@ def _sort_parts(fmt: str, parts: Iterable[Event | Rejection]) -> tuple[list[Even
 _KIND_NAMES: dict[type, str] = {SendLog: "send log", StatusEvent: "status of", InboundMessage: "message"}
 
 
+def outside_scope(fmt: str, events: Sequence[Event], scope: Scope) -> str | None:
+    """Why a record may not be loaded by a sender limited to `scope` (an API token of SPEC 9), or
+    None: such a sender sends send-log records of its own subaccounts only."""
+    if scope.all:
+        return None
+    if fmt != SEND_LOG:
+        return "only send-log records are taken from a token limited to subaccounts"
+    for item in events:
+        if isinstance(item, SendLog) and item.subaccount is None:
+            return "no subaccount: a token limited to subaccounts sends records of its subaccounts only"
+        if isinstance(item, SendLog) and not scope.allows(item.subaccount):
+            return f"subaccount {_clip(item.subaccount, 80)!r} is outside this token's scope"
+    return None
+
+
 def _clip(text: str, limit: int = REASON_LIMIT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
@@ -270,8 +286,10 @@ class _Loader:
         batch_events: int,
         fold_events: int,
         in_process: bool,
+        scope: Scope | None = None,
     ) -> None:
         self.summary = summary
+        self.scope = scope  # None: no limit (the command, the webhooks, INGEST_TOKEN)
         self.progress = progress
         self.batch_events = batch_events
         self.fold_events = fold_events
@@ -328,6 +346,9 @@ class _Loader:
                 return
             fmt, parts = (SEND_LOG, send_log.parse(value)) if csv_row else parse_payload(value)
             events, reasons = _sort_parts(fmt, parts)
+            problem = outside_scope(fmt, events, self.scope) if self.scope is not None and events else None
+            if problem is not None:
+                events, reasons = [], [problem]
         except Exception as exc:  # noqa: BLE001 - whatever one record does, it must not stop the run
             events, reasons = [], [f"could not be read: {type(exc).__name__}: {exc}"]
         fmt = fmt or UNKNOWN
@@ -460,12 +481,16 @@ class _Loader:
         self.progress.loaded(loaded)
 
 
-def ingest_streams(engine: Engine, inputs: Iterable[tuple[str, BinaryIO]]) -> IngestSummary:
+def ingest_streams(
+    engine: Engine, inputs: Iterable[tuple[str, BinaryIO]], scope: Scope | None = None
+) -> IngestSummary:
     """Loads inputs that are already open, each a (name, binary stream) pair read as a file would
     be (the bodies the app server received over HTTP), in one run written by a thread; the rows
-    are recomputed at the end. Raises `IngestFailed` when the run stops midway."""
+    are recomputed at the end. A `scope` limits what is loaded (`outside_scope`: the rest is
+    rejected). Raises `IngestFailed` when the run stops midway."""
     summary = IngestSummary()
-    loader = _Loader(engine, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, False)
+    loader = _Loader(engine, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, False,
+                     scope)
     started = time.monotonic()
     try:
         for name, stream in inputs:
