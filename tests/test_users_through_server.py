@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.client
 import os
+import pty
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -26,6 +28,8 @@ from tests.app_server import ROOT, serve_app
 
 PASSWORD = "s3nha-muito-boa"
 ANALYST_PASSWORD = "outra-s3nha-boa"
+TYPED_PASSWORD = "digitada-no-terminal"
+TYPED_ADD = ["add", "caio@example.com", "--role", "manager", "--subaccount", "Varejo"]
 
 
 def users(db_url: str, *argv: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -66,6 +70,38 @@ def run_steps(db_url: str) -> list[subprocess.CompletedProcess]:
     return [users(db_url, *argv, stdin=stdin) for argv, stdin, _code in STEPS]
 
 
+def on_terminal(db_url: str, argv: list[str], answers: list[str], within_s: float = 60) -> tuple[int, str]:
+    """Runs the command on a terminal of its own (a pseudo-terminal), typing each answer after each
+    prompt; returns its exit code and everything the terminal showed."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command, with the pseudo-terminal as its controlling terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-m", "data_access.users", *argv, "--db", db_url], environment)
+    shown = b""
+    answered = 0
+    deadline = time.monotonic() + within_s
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([terminal], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if answered < len(answers) and shown.count(b"Password") > answered and shown.endswith(b": "):
+                os.write(terminal, answers[answered].encode() + b"\n")  # a prompt waits for its answer
+                answered += 1
+    finally:
+        os.close(terminal)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode().replace("\r\n", "\n")
+
+
 def sign_in(base: str, email: str, password: str) -> tuple[int, str, str]:
     """POST /signin over HTTP: the status, the redirect and the session cookie (or '')."""
     parts = urlsplit(base)
@@ -100,9 +136,16 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
     for url in (alone, served):  # the server owns a file that exists: made as `make run` finds it
         open_database(url).dispose()
     direct = run_steps(alone)
+    typed_alone = on_terminal(alone, TYPED_ADD, [TYPED_PASSWORD, TYPED_PASSWORD])
+    differ_alone = on_terminal(alone, ["reset-password", "caio@example.com"], [TYPED_PASSWORD, PASSWORD])
+    unknown_alone = on_terminal(alone, ["reset-password", "zed@example.com"], [TYPED_PASSWORD, TYPED_PASSWORD])
     with serve_app(served, tmp_path / "server.log") as base:
         assert owner_found(served)  # the server owns the file: the commands go through it
         through = run_steps(served)
+        typed = on_terminal(served, TYPED_ADD, [TYPED_PASSWORD, TYPED_PASSWORD])
+        differ = on_terminal(served, ["reset-password", "caio@example.com"], [TYPED_PASSWORD, PASSWORD])
+        unknown = on_terminal(served, ["reset-password", "zed@example.com"], [TYPED_PASSWORD, TYPED_PASSWORD])
+        typed_in = sign_in(base, "caio@example.com", TYPED_PASSWORD)
         admin = sign_in(base, "root@example.com", PASSWORD)
         analyst = sign_in(base, "ana@example.com", ANALYST_PASSWORD)
         wrong = sign_in(base, "ana@example.com", PASSWORD)
@@ -139,6 +182,14 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
     assert "\n" not in token and len(token) >= 32 and token != direct[token_step].stdout.removesuffix("\n")
     assert through[token_step].stderr == "users: token 'crm' created; it is shown only now, keep it safe\n"
 
+    # A password asked on the terminal is asked by the command (never shown), then sent.
+    assert typed == typed_alone == (0, "Password: \nPassword again: \nadded caio@example.com (manager; subaccounts: Varejo)\n")
+    assert differ == differ_alone == (2, "Password: \nPassword again: \nusers: the two passwords differ\n")
+    assert unknown == unknown_alone == (2, "Password: \nPassword again: \n"
+                                        "users: no account 'zed@example.com': see `python -m data_access.users list`\n")
+    assert TYPED_PASSWORD not in typed[1] + differ[1] + unknown[1]
+    assert typed_in[:2] == (303, "/sent") and typed_in[2]
+
     # Signed in over HTTP to the same running server with the accounts it made.
     assert admin[:2] == analyst[:2] == (303, "/sent")
     assert admin[2] and analyst[2] and admin[2] != analyst[2]
@@ -153,12 +204,13 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
                 for a in accounts.list_accounts(engine)] == [
             ("ana@example.com", "", "analyst", ("Varejo",), True, True),
             ("bia@example.com", "", "manager", ("Varejo",), False, False),
+            ("caio@example.com", "", "manager", ("Varejo",), True, True),
             ("root@example.com", "Raiz", "admin", (), True, True),
         ]
         assert [(t.name, t.subaccounts, t.revoked_at) for t in accounts.list_tokens(engine)] == [("crm", ("Varejo",), None)]
         assert accounts.token_scope(engine, token).subaccounts == ("Varejo",)
         assert accounts.session_account(engine, admin[2]).email == "root@example.com"
-        assert [e.actor for e in accounts.audit_entries(engine, 100)].count("cli") == 6  # 3 adds, role, token, disable
+        assert [e.actor for e in accounts.audit_entries(engine, 100)].count("cli") == 7  # 4 adds, role, token, disable
     finally:
         engine.dispose()
 

@@ -176,9 +176,11 @@ def _run(engine: Engine, args: argparse.Namespace, streams: Streams) -> int:
         account = accounts.disable(engine, args.email)
         print(f"{account.email} is disabled; its sessions ended", file=out)
     elif command == "reset-password":
+        # asked first, as the command asks it before it sends the work to the app server
+        password = _password(args.password_stdin, True, streams) or ""
         if accounts.get_account(engine, args.email) is None:
             raise AccountError(f"no account {args.email.strip().lower()!r}: see `{PROG} list`")
-        account = accounts.set_password(engine, args.email, _password(args.password_stdin, True, streams) or "")
+        account = accounts.set_password(engine, args.email, password)
         print(f"new password set for {account.email}; its sessions ended", file=out)
     elif command == "totp":
         secret = accounts.set_totp(engine, args.email, args.state == "on")
