@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from data_access import accounts
 from data_access.engine import open_database
-from data_access.server_link import find_server
+from data_access.server_link import TOKEN_HEADER, USERS_ROUTE, find_server, users_request
 from server.sign_in import SESSION_COOKIE
 from tests.app_server import ROOT, serve_app
 
@@ -117,6 +117,19 @@ def sign_in(base: str, email: str, password: str) -> tuple[int, str, str]:
         connection.close()
 
 
+def post_users(base: str, token: str, argv: list[str], stdin: str) -> int:
+    """The status of a users request sent straight to the server's internal route with `token`."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("POST", USERS_ROUTE, body=users_request(argv, stdin, None), headers={TOKEN_HEADER: token})
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
 def status_with_cookie(base: str, path: str, token: str) -> int:
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -150,6 +163,8 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
         wrong = sign_in(base, "ana@example.com", PASSWORD)
         disabled = sign_in(base, "bia@example.com", PASSWORD)
         admin_page = status_with_cookie(base, "/sent", admin[2])
+        guessed = post_users(base, "guess", ["add", "evil@example.com", "--role", "admin", "--password-stdin"],
+                             PASSWORD + "\n")
 
     assert [r.returncode for r in through] == [r.returncode for r in direct] == [code for *_, code in STEPS]
     token_step = 8
@@ -193,6 +208,7 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
     assert admin[:2] == analyst[:2] == (303, "/sent")
     assert admin[2] and analyst[2] and admin[2] != analyst[2]
     assert admin_page == 200
+    assert guessed == 404  # without the presence file's token the route is not there (nothing added below)
     assert wrong[:2] == (401, "") and wrong[2] == ""
     assert disabled[:2] == (401, "") and disabled[2] == ""
 
