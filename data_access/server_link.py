@@ -2,19 +2,23 @@
 
 While `streamlit run app.py` runs on a DuckDB file, it is the only process that opens the file, and
 it writes a presence file beside it (`report.duckdb.server.json`, mode 0600): its loopback URL, a
-random token and its process id. `python -m data_access.ingest` and `python -m exports` find it with
+random token and its process id. `python -m data_access.ingest`, `python -m exports` and
+`python -m data_access.users` find it with
 `find_server(url)` and send their work to the server's internal routes (`server/control.py`), which
-run the same ingest and export code on the server's shared database instance, so the commands work
+run the same ingest, export and account code on the server's shared database instance, so the commands work
 while people use the dashboard and no reader can keep them out.
 
 Both ways carry frames: one kind byte, a 4-byte big-endian length, the payload. Requests to the
 ingest route are `n` (an input starts: its name) then `d` (its bytes); answers are `o` (text for
 standard output), `e` (text for standard error), `f` (bytes of the exported file) and last `x` (the
-exit code as text).
+exit code as text). Requests to the users route (`python -m data_access.users`) are `a` (one
+argument each, in order), `i` (its standard input: the `--password-stdin` line) and `p` (a password
+the command asked on its terminal).
 """
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import secrets
@@ -33,6 +37,7 @@ TOKEN_HEADER = "X-Report-Owner-Token"
 INGEST_ROUTE = "/_owner/ingest"
 EXPORT_ROUTE = "/_owner/export"
 PING_ROUTE = "/_owner/ping"
+USERS_ROUTE = "/_owner/users"
 CONNECT_TIMEOUT_S = 5.0  # a server that wrote its presence file starts answering within this
 _HEADER = struct.Struct(">cI")
 CHUNK_BYTES = 256 * 1024
@@ -177,3 +182,25 @@ def post(presence: Presence, route: str, body: Iterable[bytes] | bytes, content_
         connection.close()
         raise ServerGone(f"the app server at {presence.url} answered {answer.status}: {text}")
     return answer
+
+
+def users_request(argv: list[str], stdin: str, password: str | None) -> bytes:
+    """A users request's body: the arguments, the standard input text and the password asked, if any."""
+    body = b"".join(frame(b"a", arg.encode("utf-8")) for arg in argv) + frame(b"i", stdin.encode("utf-8"))
+    return body + (frame(b"p", password.encode("utf-8")) if password is not None else b"")
+
+
+def read_users_request(body: bytes) -> tuple[list[str], str, str | None]:
+    """The arguments, standard input text and asked password of a users request's body."""
+    argv: list[str] = []
+    stdin = ""
+    password = None
+    for kind, payload in read_frames(io.BytesIO(body)):
+        text = payload.decode("utf-8")
+        if kind == b"a":
+            argv.append(text)
+        elif kind == b"i":
+            stdin = text
+        elif kind == b"p":
+            password = text
+    return argv, stdin, password

@@ -4,7 +4,7 @@
 by the pages, the webhook fold and the work below) and writes the presence file the commands look
 for (`data_access.server_link`). `ROUTES` are the internal routes the commands use while the server
 runs: they answer only requests from this machine that carry the presence file's token, and run
-the same ingest and export code as the commands, streaming the result back.
+the same ingest, export and account code as the commands, streaming the result back.
 """
 from __future__ import annotations
 
@@ -44,11 +44,15 @@ from data_access.server_link import (
     INGEST_ROUTE,
     PING_ROUTE,
     TOKEN_HEADER,
+    USERS_ROUTE,
     Presence,
+    ServerGone,
     frame,
+    read_users_request,
     remove_presence,
     write_presence,
 )
+from data_access.users.command import run_for_server
 from exports.chart_images import ChartError
 from exports.search_export import BadSearch, ExportRequest, export_search
 from server.settings import server_database_url
@@ -318,8 +322,32 @@ async def export(request: Request) -> Response:
     return StreamingResponse(stream(), media_type="application/octet-stream")
 
 
+# -- users: the accounts command's work, run on the server's engine -----------------------------------
+
+USERS_REQUEST_BYTES = 64 * 1024  # arguments and a password line; anything bigger is not the command
+
+
+async def users(request: Request) -> Response:
+    owner = _allowed(request)
+    if owner is None:
+        return _not_found()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > USERS_REQUEST_BYTES:
+            return PlainTextResponse("users request too large", status_code=413)
+    try:
+        argv, stdin, password = read_users_request(bytes(body))
+    except (ServerGone, UnicodeDecodeError) as exc:
+        return PlainTextResponse(f"bad users request: {exc}", status_code=400)
+    out, err, code = await asyncio.to_thread(run_for_server, owner.writer, argv, stdin, password)
+    answer = frame(b"o", out.encode()) + frame(b"e", err.encode()) + frame(b"x", str(code).encode())
+    return Response(answer, media_type="application/octet-stream")
+
+
 ROUTES = [
     Route(PING_ROUTE, ping, methods=["POST"]),
     Route(INGEST_ROUTE, ingest, methods=["POST"]),
     Route(EXPORT_ROUTE, export, methods=["POST"]),
+    Route(USERS_ROUTE, users, methods=["POST"]),
 ]

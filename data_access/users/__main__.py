@@ -11,238 +11,97 @@ echo on a terminal; `add` with neither makes an account that signs in through si
 Passwords are never printed. `token create` prints the token once on standard output.
 Every change is written to the audit log (actor `cli`).
 
-Exit codes (SPEC section 6): 0 done; 1 a runtime failure or a conflict (database busy, the account or
-token exists already); 2 bad arguments (unknown account, bad email, role or CIDR, short password).
+While the app server owns the embedded file (`data_access.server_link`), the arguments and the
+password are sent to it and it runs the same work (`command.py`); the output and exit codes are the
+same. A password asked on the terminal is asked here, before sending.
+
+Exit codes (SPEC section 6): 0 done; 1 a runtime failure or a conflict (database busy or not
+answering, the account or token exists already); 2 bad arguments (malformed or unsupported database
+URL, unknown account, bad email, role or CIDR, short password).
 """
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
 
-import duckdb
-import psycopg
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-
-from data_access import accounts
-from data_access.accounts import ROLES, AccountConflict, AccountError
 from data_access.config import database_url
-from data_access.engine import ACCEPTED_URLS, DatabaseBusy, DatabaseError, first_line, open_database
-
-PROG = "python -m data_access.users"
-
-
-class UsageError(Exception):
-    """Bad arguments (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
-                        help=f"database URL ({ACCEPTED_URLS}); default: DATABASE_URL or the embedded file")
-    parser = _Parser(prog=PROG, parents=[common], description="Manage the report's accounts and API tokens.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-
-    add = commands.add_parser("add", parents=[common], help="create an account")
-    add.add_argument("email")
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--subaccount", action="append", default=[], metavar="X", help="repeat for several")
-    add.add_argument("--name", default="", metavar="TEXT")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-
-    commands.add_parser("list", parents=[common], help="list the accounts")
-
-    role = commands.add_parser("set-role", parents=[common], help="change an account's role")
-    role.add_argument("email")
-    role.add_argument("role", choices=ROLES)
-
-    subs = commands.add_parser("set-subaccounts", parents=[common], help="replace an account's subaccounts")
-    subs.add_argument("email")
-    subs.add_argument("subaccounts", nargs="+", metavar="X")
-
-    off = commands.add_parser("disable", parents=[common], help="deactivate an account and end its sessions")
-    off.add_argument("email")
-
-    reset = commands.add_parser("reset-password", parents=[common], help="set a new password")
-    reset.add_argument("email")
-    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-
-    totp = commands.add_parser("totp", parents=[common], help="two-step verification on or off")
-    totp.add_argument("email")
-    totp.add_argument("state", choices=("on", "off"))
-
-    allow = commands.add_parser("allow-ip", parents=[common], help="replace an account's IP allow-list")
-    allow.add_argument("email")
-    allow.add_argument("cidrs", nargs="+", metavar="CIDR")
-
-    token = commands.add_parser("token", parents=[common], help="API tokens for system users")
-    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="create|list|revoke",
-                                          parser_class=_Parser)
-    create = token_commands.add_parser("create", parents=[common], help="create a token (printed once)")
-    create.add_argument("name")
-    create.add_argument("--subaccount", action="append", default=[], metavar="X",
-                        help="repeat for several; none: every subaccount")
-    token_commands.add_parser("list", parents=[common], help="list the tokens")
-    revoke = token_commands.add_parser("revoke", parents=[common], help="revoke a token")
-    revoke.add_argument("name")
-
-    numbers = commands.add_parser("business-number", parents=[common],
-                                  help="which subaccount owns a business number (for unattributed MOs)")
-    number_commands = numbers.add_subparsers(dest="number_command", required=True, metavar="list|set|remove",
-                                             parser_class=_Parser)
-    number_commands.add_parser("list", parents=[common], help="list the mapping")
-    set_number = number_commands.add_parser("set", parents=[common], help="map a number to a subaccount")
-    set_number.add_argument("number")
-    set_number.add_argument("subaccount")
-    remove_number = number_commands.add_parser("remove", parents=[common], help="remove a number's mapping")
-    remove_number.add_argument("number")
-    return parser
+from data_access.engine import DatabaseError, embedded_path, make_engine, open_database
+from data_access.server_link import USERS_ROUTE, Presence, ServerGone, find_server, post, read_frames, users_request
+from data_access.users.command import (
+    Streams,
+    UsageError,
+    ask_on_terminal,
+    asks_password,
+    build_parser,
+    execute,
+    fail,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
-        engine = _open(getattr(args, "db", None))
-    except (UsageError, AccountError) as exc:
-        return _fail(str(exc), 2)
+        url = database_url(getattr(args, "db", None))
+        _check_url(url)
+        server = find_server(url)
+    except UsageError as exc:
+        return fail(sys.stderr, str(exc), 2)
     except DatabaseError as exc:
-        return _fail(str(exc), 1)
+        return fail(sys.stderr, str(exc), 1)
+    if server is not None:  # the app server owns the embedded file: it runs the work
+        return _through_server(server, argv, args)
     try:
-        return _run(engine, args)
-    except (UsageError, AccountError) as exc:
-        return _fail(str(exc), 2)
-    except (AccountConflict, DatabaseError) as exc:
-        return _fail(str(exc), 1)
-    except (DBAPIError, duckdb.Error, psycopg.Error) as exc:
-        return _fail(f"the database could not be changed: {first_line(exc)}", 1)
+        engine = open_database(url)
+    except DatabaseError as exc:  # the URL is right: the database is busy, down or refuses us
+        return fail(sys.stderr, str(exc), 1)
+    try:
+        return execute(engine, args, Streams(sys.stdin, sys.stdout, sys.stderr, _terminal()))
     finally:
         engine.dispose()
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"users: {message}", file=sys.stderr)
-    return code
-
-
-def _open(url: str | None) -> Engine:
+def _check_url(url: str) -> None:
+    """A malformed or unsupported URL is a bad argument (nothing is opened or connected here)."""
     try:
-        return open_database(database_url(url))
-    except DatabaseBusy:
-        raise
+        if embedded_path(url) is None:
+            make_engine(url).dispose()
     except DatabaseError as exc:
         raise UsageError(str(exc)) from None
 
 
-def _password(from_stdin: bool, required: bool) -> str | None:
-    """The new password: the first line of standard input, else asked twice without echo on a
-    terminal; None when neither is possible and none is `required`."""
-    if from_stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
-        if not line:
-            raise UsageError("--password-stdin read no password: give it as the first line of standard input")
-        return accounts.check_password(line)
-    if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Password again: ") != first:
-            raise UsageError("the two passwords differ")
-        return accounts.check_password(first)
-    if required:
-        raise UsageError("no terminal to ask the password on: give --password-stdin and the password on standard input")
-    return None
+def _terminal() -> Callable[[], str] | None:
+    """How to ask a password: on the terminal, when standard input is one."""
+    return ask_on_terminal if sys.stdin.isatty() else None
 
 
-def _run(engine: Engine, args: argparse.Namespace) -> int:
-    command = args.command
-    if command == "add":
-        password = _password(args.password_stdin, required=False)
-        account = accounts.add_account(engine, args.email, args.role, args.name, args.subaccount, password)
-        print(f"added {account.email} ({account.role}{_subaccounts_text(account.subaccounts, account.role)})")
-        if password is None:
-            print("users: no password set: this account signs in through single sign-on only "
-                  "(set one with reset-password)", file=sys.stderr)
-    elif command == "list":
-        _print_accounts(accounts.list_accounts(engine))
-    elif command == "set-role":
-        account = accounts.set_role(engine, args.email, args.role)
-        print(f"{account.email} is now {account.role}")
-    elif command == "set-subaccounts":
-        account = accounts.set_subaccounts(engine, args.email, args.subaccounts)
-        print(f"{account.email} sees {', '.join(account.subaccounts)}")
-    elif command == "disable":
-        account = accounts.disable(engine, args.email)
-        print(f"{account.email} is disabled; its sessions ended")
-    elif command == "reset-password":
-        if accounts.get_account(engine, args.email) is None:
-            raise AccountError(f"no account {args.email.strip().lower()!r}: see `{PROG} list`")
-        account = accounts.set_password(engine, args.email, _password(args.password_stdin, required=True) or "")
-        print(f"new password set for {account.email}; its sessions ended")
-    elif command == "totp":
-        secret = accounts.set_totp(engine, args.email, args.state == "on")
-        email = args.email.strip().lower()
-        if secret is None:
-            print(f"two-step verification is off for {email}")
-        else:
-            print(accounts.totp_uri(email, secret))
-            print(f"secret: {secret}")
-    elif command == "allow-ip":
-        account = accounts.allow_ip(engine, args.email, args.cidrs)
-        print(f"{account.email} may sign in from {', '.join(account.ip_allow)}")
-    elif command == "token":
-        _token(engine, args)
-    else:
-        _business_number(engine, args)
-    return 0
-
-
-def _token(engine: Engine, args: argparse.Namespace) -> None:
-    if args.token_command == "create":
-        plain = accounts.create_token(engine, args.name, args.subaccount)
-        print(plain)
-        print(f"users: token {args.name.strip()!r} created; it is shown only now, keep it safe", file=sys.stderr)
-    elif args.token_command == "list":
-        print("name\tsubaccounts\tcreated\trevoked")
-        for token in accounts.list_tokens(engine):
-            revoked = token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else "-"
-            print(f"{token.name}\t{', '.join(token.subaccounts) or '(all)'}\t"
-                  f"{token.created_at.isoformat(timespec='seconds')}\t{revoked}")
-    else:
-        accounts.revoke_token(engine, args.name)
-        print(f"token {args.name.strip()!r} revoked")
-
-
-def _business_number(engine: Engine, args: argparse.Namespace) -> None:
-    if args.number_command == "list":
-        print("number\tsubaccount")
-        for number, subaccount in accounts.business_numbers(engine).items():
-            print(f"{number}\t{subaccount}")
-    elif args.number_command == "set":
-        accounts.set_business_number(engine, args.number, args.subaccount)
-        print(f"MOs with no attributed subaccount sent to {args.number.strip()} belong to {args.subaccount.strip()}")
-    else:
-        accounts.set_business_number(engine, args.number, None)
-        print(f"{args.number.strip()} is no longer mapped: its unattributed MOs are seen by admins only")
-
-
-def _subaccounts_text(subaccounts: tuple[str, ...], role: str) -> str:
-    if role == "admin":
-        return "; every subaccount"
-    return f"; subaccounts: {', '.join(subaccounts)}" if subaccounts else "; no subaccount yet"
-
-
-def _print_accounts(found: list[accounts.Account]) -> None:
-    print("email\tname\trole\tactive\tsubaccounts\ttwo-step\tip allow-list")
-    for a in found:
-        subaccounts = "(all)" if a.role == "admin" else ", ".join(a.subaccounts) or "-"
-        print(f"{a.email}\t{a.name or '-'}\t{a.role}\t{'yes' if a.active else 'no'}\t{subaccounts}\t"
-              f"{'on' if a.totp_enabled else 'off'}\t{', '.join(a.ip_allow) or '-'}")
+def _through_server(server: Presence, argv: list[str], args: argparse.Namespace) -> int:
+    """Sends the arguments and the password to the app server; prints what it answers."""
+    password = None
+    stdin = ""
+    try:
+        if asks_password(args) and sys.stdin.isatty():
+            password = ask_on_terminal()
+        elif getattr(args, "password_stdin", False):
+            stdin = sys.stdin.readline()
+    except UsageError as exc:
+        return fail(sys.stderr, str(exc), 2)
+    try:
+        answer = post(server, USERS_ROUTE, users_request(argv, stdin, password), "application/octet-stream")
+        code = None
+        for kind, payload in read_frames(answer):
+            if kind == b"x":
+                code = int(payload)
+            else:
+                stream = sys.stdout if kind == b"o" else sys.stderr
+                stream.write(payload.decode("utf-8"))
+                stream.flush()
+        if code is None:
+            raise ServerGone("the app server's answer was cut short")
+        return code
+    except ServerGone as exc:
+        return fail(sys.stderr, str(exc), 1)
 
 
 if __name__ == "__main__":
