@@ -173,6 +173,15 @@ def test_sinch_token_and_legacy_signature(db_url, tmp_path) -> None:
     legacy_mo = PUBLIC["sinch_wa_api_mo_text.json"].encode()
     nonce = "01FA6TE1KRWVE42N8DVBQXPFGX"
 
+    def line(name: str) -> bytes:
+        return json.dumps(json.loads(PUBLIC[name]), ensure_ascii=False).encode()
+
+    button, sent = line("sinch_wa_api_button_reply.json"), line("sinch_wa_api_dr_sent_with_conversation.json")
+    latam_items = [line("sinch_messaging_wa_mo_text.json"), line("sinch_messaging_wa_mo_image.json")]
+    latam_array = b"[" + b",".join(latam_items) + b"]"
+    latam_lines = line("sinch_messaging_wa_mo_location.json") + b"\n" + line("sinch_messaging_wa_mo_contacts.json")
+    legacy_array = b"[" + button + b"]"
+
     def signed(body: bytes, key: str = secret, encode=lambda d: base64.b64encode(d).decode()) -> dict:
         digest = hmac.new(key.encode(), body + b"." + nonce.encode(), hashlib.sha256).digest()
         return {"sinch-whatsapp-callback-signature": encode(digest),
@@ -190,14 +199,28 @@ def test_sinch_token_and_legacy_signature(db_url, tmp_path) -> None:
                                             signed(legacy, key="other")),
             "legacy, signature of another body": post_sinch(
                 base, PUBLIC["sinch_wa_api_dr_sent_with_conversation.json"].encode(), signed(legacy)),
+            "legacy in a JSON array, unsigned": post_sinch(base, legacy_array),
+            "legacy in JSON Lines after a latam line, unsigned": post_sinch(base, latam_items[0] + b"\n" + sent),
+            "legacy in a JSON array beside latam, unsigned": post_sinch(base, b"[" + latam_items[0] + b"," + sent + b"]"),
+            "a send-log record, unsigned": post_sinch(base, b'{"message_id": "m1", "sent_at": "2026-01-01T00:00:00Z"}'),
+            "not JSON, unsigned": post_sinch(base, b"hello"),
+            "latam in a JSON array, unsigned": post_sinch(base, latam_array),
+            "latam in JSON Lines, unsigned": post_sinch(base, latam_lines),
+            "legacy in a JSON array, signed": post_sinch(base, legacy_array, signed(legacy_array)),
         }
         folded_then_killed(app)
     finally:
         app.kill()
     assert answers == {"wrong token": 404, "latam, unsigned as Sinch LATAM sends it": 200,
                        "legacy, signed (base64)": 200, "legacy, signed (hex)": 200, "legacy, unsigned": 401,
-                       "legacy, wrong key": 401, "legacy, signature of another body": 401}
-    assert payload_ids(db_url) == {sha(latam), sha(legacy), sha(legacy_mo)}
+                       "legacy, wrong key": 401, "legacy, signature of another body": 401,
+                       "legacy in a JSON array, unsigned": 401,
+                       "legacy in JSON Lines after a latam line, unsigned": 401,
+                       "legacy in a JSON array beside latam, unsigned": 401, "a send-log record, unsigned": 401,
+                       "not JSON, unsigned": 401, "latam in a JSON array, unsigned": 200,
+                       "latam in JSON Lines, unsigned": 200, "legacy in a JSON array, signed": 200}
+    assert payload_ids(db_url) == {sha(latam), sha(legacy), sha(legacy_mo), sha(button)} | {
+        sha(body) for body in [*latam_items, *latam_lines.split(b"\n")]}
 
 
 def test_bodies_over_5_mb_get_413_and_store_nothing(app) -> None:
