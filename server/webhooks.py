@@ -10,6 +10,7 @@ An endpoint whose secret is not set answers 404 and reads nothing.
 """
 import io
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -21,19 +22,23 @@ from server.auth import meta_signature_ok, same, sinch_legacy_signature_ok, sinc
 from server.body import BodyRefused, read_body
 from server.received import META, SINCH, Received
 
+EMPTY_BODY = "an empty body: no payload"
+
 
 def _not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
 async def accept(item: Received) -> Response:
-    """200 once the body is durable; 503 (the provider retries) when it cannot be stored."""
+    """200 once the authentic body is durable; 503 (the provider retries) when it cannot be stored.
+    An empty body is kept in rejected_record with its reason, and answered 200 once committed."""
     service = live.current()
     if service is None:
         return PlainTextResponse("database unavailable", status_code=503)
-    if not item.body.strip():
-        return PlainTextResponse("empty body", status_code=400)
     try:
+        if not item.body.strip():
+            await run_in_threadpool(service.reject_now, item, EMPTY_BODY)
+            return PlainTextResponse("ok")
         await service.store(item)
     except Exception:  # disk full, database gone, shutting down: not stored, so not 200
         return PlainTextResponse("not stored, try again", status_code=503)

@@ -207,6 +207,7 @@ def test_sinch_token_and_legacy_signature(db_url, tmp_path) -> None:
             "latam in a JSON array, unsigned": post_sinch(base, latam_array),
             "latam in JSON Lines, unsigned": post_sinch(base, latam_lines),
             "legacy in a JSON array, signed": post_sinch(base, legacy_array, signed(legacy_array)),
+            "empty, unsigned": post_sinch(base, b""),
         }
         folded_then_killed(app)
     finally:
@@ -218,9 +219,33 @@ def test_sinch_token_and_legacy_signature(db_url, tmp_path) -> None:
                        "legacy in JSON Lines after a latam line, unsigned": 401,
                        "legacy in a JSON array beside latam, unsigned": 401, "a send-log record, unsigned": 401,
                        "not JSON, unsigned": 401, "latam in a JSON array, unsigned": 200,
-                       "latam in JSON Lines, unsigned": 200, "legacy in a JSON array, signed": 200}
+                       "latam in JSON Lines, unsigned": 200, "legacy in a JSON array, signed": 200,
+                       "empty, unsigned": 401}
     assert payload_ids(db_url) == {sha(latam), sha(legacy), sha(legacy_mo), sha(button)} | {
         sha(body) for body in [*latam_items, *latam_lines.split(b"\n")]}
+
+
+def test_an_authentic_empty_body_is_answered_200_and_kept_as_rejected(app) -> None:
+    """SPEC 8: authentic but unusable is 200 and a rejected_record row with its reason, committed
+    before the answer; an empty body that is not authentic is refused as any other."""
+    base = app.base
+    answers = {
+        "meta, empty, unsigned": request(base, "POST", "/webhooks/meta", b"")[0],
+        "meta, empty, signed": post_meta(base, b""),
+        "meta, blank lines, signed": post_meta(base, b" \r\n\n"),
+        "sinch, empty, wrong token": request(base, "POST", "/webhooks/sinch/not-the-token", b"")[0],
+        "sinch, empty": post_sinch(base, b""),
+        "sinch, empty again": post_sinch(base, b""),
+    }
+    app.kill()  # no shutdown work: the rows were committed before the 200
+    assert answers == {"meta, empty, unsigned": 401, "meta, empty, signed": 200, "meta, blank lines, signed": 200,
+                       "sinch, empty, wrong token": 404, "sinch, empty": 200, "sinch, empty again": 200}
+    reason = "an empty body: no payload"
+    assert rows(app.db_url, rejected_record, "file", "line", "reason", "body") == [
+        ("webhook:meta", None, reason, ""), ("webhook:meta", None, reason, " \r\n\n"),
+        ("webhook:sinch", None, reason, ""),
+    ]
+    assert rows(app.db_url, raw_payload) == []
 
 
 def test_bodies_over_5_mb_get_413_and_store_nothing(app) -> None:
