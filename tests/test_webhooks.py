@@ -201,7 +201,8 @@ def test_sinch_token_and_legacy_signature(db_url, tmp_path) -> None:
                 base, PUBLIC["sinch_wa_api_dr_sent_with_conversation.json"].encode(), signed(legacy)),
             "legacy in a JSON array, unsigned": post_sinch(base, legacy_array),
             "legacy in JSON Lines after a latam line, unsigned": post_sinch(base, latam_items[0] + b"\n" + sent),
-            "legacy in a JSON array beside latam, unsigned": post_sinch(base, b"[" + latam_items[0] + b"," + sent + b"]"),
+            "legacy in a JSON array beside latam, unsigned": post_sinch(
+                base, b"[" + latam_items[0] + b"," + sent + b"]"),
             "a send-log record, unsigned": post_sinch(base, b'{"message_id": "m1", "sent_at": "2026-01-01T00:00:00Z"}'),
             "not JSON, unsigned": post_sinch(base, b"hello"),
             "latam in a JSON array, unsigned": post_sinch(base, latam_array),

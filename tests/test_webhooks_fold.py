@@ -4,8 +4,8 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,22 +20,20 @@ BROKEN = Received("\ud800", b"not json \x00 \xff")
 
 
 class ListSpool:
-    """A spool holding bodies in memory; when a claim ends it notes what was on disk and fsynced
-    at the moment its bodies were dropped."""
+    """A spool holding bodies in memory; when a claim ends it notes `snapshot()`, the state of
+    things at the moment its bodies are dropped."""
 
-    def __init__(self, items: list[Received], synced: list[str]) -> None:
+    def __init__(self, items: list[Received], snapshot: Callable[[], Any]) -> None:
         self.items = items
-        self.synced = synced
-        self.at_drop: list[tuple[list[str], list[str]]] = []
-        self.unfoldable: Path | None = None
+        self.snapshot = snapshot
+        self.at_drop: list[Any] = []
 
     @contextlib.contextmanager
     def claim(self) -> Iterator[list[Received]]:
         taken, self.items = self.items, []
         yield taken
         if taken:
-            on_disk = sorted(p.name for p in self.unfoldable.glob("*")) if self.unfoldable.exists() else []
-            self.at_drop.append((on_disk, list(self.synced)))
+            self.at_drop.append(self.snapshot())
 
 
 def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(engine, tmp_path, monkeypatch) -> None:
@@ -48,16 +46,22 @@ def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(en
 
     monkeypatch.setattr(os, "fsync", fsync)
     good = body_of(meta_status("wamid.good", "read", 3))
-    spool = ListSpool([BROKEN, Received(META, good)], synced)
     unfoldable = tmp_path / "spool" / "unfoldable"
-    spool.unfoldable = unfoldable
+
+    def snapshot() -> tuple[list[str], list[str], int]:
+        """(the files set aside, the paths fsynced so far, the rejected_record rows)."""
+        with engine.connect() as conn:
+            rejected = conn.execute(sa.select(sa.func.count()).select_from(rejected_record)).scalar_one()
+        return sorted(p.name for p in unfoldable.glob("*")) if unfoldable.exists() else [], list(synced), rejected
+
+    spool = ListSpool([BROKEN, Received(META, good)], snapshot)
     folder = Folder(engine, spool, threading.Lock(), unfoldable)
 
     assert folder.fold_all() == 2
 
     name = f"{hashlib.sha256(BROKEN.body).hexdigest()}.body"
     assert (unfoldable / name).read_bytes() == BROKEN.body
-    assert spool.at_drop == [([name], [f"{unfoldable / name}.partial", str(unfoldable), str(unfoldable.parent)])]
+    assert spool.at_drop == [([name], [f"{unfoldable / name}.partial", str(unfoldable), str(unfoldable.parent)], 1)]
     with engine.connect() as conn:
         assert conn.execute(sa.select(mt_message.c.message_id, mt_message.c.status)).all() == [("wamid.good", "read")]
         assert conn.execute(sa.select(rejected_record.c.file, rejected_record.c.line, rejected_record.c.reason,
