@@ -3,12 +3,14 @@
 
 One ingest runs at a time in a process (`ingest_lock`, shared with `/api/send-log`). When the
 database fails, the bodies stay where they are and the next round tries again. A body that makes
-the ingest code itself fail (a bug, never a database problem) is set aside in the spool folder's
-`unfoldable/` with the error logged, so it cannot hold back the bodies after it.
+the ingest code itself fail (a bug, never a database problem) is set aside, so it cannot hold back
+the bodies after it: written durably to the spool folder's `unfoldable/` and kept in
+`rejected_record` with the error, before its spool segment or inbox row is dropped.
 """
 import hashlib
 import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -21,7 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.engine import DatabaseError
-from data_access.ingest import IngestFailed, IngestSummary, ingest_streams
+from data_access.ingest import IngestFailed, IngestSummary, ingest_streams, reject_body
+from data_access.ingest.writer import BatchRefused
 from data_access.scope import Scope
 from server.received import Received
 
@@ -29,6 +32,27 @@ FOLD_INTERVAL_S = 0.5
 MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
 LOG = logging.getLogger(__name__)
 DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Writes a file that survives a crash the next instant: the file and its folders fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, path)
+    for folder in (path.parent, path.parent.parent):  # the file's name, and its folder's if just made
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 class Spool(Protocol):
@@ -96,10 +120,17 @@ class Folder:
                     self._set_aside(item, exc)
 
     def _set_aside(self, item: Received, exc: Exception) -> None:
-        self.unfoldable.mkdir(parents=True, exist_ok=True)
+        """Keeps a body the ingest code failed on, before its spool segment or inbox row is dropped:
+        fsynced to `unfoldable/` (with its folder), and in `rejected_record` with the error, so
+        every app server process of the database shows it. A database failure raises: the body
+        stays where it was and the next round tries again."""
         path = self.unfoldable / f"{hashlib.sha256(item.body).hexdigest()}.body"
-        path.write_bytes(item.body)
-        LOG.error("fold: a %s body could not be folded (%r); kept in %s", item.source, exc, path)
+        write_durably(path, item.body)
+        try:
+            reject_body(self.engine, item.source, f"could not be folded: {type(exc).__name__}: {exc}", item.body)
+        except BatchRefused as refused:  # never for a text made storable; the file still holds it
+            LOG.error("fold: the database refused to keep the set-aside body %s: %s", path, refused)
+        LOG.error("fold: a %s body could not be folded (%r); kept in %s and rejected_record", item.source, exc, path)
 
     def stop(self) -> None:
         """Stops the thread after its round, then folds what is left (best effort)."""

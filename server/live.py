@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from data_access.engine import DatabaseError, is_duckdb, open_database
-from data_access.ingest import IngestSummary
+from data_access.ingest import IngestSummary, reject_body
 from data_access.scope import Scope
 from server.fold import Folder, ingest_bodies
 from server.inbox import InboxSpool
@@ -46,6 +46,12 @@ class Live:
         limited to `scope` when the sender's token has one."""
         with self.ingest_lock:
             return ingest_bodies(self.engine, [item], scope)
+
+    def reject_now(self, item: Received, reason: str) -> None:
+        """Keeps an authentic body that cannot be used (an empty one) in `rejected_record` with its
+        reason, committed before it returns."""
+        with self.ingest_lock:
+            reject_body(self.engine, item.source, reason, item.body)
 
     def stop(self) -> None:
         self.spool.stop_accepting()

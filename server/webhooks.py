@@ -3,19 +3,26 @@
 - `GET /webhooks/meta`: Meta's verification handshake.
 - `POST /webhooks/meta`: WhatsApp Cloud API statuses and messages, signed with the app secret.
 - `POST /webhooks/sinch/{token}`: Sinch Messaging LATAM and legacy Sinch callbacks; the path's
-  token is the secret; legacy signature headers are checked when `SINCH_CALLBACK_SECRET` is set.
+  token is the secret; when `SINCH_CALLBACK_SECRET` is set, a body with the legacy signature
+  headers must be rightly signed, and a body without them is taken only when every payload in it
+  is a Sinch LATAM callback (which signs nothing).
 An endpoint whose secret is not set answers 404 and reads nothing.
 """
-import json
+import io
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from data_access.ingest import sinch_latam
+from data_access.ingest.reader import read_records
 from server import live
 from server.auth import meta_signature_ok, same, sinch_legacy_signature_ok, sinch_legacy_signed
 from server.body import BodyRefused, read_body
 from server.received import META, SINCH, Received
+
+EMPTY_BODY = "an empty body: no payload"
 
 
 def _not_found() -> Response:
@@ -23,13 +30,15 @@ def _not_found() -> Response:
 
 
 async def accept(item: Received) -> Response:
-    """200 once the body is durable; 503 (the provider retries) when it cannot be stored."""
+    """200 once the authentic body is durable; 503 (the provider retries) when it cannot be stored.
+    An empty body is kept in rejected_record with its reason, and answered 200 once committed."""
     service = live.current()
     if service is None:
         return PlainTextResponse("database unavailable", status_code=503)
-    if not item.body.strip():
-        return PlainTextResponse("empty body", status_code=400)
     try:
+        if not item.body.strip():
+            await run_in_threadpool(service.reject_now, item, EMPTY_BODY)
+            return PlainTextResponse("ok")
         await service.store(item)
     except Exception:  # disk full, database gone, shutting down: not stored, so not 200
         return PlainTextResponse("not stored, try again", status_code=503)
@@ -59,14 +68,20 @@ async def meta_event(request: Request) -> Response:
     return await accept(Received(META, body))
 
 
-def _looks_legacy(body: bytes) -> bool:
-    """A legacy Sinch WhatsApp API callback (`"type": "whatsapp"`), which can be signed; Sinch
-    Messaging LATAM signs nothing."""
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
-        return False
-    return isinstance(value, dict) and value.get("type") == "whatsapp"
+def _latam_only(body: bytes) -> bool:
+    """Every payload of the body (one JSON value, an array, JSON Lines: read as the ingest code
+    reads it) is a Sinch Messaging LATAM callback, which is never signed. Any other body (a legacy
+    callback, which can be signed, anything else, or nothing) needs the legacy signature once
+    `SINCH_CALLBACK_SECRET` is set."""
+    payloads = 0
+    for record in read_records(io.BytesIO(body)):
+        if record.error is not None or record.csv_row:
+            return False
+        for value in record.value if isinstance(record.value, list) else [record.value]:
+            if not (isinstance(value, dict) and sinch_latam.looks_like(value)):
+                return False
+            payloads += 1
+    return payloads > 0
 
 
 async def sinch_event(request: Request) -> Response:
@@ -82,7 +97,7 @@ async def sinch_event(request: Request) -> Response:
         if sinch_legacy_signed(request):
             if not sinch_legacy_signature_ok(request, body, callback_secret):
                 return PlainTextResponse("wrong signature", status_code=401)
-        elif _looks_legacy(body):
+        elif not _latam_only(body):
             return PlainTextResponse("missing signature", status_code=401)
     return await accept(Received(SINCH, body))
 

@@ -20,9 +20,9 @@ from tests.webhook_client import SECRETS, meta_signature, wait_until
 SENDERS = 8
 
 
-def sender(base: str, prefix: str, answered: list[str], stop: threading.Event, limit: int) -> None:
-    """Posts distinct Meta statuses on one keep-alive connection until stopped, the server goes
-    away or `limit` are sent; keeps the message ids answered 200."""
+def sender(base: str, prefix: str, answered: list[str], stop: threading.Event, limit: int, pause: float) -> None:
+    """Posts distinct Meta statuses on one keep-alive connection, `pause` seconds apart, until
+    stopped, the server goes away or `limit` are sent; keeps the message ids answered 200."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:
@@ -39,16 +39,17 @@ def sender(base: str, prefix: str, answered: list[str], stop: threading.Event, l
                 return  # killed: this body was never answered
             if answer.status == 200:
                 answered.append(message_id)
+            time.sleep(pause)
     finally:
         conn.close()
 
 
-def run_senders(bases: list[str], prefix: str, seconds: float, limit: int) -> tuple[list[str], threading.Event,
-                                                                                     list[threading.Thread]]:
+def run_senders(bases: list[str], prefix: str, seconds: float, limit: int,
+                pause: float = 0.0) -> tuple[list[str], threading.Event, list[threading.Thread]]:
     answered: list[str] = []
     stop = threading.Event()
     threads = [
-        threading.Thread(target=sender, args=(bases[i % len(bases)], f"{prefix}{i}", answered, stop, limit))
+        threading.Thread(target=sender, args=(bases[i % len(bases)], f"{prefix}{i}", answered, stop, limit, pause))
         for i in range(SENDERS)
     ]
     for thread in threads:
@@ -107,8 +108,9 @@ def test_two_app_processes_on_postgresql_share_the_work(tmp_path) -> None:
     try:
         first.start()
         second.start()
-        # Both accept (as behind a load balancer) and both fold.
-        answered, stop, threads = run_senders([first.base, second.base], "lb", 0, 60)
+        # Both accept (as behind a load balancer) and both fold: the bodies come over several fold
+        # rounds of each process (else the first process to claim may take them all).
+        answered, stop, threads = run_senders([first.base, second.base], "lb", 0, 60, pause=0.03)
         for thread in threads:
             thread.join()
         wait_until(lambda: count(webhook_inbox) == 0 and count(mt_message) == len(answered), 10, "all folded")

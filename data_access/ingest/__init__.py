@@ -46,6 +46,13 @@ Reply rate (MTs with at least one MO in reply): `in_reply_to` is set for both ki
 and the fold sets `mt_message.replied` for every MT whose answer may have changed (MTs recomputed,
 and the MTs an MO answered before and after its attribution), so the report counts the flag.
 """
-from data_access.ingest.loader import FormatCounts, IngestFailed, IngestSummary, ingest_paths, ingest_streams
+from data_access.ingest.loader import (
+    FormatCounts,
+    IngestFailed,
+    IngestSummary,
+    ingest_paths,
+    ingest_streams,
+    reject_body,
+)
 
-__all__ = ["FormatCounts", "IngestFailed", "IngestSummary", "ingest_paths", "ingest_streams"]
+__all__ = ["FormatCounts", "IngestFailed", "IngestSummary", "ingest_paths", "ingest_streams", "reject_body"]

@@ -505,3 +505,14 @@ def ingest_streams(
         loader.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def reject_body(engine: Engine, file: str, reason: str, body: bytes) -> None:
+    """Keeps a whole body in `rejected_record` with its reason (an authentic webhook body the
+    ingest run cannot take: empty, or one the ingest code failed on), as the ingest run keeps its
+    rejects: the body as text with what cannot be stored replaced, kept once. Raises what the
+    database raises."""
+    batch = BatchBuilder()
+    text = _storable_text(body.decode("utf-8", "replace"))
+    batch.add_reject(_storable_text(file), None, _clip(_storable_text(reason)), text)
+    write_batch(engine, batch.build(), fold=False)
