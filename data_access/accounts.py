@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, get_args
@@ -532,13 +532,25 @@ def _use_totp_step(conn: Connection, email: str, step: int) -> bool:
     return used.rowcount == 1
 
 
-def sign_in_sso(engine: Engine, email: str, address: str | None, now: datetime | None = None) -> SignInResult:
-    """Single sign-on: the provider proved the identity; it must be an active account, and the IP
-    allow-list still applies. Recorded and audited like a password sign-in."""
+def verified_sso_email(claims: Mapping[str, Any]) -> str:
+    """The email of a single sign-on identity, lower-cased; empty (an unknown identity) when the
+    provider says the email is not verified (`email_verified` false)."""
+    verified = claims.get("email_verified", True)
+    if not (verified is True or str(verified).lower() == "true"):
+        return ""
+    return str(claims.get("email") or "").strip().lower()[:MAX_EMAIL_LENGTH]
+
+
+def sign_in_sso(
+    engine: Engine, email: str, address: str | None, now: datetime | None = None, *, verified: bool = True
+) -> SignInResult:
+    """Single sign-on: the provider proved the identity; its email must be verified by the provider
+    (else it is refused like an unknown identity) and an active account, and the IP allow-list still
+    applies. Recorded and audited like a password sign-in."""
     now = _now(now)
     key = (email or "").strip().lower()[:MAX_EMAIL_LENGTH]
     with engine.begin() as conn:
-        found = _load(conn, [key])
+        found = _load(conn, [key]) if verified else []
         current = found[0][0] if found else None
         if current is None or not current.active:
             result = SignInResult(ok=False, reason="failed")

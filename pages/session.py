@@ -51,12 +51,14 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
 
 
 def _sso_account(engine: Engine, lang: str) -> Account:
-    """The active account whose email is the single sign-on identity's (checked once per browser
-    session, and audited like a password sign-in); else a refusal and the run stops."""
+    """The active account whose email is the single sign-on identity's, verified by the provider
+    (checked once per browser session, and audited like a password sign-in); else a refusal and the
+    run stops."""
     email = str(st.user.get("email") or "").strip().lower()
+    verified = accounts.verified_sso_email(st.user.to_dict()) != ""
     checked = st.session_state.get(_SSO_CHECKED)
     if checked is None or checked[0] != email:
-        result = accounts.sign_in_sso(engine, email, st.context.ip_address)
+        result = accounts.sign_in_sso(engine, email, st.context.ip_address, verified=verified)
         checked = st.session_state[_SSO_CHECKED] = (email, result.ok)
     account = accounts.get_account(engine, email) if checked[1] else None
     if account is None or not account.active:
