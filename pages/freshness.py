@@ -1,9 +1,11 @@
 """How fresh the page's data is ("dados atualizados há 3 s") and an automatic refresh (SPEC section 7).
 
-A small fragment in the sidebar checks the data version (one cheap query) every few seconds: it keeps
-the caption's age current, says when newer data arrived, and, when the person turned the automatic
-refresh on, reruns the page every N seconds once the data changed (the page's figures are cached under
-the data version, so an unchanged database costs no query).
+The caption gives the age of the data the page shows; every interaction reruns the page, which reads
+the data version again, so new events show on the next interaction. An idle page sends nothing to the
+server: only when the person turns the automatic refresh on does a small fragment check the data
+version (one cheap query) every N seconds, keep the caption's age current, and rerun the page once the
+data changed (the page's figures are cached under the data version, so an unchanged database costs no
+query).
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from data_access.engine import DatabaseError
 from data_access.i18n import t
 from data_access.report import with_connection
 
-TICK_S = 5  # the caption's clock while the automatic refresh is off
 EVERY_S = (1, 2, 5, 10, 30, 60)
 DEFAULT_EVERY_S = 5
 _DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
@@ -45,22 +46,19 @@ def section(engine: Engine, version: int, changed_at: datetime | None, lang: str
     (`version`, changed at `changed_at`)."""
     if changed_at is None:
         return
-    auto = st.toggle(t("freshness.auto", lang), key="refresh.auto")
-    every = st.select_slider(t("freshness.every", lang), EVERY_S, value=DEFAULT_EVERY_S, key="refresh.every") \
-        if auto else None
+    if not st.toggle(t("freshness.auto", lang), key="refresh.auto"):
+        st.caption(f":material/update: {updated_text(changed_at, lang)}")
+        return
+    every = st.select_slider(t("freshness.every", lang), EVERY_S, value=DEFAULT_EVERY_S, key="refresh.every")
 
-    @st.fragment(run_every=every or TICK_S)
+    @st.fragment(run_every=every)
     def clock() -> None:
         try:
             latest, _ = with_connection(engine, data_version.state)
         except _DB_ERRORS:  # the page's own queries say why
             latest = version
         if latest != version:
-            if every:
-                st.rerun(scope="app")
-            st.caption(t("freshness.newer", lang))
-            if st.button(t("freshness.reload", lang), key="refresh.now", icon=":material/refresh:"):
-                st.rerun(scope="app")
+            st.rerun(scope="app")
         st.caption(f":material/update: {updated_text(changed_at, lang)}")
 
     clock()

@@ -1,4 +1,6 @@
-"""Signing in, as a person does: the app served by `streamlit run` on a DuckDB file with accounts,
+"""Signing in, as a person does: the app served by `streamlit run` on a PostgreSQL database with accounts
+(the tests change accounts and sessions beside the running server; on the embedded file the server is
+its only owner, and the commands reach it through the server: see tests/test_one_owner.py),
 driven in headless Debian Chromium. The form's labels in each language, a wrong password, the wait
 after 5 failures, two-step verification, signing out, a session unused for 12 hours, what an analyst
 sees, the admin pages and no request to any host but the app.
@@ -25,6 +27,7 @@ from data_access.schema import web_session
 from data_access.scope import Scope
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
 from tests.factories import at, insert, mo_row, mt_row
+from tests.postgres import NO_SERVER, new_postgres_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,9 +66,12 @@ def count(rows: list[dict], time_field: str, subaccounts: tuple[str, ...] | None
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """The app on a filled DuckDB file with an admin and an analyst of Varejo; (base URL, database URL)."""
+    """The app on a filled database with an admin and an analyst of Varejo; (base URL, database URL)."""
     folder = tmp_path_factory.mktemp("sign_in")
-    url = f"duckdb:///{folder / 'report.duckdb'}"
+    try:
+        url, drop = new_postgres_database()
+    except RuntimeError:
+        pytest.fail(NO_SERVER)
     engine = open_database(url)
     insert(engine, MTS, MOS)
     accounts.add_account(engine, "ana@example.com", "admin", "Ana", (), PASSWORD)
@@ -76,6 +82,8 @@ def server(tmp_path_factory) -> Iterator[tuple[str, str]]:
             yield base, url
     except AppServerError as error:
         pytest.fail(str(error))
+    finally:
+        drop()
     assert "Traceback" not in (folder / "streamlit.log").read_text()
 
 
@@ -86,7 +94,7 @@ def base(server) -> str:
 
 @pytest.fixture
 def database(server) -> Iterator:
-    """The server's database, opened from the test (waiting while the server holds the file)."""
+    """The server's database, opened from the test beside the server."""
     engine = open_database(server[1])
     yield engine
     engine.dispose()
@@ -167,7 +175,7 @@ def test_five_failures_make_a_person_wait(base, new_page, database):
 def test_two_step_verification(base, new_page, database):
     accounts.add_account(database, "caio@example.com", "analyst", "Caio", ("Atacado",), PASSWORD)
     secret = accounts.set_totp(database, "caio@example.com", True)
-    database.dispose()  # the server may open the file again
+    database.dispose()
     page = new_page("198.51.100.30")
     sign_in(page, base, "caio@example.com", lang="en", path=f"/sent?{WEEK}&lang=en")
     expect(page.get_by_text("Two-step verification: type the 6-digit code from your authenticator app.")).to_be_visible()
