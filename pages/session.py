@@ -34,6 +34,8 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
             return None, Scope.ALL
         token = st.context.cookies.get(SESSION_COOKIE)
         account = accounts.session_account(engine, token) if token else None
+        if account is not None and not accounts.address_allowed(st.context.ip_address, account.ip_allow):
+            account = None  # a cookie taken elsewhere: not signed in from here (the session goes on)
     except common.DB_ERRORS:
         return None, NOTHING
     if account is not None:

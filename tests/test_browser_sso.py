@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from data_access import accounts
 from data_access.engine import open_database
+from server.sign_in import SESSION_COOKIE
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, free_port, serve_app
 from tests.factories import at, insert, mt_row
 
@@ -28,6 +29,7 @@ IDENTITIES = [User(sub=email, claims={"email": email, "name": name}) for email, 
     ("bia@example.com", "Bia"), ("zoe@example.com", "Zoe"), ("old@example.com", "Old"))] + [
     User(sub="unv@example.com", claims={"email": "unv@example.com", "name": "Unv", "email_verified": False})]
 COOKIE_SECRET = secrets.token_hex(16)
+SESSIONS: dict[str, str] = {}  # email -> a session token made before the server starts
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,9 @@ def server(tmp_path_factory, provider) -> Iterator[str]:
     accounts.add_account(engine, "old@example.com", "admin", "Old", ())
     accounts.disable(engine, "old@example.com")
     accounts.add_account(engine, "unv@example.com", "admin", "Unv", ())  # active, but the provider did not verify it
+    accounts.add_account(engine, "ipa@example.com", "admin", "Ipa", (), "correct horse 9")
+    accounts.allow_ip(engine, "ipa@example.com", ["203.0.113.0/24"])  # not the loopback the browser comes from
+    SESSIONS["ipa@example.com"] = accounts.create_session(engine, "ipa@example.com")
     engine.dispose()
     port = free_port()
     secrets_file = folder / "secrets.toml"
@@ -150,3 +155,16 @@ def test_without_a_session_sso_opens_the_app_shell_and_pages_only(server):
             assert client.get(guarded[0]).status_code == 401
     with httpx.Client(base_url=server, cookies={"_streamlit_user": identity_cookie(bia)}) as client:
         assert client.get(guarded[0]).status_code == 404  # through the gate: Streamlit has no such file
+
+
+def test_a_session_cookie_outside_its_allow_list_shows_nothing(server, page):
+    """The websocket is part of the app shell under single sign-on, so the page script checks the
+    allow-list too: a session cookie used from another address counts as no session (here a page let
+    through by an identity cookie, not a valid one, says the session is over)."""
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": SESSIONS["ipa@example.com"], "url": server},
+                              {"name": "_streamlit_user", "value": "not signed", "url": server}])
+    page.goto(f"{server}/sent")
+    expect(page.get_by_text("Sua sessão terminou. Entre de novo para ver o relatório.", exact=True)).to_be_visible(
+        timeout=SHOWN_MS)
+    expect(page.get_by_text("ipa@example.com · Administrador")).to_have_count(0)
+    expect(page.get_by_role("heading", name="resultados")).to_have_count(0)
