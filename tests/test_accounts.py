@@ -368,3 +368,22 @@ def test_parallel_requests_after_a_minute_idle_all_get_the_account(engine, ana):
         assert answers == [ana] * threads, n
         with engine.connect() as conn:
             assert conn.execute(sa.select(web_session.c.last_seen_at)).scalar_one() == now
+
+
+@pytest.mark.parametrize("claims, email", [
+    ({"email": "Ana@Example.com"}, "ana@example.com"),  # a provider that does not send the claim
+    ({"email": "ana@example.com", "email_verified": True}, "ana@example.com"),
+    ({"email": "ana@example.com", "email_verified": "true"}, "ana@example.com"),
+    ({"email": "ana@example.com", "email_verified": False}, ""),
+    ({"email": "ana@example.com", "email_verified": "false"}, ""),
+    ({"email": "ana@example.com", "email_verified": None}, ""),
+    ({}, ""),
+])
+def test_single_sign_on_needs_a_verified_email(claims, email):
+    assert accounts.verified_sso_email(claims) == email
+
+
+def test_an_unverified_identity_is_refused_like_an_unknown_one(engine, ana):
+    result = accounts.sign_in_sso(engine, "ana@example.com", "10.0.0.1", now=minutes(0), verified=False)
+    assert result == SignInResult(ok=False, reason="failed")
+    assert attempts(engine) == [("ana@example.com", "10.0.0.1", False)]
