@@ -14,16 +14,18 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, get_args
 
+import duckdb
 import pyotp
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from data_access.schema import (
     account,
@@ -46,6 +48,7 @@ FAILURE_WINDOW = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=12)  # a session unused this long is over
 SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this often
 MIN_PASSWORD_LENGTH = 8
+MAX_EMAIL_LENGTH = 254  # longer is not an email (RFC 5321's path limit): one generic failure
 TOTP_ISSUER = "WhatsApp Detailed Report"
 TOKEN_PREFIX = "wdr_"
 SYSTEM_ACTOR = "cli"
@@ -393,7 +396,7 @@ def set_totp(
     now = _now()
     with engine.begin() as conn:
         current, _ = _require(conn, email)
-        _touch(conn, current.email, now, totp_secret=secret)
+        _touch(conn, current.email, now, totp_secret=secret, totp_last_step=None)
         _audit(conn, actor, "account.totp", {"email": current.email, "on": on}, address, now)
     return secret
 
@@ -466,7 +469,8 @@ def sign_in(
     given, `failed` when wrong). Every answer but `needs_totp` is recorded.
     """
     now = _now(now)
-    key = (email or "").strip().lower()
+    typed = (email or "").strip().lower()
+    key = typed[:MAX_EMAIL_LENGTH]  # what is looked up, recorded and audited: never more than an email
     with engine.begin() as conn:
         waits = [_wait(conn, sign_in_attempt.c.email, key, now)]
         if address:
@@ -475,7 +479,7 @@ def sign_in(
         if wait is not None:
             _audit(conn, key, "sign_in.locked", {"email": key}, address, now)
             return SignInResult(ok=False, reason="locked", wait=wait)
-        found = _load(conn, [key])
+        found = _load(conn, [key]) if len(typed) <= MAX_EMAIL_LENGTH else []
         current, row = found[0] if found else (None, None)
         stored = row.password_hash if row is not None and row.password_hash else None
         try:
@@ -489,9 +493,12 @@ def sign_in(
             result = SignInResult(ok=False, reason="ip_refused")
         elif row.totp_secret and not totp_code:
             return SignInResult(ok=False, reason="needs_totp")
-        elif row.totp_secret and not pyotp.TOTP(row.totp_secret).verify(str(totp_code).strip(), for_time=now,
-                                                                         valid_window=1):
+        elif row.totp_secret and (step := _totp_step(row.totp_secret, str(totp_code), now)) is None:
             result = SignInResult(ok=False, reason="failed")
+        elif row.totp_secret and row.totp_last_step is not None and step <= row.totp_last_step:
+            result = SignInResult(ok=False, reason="failed")  # a code already used (or older): a replay
+        elif row.totp_secret and not _use_totp_step(conn, key, step):
+            result = SignInResult(ok=False, reason="failed")  # a parallel sign-in used this code first
         else:
             result = SignInResult(ok=True, account=current)
             if _hasher.check_needs_rehash(row.password_hash):
@@ -502,13 +509,48 @@ def sign_in(
         return result
 
 
-def sign_in_sso(engine: Engine, email: str, address: str | None, now: datetime | None = None) -> SignInResult:
-    """Single sign-on: the provider proved the identity; it must be an active account, and the IP
-    allow-list still applies. Recorded and audited like a password sign-in."""
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (30 s) of the window around `now` (one step each side) whose code is `code`; None
+    when no step of the window has it."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    code = code.strip()
+    for step in (current - 1, current, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _use_totp_step(conn: Connection, email: str, step: int) -> bool:
+    """Records `step` as used unless it or a later one already is (one winner among parallel sign-ins)."""
+    used = conn.execute(
+        account.update()
+        .where(account.c.email == email,
+               sa.or_(account.c.totp_last_step.is_(None), account.c.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    return used.rowcount == 1
+
+
+def verified_sso_email(claims: Mapping[str, Any]) -> str:
+    """The email of a single sign-on identity, lower-cased; empty (an unknown identity) when the
+    provider says the email is not verified (`email_verified` false)."""
+    verified = claims.get("email_verified", True)
+    if not (verified is True or str(verified).lower() == "true"):
+        return ""
+    return str(claims.get("email") or "").strip().lower()[:MAX_EMAIL_LENGTH]
+
+
+def sign_in_sso(
+    engine: Engine, email: str, address: str | None, now: datetime | None = None, *, verified: bool = True
+) -> SignInResult:
+    """Single sign-on: the provider proved the identity; its email must be verified by the provider
+    (else it is refused like an unknown identity) and an active account, and the IP allow-list still
+    applies. Recorded and audited like a password sign-in."""
     now = _now(now)
-    key = (email or "").strip().lower()
+    key = (email or "").strip().lower()[:MAX_EMAIL_LENGTH]
     with engine.begin() as conn:
-        found = _load(conn, [key])
+        found = _load(conn, [key]) if verified else []
         current = found[0][0] if found else None
         if current is None or not current.active:
             result = SignInResult(ok=False, reason="failed")
@@ -546,23 +588,38 @@ def session_account(engine: Engine, token: str | None, now: datetime | None = No
         return None
     now = _now(now)
     digest = _sha256(token)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         row = conn.execute(
             sa.select(web_session).where(web_session.c.session_hash == digest, web_session.c.ended_at.is_(None))
         ).first()
         if row is None:
             return None
-        if now - row.last_seen_at >= SESSION_IDLE:
-            conn.execute(
-                web_session.update().where(web_session.c.session_hash == digest).values(ended_at=now)
-            )
-            return None
-        found = _load(conn, [row.email])
-        if not found or not found[0][0].active:
-            return None
-        if now - row.last_seen_at >= SESSION_TOUCH:
-            conn.execute(web_session.update().where(web_session.c.session_hash == digest).values(last_seen_at=now))
-        return found[0][0]
+        idle = now - row.last_seen_at >= SESSION_IDLE
+        found = [] if idle else _load(conn, [row.email])
+    if idle:
+        _best_effort(engine, web_session.update().where(web_session.c.session_hash == digest).values(ended_at=now))
+        return None
+    if not found or not found[0][0].active:
+        return None
+    if now - row.last_seen_at >= SESSION_TOUCH:
+        _best_effort(engine, web_session.update().where(web_session.c.session_hash == digest).values(last_seen_at=now))
+    return found[0][0]
+
+
+def _best_effort(engine: Engine, statement: sa.Update) -> None:
+    """Runs a session bookkeeping write in its own transaction. Parallel requests with one cookie write
+    the same row: PostgreSQL makes the second wait, DuckDB refuses it ("Conflict on update"), and then
+    the first one's write stands for both, so that refusal, and only it, is let go."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement)
+    except DBAPIError as error:
+        if not _is_write_conflict(error):
+            raise
+
+
+def _is_write_conflict(error: DBAPIError) -> bool:
+    return isinstance(error.orig, duckdb.TransactionException) and "conflict" in str(error.orig).lower()
 
 
 def end_session(engine: Engine, token: str | None, now: datetime | None = None) -> None:

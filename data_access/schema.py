@@ -211,6 +211,7 @@ account = Table(
     Column("active", Boolean, nullable=False),
     Column("password_hash", String),  # argon2id; None: single sign-on only
     Column("totp_secret", String),  # base32; None: two-step verification off
+    Column("totp_last_step", BigInteger),  # time step of the last code accepted: older or equal ones are refused
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )

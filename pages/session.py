@@ -34,6 +34,8 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
             return None, Scope.ALL
         token = st.context.cookies.get(SESSION_COOKIE)
         account = accounts.session_account(engine, token) if token else None
+        if account is not None and not accounts.address_allowed(st.context.ip_address, account.ip_allow):
+            account = None  # a cookie taken elsewhere: not signed in from here (the session goes on)
     except common.DB_ERRORS:
         return None, NOTHING
     if account is not None:
@@ -51,12 +53,14 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
 
 
 def _sso_account(engine: Engine, lang: str) -> Account:
-    """The active account whose email is the single sign-on identity's (checked once per browser
-    session, and audited like a password sign-in); else a refusal and the run stops."""
+    """The active account whose email is the single sign-on identity's, verified by the provider
+    (checked once per browser session, and audited like a password sign-in); else a refusal and the
+    run stops."""
     email = str(st.user.get("email") or "").strip().lower()
+    verified = accounts.verified_sso_email(st.user.to_dict()) != ""
     checked = st.session_state.get(_SSO_CHECKED)
     if checked is None or checked[0] != email:
-        result = accounts.sign_in_sso(engine, email, st.context.ip_address)
+        result = accounts.sign_in_sso(engine, email, st.context.ip_address, verified=verified)
         checked = st.session_state[_SSO_CHECKED] = (email, result.ok)
     account = accounts.get_account(engine, email) if checked[1] else None
     if account is None or not account.active:

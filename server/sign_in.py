@@ -6,22 +6,29 @@ anyone else gets a 403 page saying how to create the first admin. Once an accoun
 needs the session cookie set by `POST /signin`; a page request without one is sent to the sign-in
 form, anything else (static files, media, downloads, the websocket) is refused.
 
+A session counts only from an address of its account's IP allow-list (when it has one), checked on
+every request: from elsewhere the request is treated as not signed in, and the session is left as it is.
+
 With single sign-on configured (`[auth]` in secrets.toml), `st.login` runs in the page script, so the
-app shell (static files, the websocket) is served without a session, and pages to a browser that
-asked for single sign-on (`/?sso=1`) or carries Streamlit's identity cookie; the script shows data
-only to an identity whose email is an active account (pages/session.py). Media, downloads and
-uploads still need the session or the identity cookie.
+app shell (static files, `/_stcore/` but uploads, the websocket) is served without a session, and
+pages to a browser that asked for single sign-on (`/?sso=1`) or carries Streamlit's identity cookie;
+the script shows data only to an identity whose email is an active account (pages/session.py).
+Media, downloads, uploads and components need the session or a verified identity: Streamlit's
+identity cookie with a valid signature, a verified email of an active account, and the address
+allowed.
 """
 from __future__ import annotations
 
 import functools
 import html
 import ipaddress
+import json
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 import duckdb
 import streamlit as st
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -38,7 +45,6 @@ from data_access.i18n import t
 from server.settings import server_database_url
 
 SESSION_COOKIE = "report_session"
-SESSION_IDLE_S = 12 * 3600
 STREAMLIT_USER_COOKIE = "_streamlit_user"  # set by Streamlit's OpenID Connect callback
 FIRST_ADMIN_COMMAND = "python -m data_access.users add EMAIL --role admin --password-stdin"
 # Answered without a session: SPEC §8's routes, the sign-in routes, the liveness probe.
@@ -49,9 +55,10 @@ _DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # What the browser needs to run the page script that calls `st.login` (no data: the script shows
-# none until the identity is checked); media, downloads and uploads are not part of it.
-_APP_SHELL_PREFIX = "/static/"
-_APP_SHELL = ("/_stcore/stream", "/_stcore/host-config")
+# none until the identity is checked); media, downloads, uploads and components are not part of it.
+_APP_SHELL_PREFIXES = ("/static/", "/_stcore/")
+_NOT_APP_SHELL = ("/_stcore/upload_file",)
+IDENTITY_MAX_AGE_S = 31 * 86400  # Streamlit's identity cookie lasts 30 days
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
 
@@ -149,19 +156,41 @@ class SignInGate:
         if not self.accounts_exist(engine):
             return None if is_loopback(client) else first_admin_page(request_lang(request.query_params.get("lang")))
         token = request.cookies.get(SESSION_COOKIE)
-        if token and accounts.session_account(engine, token) is not None:
+        account = accounts.session_account(engine, token) if token else None
+        if account is not None and accounts.address_allowed(client, account.ip_allow):
             return None
         path = request.url.path
-        if sso_configured() and (
-            path in SSO_PATHS or STREAMLIT_USER_COOKIE in request.cookies or request.query_params.get("sso") == "1"
-            or path.startswith(_APP_SHELL_PREFIX) or path in _APP_SHELL
-        ):
-            return None  # the page script checks the identity (pages/session.py)
-        if request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES):
+        is_page = request.scope.get("method") == "GET" and not path.startswith(_NOT_PAGES)
+        if sso_configured():
+            if path in SSO_PATHS or (path.startswith(_APP_SHELL_PREFIXES) and not path.startswith(_NOT_APP_SHELL)):
+                return None  # no data: the page script checks the identity (pages/session.py)
+            if is_page and (STREAMLIT_USER_COOKIE in request.cookies or request.query_params.get("sso") == "1"):
+                return None
+            if verified_identity(engine, request.cookies.get(STREAMLIT_USER_COOKIE), client):
+                return None
+        if is_page:
             target = path + (f"?{request.url.query}" if request.url.query else "")
             query = {"next": target, **({"lang": request.query_params["lang"]} if "lang" in request.query_params else {})}
             return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
         return PlainTextResponse("sign-in required", status_code=401)
+
+
+def verified_identity(engine: Engine, cookie: str | None, client: str | None) -> bool:
+    """Whether Streamlit's identity cookie is signed with the `[auth]` cookie secret, says signed in,
+    and names a verified email of an active account whose IP allow-list lets `client` in."""
+    if not cookie:
+        return False
+    try:
+        secret = str(st.secrets["auth"]["cookie_secret"])
+        claims = json.loads(URLSafeTimedSerializer(secret, salt=STREAMLIT_USER_COOKIE).loads(
+            cookie, max_age=IDENTITY_MAX_AGE_S))
+    except (BadData, KeyError, ValueError, TypeError):
+        return False
+    if not isinstance(claims, dict) or claims.get("is_logged_in") is not True:
+        return False
+    email = accounts.verified_sso_email(claims)
+    account = accounts.get_account(engine, email) if email else None
+    return account is not None and account.active and accounts.address_allowed(client, account.ip_allow)
 
 
 def _is_open(path: str) -> bool:
@@ -294,13 +323,26 @@ async def _sign_in_post(request: Request, form: FormData, lang: str) -> Response
         return sign_in_form(lang, target, t("signin.failed", lang), email, status=401)
     token = await run_in_threadpool(accounts.create_session, engine, result.account.email)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_IDLE_S, path="/", httponly=True, samesite="lax",
+    # A browser-session cookie, without Max-Age: the server ends the session after 12 hours unused.
+    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     return response
 
 
+async def sign_out_page(request: Request) -> Response:
+    """GET /signout: a page with the sign-out button (a link or an image elsewhere signs nobody out)."""
+    lang = request_lang(request.query_params.get("lang"))
+    e = html.escape
+    body = (
+        f"<h1>{e(t('app.title', lang))}</h1>"
+        f'<form method="post" action="{e("/signout?" + urlencode({"lang": lang}))}">'
+        f'<button type="submit">{e(t("signin.sign_out", lang))}</button></form>'
+    )
+    return _page(lang, t("signin.sign_out", lang), body)
+
+
 async def sign_out(request: Request) -> Response:
-    """GET or POST /signout: ends the session and clears the cookie."""
+    """POST /signout: ends the session and clears the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     lang = request_lang(request.query_params.get("lang"))
     if token:
@@ -314,6 +356,7 @@ async def sign_out(request: Request) -> Response:
 ROUTES = [
     Route("/signin", sign_in_page, methods=["GET"]),
     Route("/signin", sign_in_post, methods=["POST"]),
-    Route("/signout", sign_out, methods=["GET", "POST"]),
+    Route("/signout", sign_out_page, methods=["GET"]),
+    Route("/signout", sign_out, methods=["POST"]),
 ]
 

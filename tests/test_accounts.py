@@ -2,6 +2,8 @@
 the audit log and the business-number mapping (SPEC 9). Times are injected (`now`)."""
 import hashlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
@@ -298,3 +300,90 @@ def test_migration_0008_keeps_saved_searches_private_and_old_mos_admin_only(db_u
         assert accounts.any_account(engine) is False
     finally:
         engine.dispose()
+
+
+# -- review fixes -------------------------------------------------------------------------------
+
+
+def test_a_totp_code_is_accepted_once(engine, ana):
+    """A code seen over a shoulder or in a log cannot be used again in its window, nor an older one."""
+    secret = accounts.set_totp(engine, "ana@example.com", True)
+    totp = pyotp.TOTP(secret)
+    now = minutes(0)
+    code = totp.at(now)
+    assert accounts.sign_in(engine, "ana@example.com", PASSWORD, "10.0.0.1", code, now=now).ok
+    again = accounts.sign_in(engine, "ana@example.com", PASSWORD, "10.0.0.1", code, now=now + timedelta(seconds=20))
+    assert again == SignInResult(ok=False, reason="failed")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(account.c.totp_last_step)).scalar_one() == int(now.timestamp()) // 30
+    later = now + timedelta(seconds=30)
+    older = totp.at(now - timedelta(seconds=30))  # still inside the window of one step each side
+    assert accounts.sign_in(engine, "ana@example.com", PASSWORD, "10.0.0.1", older, now=later).reason == "failed"
+    assert accounts.sign_in(engine, "ana@example.com", PASSWORD, "10.0.0.1", totp.at(later), now=later).ok
+    assert [a[2] for a in attempts(engine)] == [True, False, False, True]
+    # A new secret starts afresh.
+    fresh = accounts.set_totp(engine, "ana@example.com", True)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(account.c.totp_last_step)).scalar_one() is None
+    assert accounts.sign_in(engine, "ana@example.com", PASSWORD, "10.0.0.1", pyotp.TOTP(fresh).at(now), now=now).ok
+
+
+def test_an_overlong_email_is_one_generic_failure_audited_truncated(engine, ana):
+    """A megabyte typed in the email field, even while locked, stores no more than an email's length."""
+    huge = "=HYPERLINK(" + "x" * 1_000_000 + "@example.com"
+    for n in range(7):  # five failures, then locked
+        result = accounts.sign_in(engine, huge, PASSWORD, "10.0.0.1", now=minutes(n))
+        assert result.reason == ("failed" if n < 5 else "locked")
+    stored = huge.lower()[:254]
+    assert len(stored) == accounts.MAX_EMAIL_LENGTH == 254
+    assert attempts(engine) == [(stored, "10.0.0.1", False)] * 5
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.detail)
+                            .where(audit_log.c.action.like("sign_in%")).order_by(audit_log.c.logged_at)).all()
+    assert [(r.actor, r.action, json.loads(r.detail)) for r in rows] == (
+        [(stored, "sign_in.failed", {"email": stored, "method": "password", "reason": "failed"})] * 5
+        + [(stored, "sign_in.locked", {"email": stored})] * 2)
+    # An account whose email is the first 254 characters is not reached by the longer text.
+    long_ok = "a" * 240 + "@example.com"
+    accounts.add_account(engine, long_ok, "analyst", password=PASSWORD)
+    assert accounts.sign_in(engine, long_ok, PASSWORD, "10.0.0.2", now=minutes(30)).ok
+    assert accounts.sign_in(engine, long_ok + "x" * 10, PASSWORD, "10.0.0.3", now=minutes(31)).reason == "failed"
+
+
+def test_parallel_requests_after_a_minute_idle_all_get_the_account(engine, ana):
+    """Several requests with one cookie touch the session at once: DuckDB lets one write win and
+    refuses the others; the refusal must not fail those requests."""
+    token = accounts.create_session(engine, "ana@example.com", now=minutes(0))
+    threads, rounds = 4, 12
+    for n in range(1, rounds + 1):
+        now = minutes(0) + timedelta(minutes=2 * n)
+        barrier = threading.Barrier(threads)
+
+        def request(now=now, barrier=barrier):
+            barrier.wait()
+            return accounts.session_account(engine, token, now=now)
+
+        with ThreadPoolExecutor(threads) as pool:
+            answers = [f.result() for f in [pool.submit(request) for _ in range(threads)]]
+        assert answers == [ana] * threads, n
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(web_session.c.last_seen_at)).scalar_one() == now
+
+
+@pytest.mark.parametrize("claims, email", [
+    ({"email": "Ana@Example.com"}, "ana@example.com"),  # a provider that does not send the claim
+    ({"email": "ana@example.com", "email_verified": True}, "ana@example.com"),
+    ({"email": "ana@example.com", "email_verified": "true"}, "ana@example.com"),
+    ({"email": "ana@example.com", "email_verified": False}, ""),
+    ({"email": "ana@example.com", "email_verified": "false"}, ""),
+    ({"email": "ana@example.com", "email_verified": None}, ""),
+    ({}, ""),
+])
+def test_single_sign_on_needs_a_verified_email(claims, email):
+    assert accounts.verified_sso_email(claims) == email
+
+
+def test_an_unverified_identity_is_refused_like_an_unknown_one(engine, ana):
+    result = accounts.sign_in_sso(engine, "ana@example.com", "10.0.0.1", now=minutes(0), verified=False)
+    assert result == SignInResult(ok=False, reason="failed")
+    assert attempts(engine) == [("ana@example.com", "10.0.0.1", False)]

@@ -144,13 +144,14 @@ def test_a_session_cookie_opens_everything_until_sign_out(client_from, engine):
     cookie = answer.headers["set-cookie"]
     token = client.cookies[SESSION_COOKIE]
     assert cookie.startswith(f"{SESSION_COOKIE}={token}; ")
-    assert sorted(part.strip() for part in cookie.split(";")[1:]) == [
-        "HttpOnly", "Max-Age=43200", "Path=/", "SameSite=lax"]
+    # A browser-session cookie (no Max-Age, no Expires): the server ends it after 12 h unused, not
+    # 12 h after sign-in.
+    assert sorted(part.strip() for part in cookie.split(";")[1:]) == ["HttpOnly", "Path=/", "SameSite=lax"]
     assert client.get("/sent").status_code == 200
     assert client.get(STATIC).status_code == 200
     with client.websocket_connect("/_stcore/stream") as socket:
         socket.close()
-    out = client.get("/signout?lang=en")
+    out = client.post("/signout?lang=en")
     assert (out.status_code, out.headers["location"]) == (303, "/signin?lang=en")
     assert f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
     client.cookies.set(SESSION_COOKIE, token)  # the old cookie is worth nothing now
@@ -269,3 +270,45 @@ def test_a_database_that_does_not_answer_lets_in_loopback_only(running_app, monk
         posted = client.post("/signin", data={"email": "ana@example.com", "password": PASSWORD, "lang": "es"})
         assert posted.status_code == 503
         assert "La base de datos no responde ahora: intente de nuevo en unos instantes." in posted.text
+
+
+@pytest.mark.parametrize("query, label", [("", "Sair"), ("?lang=en", "Sign out"), ("?lang=es", "Cerrar sesión")])
+def test_only_a_post_signs_out(client_from, engine, query, label):
+    """A link or an image on another site (a GET) signs nobody out: GET shows the sign-out button."""
+    add(engine)
+    client = client_from(OUTSIDE)
+    sign_in(client)
+    token = client.cookies[SESSION_COOKIE]
+    page = client.get(f"/signout{query}")
+    assert page.status_code == 200
+    assert "set-cookie" not in page.headers
+    lang = query.removeprefix("?lang=") or "pt-BR"
+    assert (f'<form method="post" action="/signout?lang={lang}"><button type="submit">{label}</button></form>'
+            in page.text)
+    assert accounts.session_account(engine, token).email == "ana@example.com"
+    assert client.get("/sent").status_code == 200
+    assert client.post(f"/signout{query}").status_code == 303
+    assert accounts.session_account(engine, token) is None
+
+
+def test_the_ip_allow_list_is_checked_on_every_request(client_from, engine):
+    """A session cookie taken elsewhere does not open the app from an address outside the account's
+    allow-list; the session goes on from an allowed address."""
+    add(engine)
+    accounts.allow_ip(engine, "ana@example.com", ["203.0.113.0/24"])
+    inside = client_from(OUTSIDE)
+    assert sign_in(inside).status_code == 303
+    token = inside.cookies[SESSION_COOKIE]
+    elsewhere = client_from(("198.51.100.7", 4321))
+    elsewhere.cookies.set(SESSION_COOKIE, token)
+    answer = elsewhere.get("/sent")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/signin?next=%2Fsent")
+    assert (elsewhere.get(STATIC).status_code, elsewhere.get(STATIC).text) == (401, "sign-in required")
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with elsewhere.websocket_connect("/_stcore/stream"):
+            pass
+    assert refused.value.code == 1008
+    assert inside.get("/sent").status_code == 200  # the session was not ended
+    assert accounts.session_account(engine, token).email == "ana@example.com"
+    accounts.allow_ip(engine, "ana@example.com", [])
+    assert elsewhere.get("/sent").status_code == 200
