@@ -355,17 +355,20 @@ def set_subaccounts(
     return get_account(engine, current.email)  # type: ignore[return-value]
 
 
+def _end_sessions(conn: Connection, email: str, now: datetime) -> None:
+    """Ends every open session of the account (it was disabled or its password changed)."""
+    conn.execute(
+        web_session.update().where(web_session.c.email == email, web_session.c.ended_at.is_(None)).values(ended_at=now)
+    )
+
+
 def disable(engine: Engine, email: str, *, actor: str = SYSTEM_ACTOR, address: str | None = None) -> Account:
     """Deactivates the account and ends its sessions (the row stays, for the audit log)."""
     now = _now()
     with engine.begin() as conn:
         current, _ = _require(conn, email)
         _touch(conn, current.email, now, active=False)
-        conn.execute(
-            web_session.update()
-            .where(web_session.c.email == current.email, web_session.c.ended_at.is_(None))
-            .values(ended_at=now)
-        )
+        _end_sessions(conn, current.email, now)
         _audit(conn, actor, "account.disable", {"email": current.email}, address, now)
     return get_account(engine, current.email)  # type: ignore[return-value]
 
@@ -379,11 +382,7 @@ def set_password(
     with engine.begin() as conn:
         current, _ = _require(conn, email)
         _touch(conn, current.email, now, password_hash=hashed)
-        conn.execute(
-            web_session.update()
-            .where(web_session.c.email == current.email, web_session.c.ended_at.is_(None))
-            .values(ended_at=now)
-        )
+        _end_sessions(conn, current.email, now)
         _audit(conn, actor, "account.set_password", {"email": current.email}, address, now)
     return get_account(engine, current.email)  # type: ignore[return-value]
 
