@@ -10,13 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from data_access.schema import mt_message, rejected_record
+from server import fold
 from server.fold import Folder
 from server.received import META, Received
 from tests.test_ingest_support import meta_status
 from tests.webhook_client import body_of
 
-# A route name the ingest code cannot encode (a lone surrogate) makes it fail: a stand-in for a bug.
-BROKEN = Received("\ud800", b"not json \x00 \xff")
+# A body the ingest code fails on (a stand-in for a bug in it: see `failing_on_broken`).
+BROKEN = Received("webhook:broken", b"not json \x00 \xff")
 
 
 class ListSpool:
@@ -45,6 +46,14 @@ def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(en
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
 
     monkeypatch.setattr(os, "fsync", fsync)
+    real_ingest = fold.ingest_bodies
+
+    def failing_on_broken(engine, items, scope=None):
+        if BROKEN in items:
+            raise RuntimeError("a stand-in for a bug in the ingest code")
+        return real_ingest(engine, items, scope)
+
+    monkeypatch.setattr(fold, "ingest_bodies", failing_on_broken)
     good = body_of(meta_status("wamid.good", "read", 3))
     unfoldable = tmp_path / "spool" / "unfoldable"
 
@@ -66,8 +75,7 @@ def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(en
         assert conn.execute(sa.select(mt_message.c.message_id, mt_message.c.status)).all() == [("wamid.good", "read")]
         assert conn.execute(sa.select(rejected_record.c.file, rejected_record.c.line, rejected_record.c.reason,
                                       rejected_record.c.body)).all() == [(
-            "?", None,
-            "could not be folded: UnicodeEncodeError: 'utf-8' codec can't encode character '\\ud800' in position 0:"
-            " surrogates not allowed",
+            "webhook:broken", None,
+            "could not be folded: RuntimeError: a stand-in for a bug in the ingest code",
             "not json \ufffd \ufffd",
         )]
