@@ -4,6 +4,7 @@ DuckDB: a file in the test's temporary folder. PostgreSQL: a new database on the
 `make test` starts (`.ci/with-postgres` sets TEST_POSTGRES_URL). Without that server the PostgreSQL
 half fails with a message saying how to run it: it is never skipped.
 """
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from tests.postgres import NO_SERVER, new_postgres_database
 
 ENGINES = ("duckdb", "postgresql")
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """Puts `__main__` back after each test: AppTest runs a page script as the `__main__` module and
+    may leave it there, and a `spawn` child process (the demo loader's worker) would then run that
+    script again while starting, die, and leave its parent waiting for it forever."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(params=ENGINES)
