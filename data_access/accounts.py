@@ -339,6 +339,14 @@ def set_role(engine: Engine, email: str, role: str, *, actor: str = SYSTEM_ACTOR
     return get_account(engine, current.email)  # type: ignore[return-value]
 
 
+def _replace_list(conn: Connection, column: sa.Column, email: str, values: Sequence[str]) -> None:
+    """Replaces the account's rows of a one-value-per-row table (its subaccounts, its allowed networks)."""
+    table = column.table
+    conn.execute(table.delete().where(table.c.email == email))
+    if values:
+        conn.execute(table.insert(), [{"email": email, column.name: value} for value in values])
+
+
 def set_subaccounts(
     engine: Engine, email: str, subaccounts: Iterable[str], *, actor: str = SYSTEM_ACTOR, address: str | None = None
 ) -> Account:
@@ -346,9 +354,7 @@ def set_subaccounts(
     now = _now()
     with engine.begin() as conn:
         current, _ = _require(conn, email)
-        conn.execute(account_subaccount.delete().where(account_subaccount.c.email == current.email))
-        if subs:
-            conn.execute(account_subaccount.insert(), [{"email": current.email, "subaccount": s} for s in subs])
+        _replace_list(conn, account_subaccount.c.subaccount, current.email, subs)
         _touch(conn, current.email, now)
         _audit(conn, actor, "account.set_subaccounts",
                {"email": current.email, "from": list(current.subaccounts), "to": list(subs)}, address, now)
@@ -413,9 +419,7 @@ def allow_ip(
     now = _now()
     with engine.begin() as conn:
         current, _ = _require(conn, email)
-        conn.execute(account_ip_allow.delete().where(account_ip_allow.c.email == current.email))
-        if networks:
-            conn.execute(account_ip_allow.insert(), [{"email": current.email, "cidr": c} for c in networks])
+        _replace_list(conn, account_ip_allow.c.cidr, current.email, networks)
         _touch(conn, current.email, now)
         _audit(conn, actor, "account.allow_ip",
                {"email": current.email, "from": list(current.ip_allow), "to": list(networks)}, address, now)
