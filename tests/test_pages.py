@@ -460,7 +460,19 @@ MO_CASES = [
      lambda r: r["phone"].startswith("+5521")),
     ("button", lambda a: a.multiselect(key="mo.button").set_value(["Sim, quero"]), {"button": "Sim, quero"},
      lambda r: r["button_text"] == "Sim, quero"),
+    # An MO's correlation ID and conversation are those of the MT it answers.
+    ("correlation_id", lambda a: a.text_input(key="mo.correlation_id").input("pedido-002"),
+     {"correlation_id": "pedido-002"}, lambda r: answered_mt(r).get("correlation_id") == "pedido-002"),
+    ("conversation_id", lambda a: a.text_input(key="mo.conversation_id").input("conv-A"),
+     {"conversation_id": "conv-A"}, lambda r: answered_mt(r).get("conversation_id") == "conv-A"),
+    ("conversation_type", lambda a: a.selectbox(key="mo.conversation_type").set_value("free_entry_point"),
+     {"conversation_type": "free_entry_point"}, lambda r: answered_mt(r).get("conversation_type") == "free_entry_point"),
 ]
+
+
+def answered_mt(mo: dict) -> dict:
+    """The MT row an MO answers (empty when none)."""
+    return next((m for m in MTS if m["message_id"] == mo["in_reply_to"]), {})
 
 
 @pytest.mark.parametrize("case", MO_CASES, ids=[c[0] for c in MO_CASES])
