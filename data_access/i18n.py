@@ -7,10 +7,11 @@ documentation). A key missing in a language falls back to English, then to the k
 shows up as readable text rather than a crash. Add new keys to all three files at once.
 """
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, tokenize_pattern
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
@@ -35,8 +36,17 @@ def _read_catalog(lang: str) -> dict[str, str]:
 
 CATALOG: dict[str, dict[str, str]] = {lang: _read_catalog(lang) for lang in LANGUAGES}
 
-_DATETIME_FORMATS = {"pt-BR": "%d/%m/%Y %H:%M:%S", "en": "%Y-%m-%d %H:%M:%S", "es": "%d/%m/%Y %H:%M:%S"}
-_DATE_FORMATS = {"pt-BR": "%d/%m/%Y", "en": "%Y-%m-%d", "es": "%d/%m/%Y"}
+# How each language writes a calendar day and a time of day, as CLDR patterns (Babel's notation; pt-BR
+# is CLDR's own short date, English keeps ISO days). The strftime, XLSX and date-picker forms of
+# `date_format`, `format_datetime`, `excel_datetime_format` and `picker_date_format` come from these.
+_DAY_PATTERNS = {"pt-BR": "dd/MM/y", "en": "y-MM-dd", "es": "dd/MM/y"}
+_TIME_PATTERN = "HH:mm:ss"
+# A pattern field (two-digit day, month, hour, minute, second; the full year) in each notation.
+_NOTATIONS = {
+    "strftime": {"d": "%d", "M": "%m", "y": "%Y", "H": "%H", "m": "%M", "s": "%S"},
+    "excel": {"d": "dd", "M": "mm", "y": "yyyy", "H": "hh", "m": "mm", "s": "ss"},
+    "picker": {"d": "DD", "M": "MM", "y": "YYYY"},  # Streamlit's date_input `format`
+}
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
@@ -98,9 +108,30 @@ def format_datetime(value: datetime | None, lang: str = DEFAULT_LANG, tz: str | 
         return ""
     if tz:
         value = value.astimezone(ZoneInfo(tz))
-    return value.strftime(_DATETIME_FORMATS.get(lang, _DATETIME_FORMATS["en"]))
+    return value.strftime(_rewrite(f"{_day_pattern(lang)} {_TIME_PATTERN}", "strftime"))
 
 
 def date_format(lang: str = DEFAULT_LANG) -> str:
-    """strftime pattern for a calendar day in `lang`."""
-    return _DATE_FORMATS.get(lang, _DATE_FORMATS["en"])
+    """strftime pattern for a calendar day in `lang`: "%d/%m/%Y" (pt-BR, es), "%Y-%m-%d" (en)."""
+    return _rewrite(_day_pattern(lang), "strftime")
+
+
+def excel_datetime_format(lang: str = DEFAULT_LANG) -> str:
+    """The XLSX number format of a timestamp in `lang`: "dd/mm/yyyy hh:mm:ss" (pt-BR, es)."""
+    return _rewrite(f"{_day_pattern(lang)} {_TIME_PATTERN}", "excel")
+
+
+def picker_date_format(lang: str = DEFAULT_LANG) -> str:
+    """The date picker's format for `lang`: "DD/MM/YYYY" (pt-BR, es), "YYYY-MM-DD" (en)."""
+    return _rewrite(_day_pattern(lang), "picker")
+
+
+def _day_pattern(lang: str) -> str:
+    return _DAY_PATTERNS.get(lang, _DAY_PATTERNS["en"])
+
+
+@cache
+def _rewrite(pattern: str, notation: str) -> str:
+    """A CLDR pattern in another notation: each field (read by Babel) replaced, the rest kept."""
+    fields = _NOTATIONS[notation]
+    return "".join(fields[value[0]] if kind == "field" else value for kind, value in tokenize_pattern(pattern))

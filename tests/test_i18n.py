@@ -6,6 +6,7 @@ import ast
 import functools
 import os
 import string
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,19 @@ from data_access.catalog import CONVERSATION_TYPES, FAILURE_STATUSES, MO_CONTENT
 from data_access.columns import COLUMNS_OF_VIEW
 from data_access.config import LANGUAGES
 from data_access.filters import SESSIONS
-from data_access.i18n import CATALOG, DOMAIN, LOCALE_DIR, catalog_path, label, results_text, t
+from data_access.i18n import (
+    CATALOG,
+    DOMAIN,
+    LOCALE_DIR,
+    catalog_path,
+    date_format,
+    excel_datetime_format,
+    format_datetime,
+    label,
+    picker_date_format,
+    results_text,
+    t,
+)
 from data_access.saved_searches import RELATIVE_RANGES
 from exports.export import FORMATS
 
@@ -149,6 +162,22 @@ def test_t_fills_placeholders_and_falls_back_to_english_then_to_the_key():
     assert label("status", "no_such_code", "pt-BR") == "no_such_code"
     assert results_text(2400, "pt-BR") == "2.400 resultados"
     assert results_text(1, "es") == "1 resultado"
+
+
+@pytest.mark.parametrize(
+    ("lang", "strftime", "excel", "picker", "written"),
+    [
+        ("pt-BR", "%d/%m/%Y", "dd/mm/yyyy hh:mm:ss", "DD/MM/YYYY", "02/11/2026 22:05:09"),
+        ("en", "%Y-%m-%d", "yyyy-mm-dd hh:mm:ss", "YYYY-MM-DD", "2026-11-02 22:05:09"),
+        ("es", "%d/%m/%Y", "dd/mm/yyyy hh:mm:ss", "DD/MM/YYYY", "02/11/2026 22:05:09"),
+        ("fr", "%Y-%m-%d", "yyyy-mm-dd hh:mm:ss", "YYYY-MM-DD", "2026-11-02 22:05:09"),  # unknown: as English
+    ],
+)
+def test_one_day_pattern_per_language_gives_every_date_notation(lang, strftime, excel, picker, written):
+    assert (date_format(lang), excel_datetime_format(lang), picker_date_format(lang)) == (strftime, excel, picker)
+    at = datetime(2026, 11, 3, 1, 5, 9, tzinfo=timezone.utc)  # 22:05:09 the day before in São Paulo
+    assert format_datetime(at, lang, "America/Sao_Paulo") == written
+    assert format_datetime(None, lang) == ""
 
 
 # ---------------------------------------------------------------- the code asks for them
