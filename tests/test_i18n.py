@@ -14,7 +14,6 @@ from babel.messages.pofile import read_po
 
 from data_access.accounts import ROLES
 from data_access.catalog import CONVERSATION_TYPES, FAILURE_STATUSES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, STATUSES
-from data_access.columns import COLUMNS_OF_VIEW
 from data_access.config import LANGUAGES
 from data_access.filters import SESSIONS
 from data_access.i18n import (
@@ -31,6 +30,7 @@ from data_access.i18n import (
     t,
 )
 from data_access.saved_searches import RELATIVE_RANGES
+from data_access.views import VIEWS
 from exports.export import FORMATS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,11 +39,11 @@ NOT_CODE = {"tests", "data", "test-output", "__pycache__", "node_modules"}
 # Keys the code builds at run time: the f-string of the call -> every key it can produce.
 # A new `t(f"...")` in the code must be declared here (the scan below finds it).
 DYNAMIC_KEYS: dict[str, set[str]] = {
-    "column.{}.{}": {f"column.{view}.{c.key}" for view, cols in COLUMNS_OF_VIEW.items() for c in cols},
-    "column.{}.message": {f"column.{view}.message" for view in COLUMNS_OF_VIEW},  # the table's wide column
+    "column.{}.{}": {f"column.{v.code}.{c.key}" for v in VIEWS.values() for c in v.columns},
+    "column.{}.message": {f"column.{v.code}.message" for v in VIEWS.values()},  # the table's wide column
     "status_help.{}": {f"status_help.{s}" for s in FAILURE_STATUSES},  # the failure reasons table
     "export.{}": {f"export.{fmt}" for fmt in FORMATS},  # the download buttons
-    "export.file.{}": {f"export.file.{view}" for view in COLUMNS_OF_VIEW},
+    "export.file.{}": {f"export.file.{v.code}" for v in VIEWS.values()},
     "range.{}": {f"range.{kind}" for kind in RELATIVE_RANGES},
     "role.{}": {f"role.{role}" for role in ROLES},
     "lang.{}": {f"lang.{lang}" for lang in LANGUAGES},
@@ -190,7 +190,8 @@ def test_every_key_the_code_asks_for_exists():
         (f"{path.relative_to(ROOT)}:{node.lineno}", node.value.value)
         for path, tree in _code().items()
         for node in ast.walk(tree)
-        if isinstance(node, ast.keyword) and node.arg == "label_key" and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.keyword) and (node.arg or "").endswith("_key")
+        and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
     }
     assert len(asked) > 100
     assert sorted((where, key) for where, key in asked if key not in keys) == []
