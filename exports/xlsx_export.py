@@ -21,14 +21,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from data_access.filters import Filters
-from data_access.i18n import t
+from data_access.i18n import excel_datetime_format, t
 from exports.rows import PAGE_ROWS, detail_schema, fetch_batches, localise, spool, unspool
 from data_access.views import View, view_of
 from exports.summary import Kpi, search_block
 
 SHEET_ROWS = 1_048_576  # Excel's rows per sheet, header row included
 PROGRESS_ROWS = 8_192  # rows between two progress reports (about half a second)
-_DATE_FORMATS = {"pt-BR": "dd/mm/yyyy hh:mm:ss", "en": "yyyy-mm-dd hh:mm:ss", "es": "dd/mm/yyyy hh:mm:ss"}
 _EXCEL_EPOCH_DAYS = 25_569.0  # 1970-01-01 as an Excel serial day (1900 date system)
 _MICROS_PER_DAY = 86_400_000_000.0
 _MIN_WIDTH, _MAX_WIDTH, _DATE_WIDTH = 8, 60, 20
@@ -80,7 +79,7 @@ class _DataSheets:
         self.sheet_rows = sheet_rows
         self.base_name = t("export.sheet_data", lang)
         self.header_format = workbook.add_format({"bold": True, "bg_color": "#E6ECEA", "bottom": 1})
-        self.date_format = workbook.add_format({"num_format": _DATE_FORMATS.get(lang, _DATE_FORMATS["en"])})
+        self.date_format = workbook.add_format({"num_format": excel_datetime_format(lang)})
         self.sheets: list[Worksheet] = []
         self.widths: list[float] | None = None
         self.rows = 0

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from data_access.filters import FIRST_DAY, LAST_DAY, Field, FilterError, Filters
-from data_access.i18n import date_format, label, t
+from data_access.i18n import label, picker_date_format, t
 from data_access.report import FilterOptions
 from data_access.views import View
 from pages import freshness, notices, saved, search_state
@@ -46,10 +46,9 @@ def _offered(field: Field, options: FilterOptions) -> Sequence[str]:
 
 
 def _date_range(code: str, lang: str) -> None:
-    picker_format = date_format(lang).replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY")
     chosen = search_state.chosen_dates(code)
     st.date_input(t("filter.date", lang), value=chosen, min_value=FIRST_DAY, max_value=LAST_DAY,
-                  format=picker_format, key=search_state.dates_key(code))
+                  format=picker_date_format(lang), key=search_state.dates_key(code))
     if len(chosen) == 1:
         st.caption(t("filter.date_pick_end", lang))
 
