@@ -1,8 +1,5 @@
-"""Writes the generated chunks through each engine's bulk path, in one transaction.
-
-DuckDB: the Arrow table is registered on the raw connection and copied with INSERT ... SELECT
-(DuckDB spreads that over its threads). PostgreSQL: the table goes out as CSV through COPY FROM
-STDIN. With more than one chunk, a worker process generates chunk k + 1 while chunk k loads and
+"""Writes the generated chunks through each engine's bulk path (`data_access.bulk`), in one
+transaction. With more than one chunk, a worker process generates chunk k + 1 while chunk k loads and
 hands it over as an Arrow IPC file in shared memory, read back memory-mapped. A thread would not
 do: DuckDB's scan of a registered Arrow table needs the GIL, and the generator holds it.
 """
@@ -13,21 +10,19 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.ipc as pa_ipc
 from sqlalchemy.engine import Connection, Engine
 
+from data_access.bulk import append
 from data_access.data_version import bump
 from data_access.demo.generator import Chunk, MoOrderer, Plan, make_chunk, make_plan
 from data_access.engine import is_duckdb
 from data_access.schema import mo_message, mt_message
 
 DEMO_SOURCE = "demo"
-CSV_BATCH_ROWS = 100_000
 
 Progress = Callable[[int, int], None]  # (MT rows written, MT rows in total)
 
@@ -59,20 +54,20 @@ def generate(
     with engine.begin() as conn:
         conn.execute(mo_message.delete().where(mo_message.c.source == DEMO_SOURCE))
         conn.execute(mt_message.delete().where(mt_message.c.source == DEMO_SOURCE))
-        write = _duckdb_writer(conn) if is_duckdb(engine) else _postgres_writer(conn)
+        _prepare(conn)
         if progress:
             progress(0, rows)
         for chunk in _chunks(plan):
-            write(mt_message.name, chunk.mt)
+            append(conn, mt_message.name, chunk.mt)
             mo = orderer.push(chunk)
-            write(mo_message.name, mo)
+            append(conn, mo_message.name, mo)
             mt_rows += chunk.mt.num_rows
             mo_rows += mo.num_rows
             if progress:
                 progress(mt_rows, rows)
         rest = orderer.flush()
         if rest is not None:
-            write(mo_message.name, rest)
+            append(conn, mo_message.name, rest)
             mo_rows += rest.num_rows
         bump(conn)
     if not is_duckdb(engine):
@@ -133,39 +128,12 @@ def _mapped(path: str) -> pa.Table:
     return table
 
 
-def _duckdb_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
+def _prepare(conn: Connection) -> None:
     raw = conn.connection.driver_connection
-    raw.execute("SET enable_progress_bar = false")  # ours is on stderr; DuckDB's would mix into stdout
-
-    def write(table: str, data: pa.Table) -> None:
-        if not data.num_rows:
-            return
-        columns = ", ".join(data.column_names)
-        raw.register("demo_batch", data)
-        try:
-            raw.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_batch")
-        finally:
-            raw.unregister("demo_batch")
-
-    return write
-
-
-def _postgres_writer(conn: Connection) -> Callable[[str, pa.Table], None]:
-    raw = conn.connection.driver_connection
+    if conn.dialect.name == "duckdb":
+        raw.execute("SET enable_progress_bar = false")  # ours is on stderr; DuckDB's would mix into stdout
+        return
     # The commit waits for its WAL even on a server with asynchronous commits: until that WAL is on
     # disk no row can be marked committed, and the VACUUM that follows would leave every page
     # not-all-visible (no index-only scans until autovacuum comes back).
     raw.execute("SET LOCAL synchronous_commit = on")
-    options = pa_csv.WriteOptions(include_header=False)
-
-    def write(table: str, data: pa.Table) -> None:
-        if not data.num_rows:
-            return
-        columns = ", ".join(data.column_names)
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for batch in data.to_batches(max_chunksize=CSV_BATCH_ROWS):
-                buffer = BytesIO()
-                pa_csv.write_csv(batch, buffer, options)
-                copy.write(buffer.getbuffer())
-
-    return write

@@ -24,12 +24,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
-from psycopg import sql as pgsql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from data_access import data_version
+from data_access.bulk import append
 from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
 from data_access.ingest.batch import Batch
@@ -115,10 +115,10 @@ def _write(engine: Engine, batch: Batch, fold: bool) -> set[str]:
 
 
 class _Stager:
-    """Puts an Arrow table where SQL can read it, as a temporary table: DuckDB copies it from a
-    registered view (once, so later queries never call back into Python, which would need the GIL
-    the reading thread holds); PostgreSQL gets it by COPY. Columns keep the types of the schema
-    columns they are named after."""
+    """Puts an Arrow table where SQL can read it, as a temporary table filled through the engine's
+    bulk path (`data_access.bulk`: copied once, so later queries never call back into Python, which
+    would need the GIL the reading thread holds). Columns keep the types of the schema columns they
+    are named after."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -126,29 +126,12 @@ class _Stager:
         self.names: list[str] = []
 
     def __call__(self, name: str, table: pa.Table) -> TableClause:
-        raw = self.conn.connection.dbapi_connection
         columns = [sa.column(n, COLUMN_TYPES[n]) for n in table.column_names]
-        if self.duckdb:
-            view = f"{name}_arrow"
-            raw.register(view, table)
-            try:
-                raw.execute(f'CREATE TEMPORARY TABLE "{name}" AS SELECT * FROM "{view}"')
-            finally:
-                raw.unregister(view)
-        else:
-            sa.Table(
-                name,
-                sa.MetaData(),
-                *(sa.Column(c.name, c.type) for c in columns),
-                prefixes=["TEMPORARY"],
-                postgresql_on_commit="DROP",
-            ).create(self.conn)
-            copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
-                pgsql.Identifier(name), pgsql.SQL(", ").join(pgsql.Identifier(n) for n in table.column_names)
-            )
-            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                for row in zip(*(column.to_pylist() for column in table.columns)):
-                    copy.write_row(row)
+        options = {} if self.duckdb else {"postgresql_on_commit": "DROP"}
+        sa.Table(
+            name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"], **options
+        ).create(self.conn)
+        append(self.conn, name, table)
         self.names.append(name)
         return sa.table(name, *columns)
 
