@@ -154,35 +154,49 @@ def test_every_dimension_matches_a_recount_of_the_rows(dataset, dimension):
     assert report.dimension == dimension
 
 
-def test_campaign_rows_written_out(engine):
+HYPERLINK = '=HYPERLINK("http://evil.example","clique")'
+BF = "Black Friday 🎉"
+# A small search by hand (10-12 Nov local; previous period 7-9 Nov), shared by the export and page tests.
+CAMPAIGN_MTS = [
+    # the search
+    mt_row(message_id="a1", campaign="Natal", status="read", sent_at=at(10, 12)),
+    mt_row(message_id="a2", campaign="Natal", status="delivered", sent_at=at(11, 12)),
+    mt_row(message_id="a3", campaign="Natal", status="opt_out", error_code="131050", sent_at=at(12, 12)),
+    mt_row(message_id="a4", campaign="Natal", status="sent", sent_at=at(13, 2, 59)),  # 12th, 23:59 local
+    mt_row(message_id="f1", campaign=BF, status="read", sent_at=at(11, 15), subaccount="Atacado"),
+    mt_row(message_id="f2", campaign=BF, status="read", sent_at=at(12, 15)),
+    mt_row(message_id="h1", campaign=HYPERLINK, status="delivered", sent_at=at(11, 16)),
+    mt_row(message_id="b1", campaign=None, status="read", sent_at=at(10, 3, 0)),  # first minute of the 10th
+    # the previous period
+    mt_row(message_id="p1", campaign="Natal", status="read", sent_at=at(8, 12)),
+    mt_row(message_id="p2", campaign="Natal", status="undelivered", error_code="131026", sent_at=at(10, 2, 59)),
+    mt_row(message_id="p3", campaign=BF, status="read", sent_at=at(9, 12)),
+    mt_row(message_id="p4", campaign="Pascoa", status="read", sent_at=at(9, 13)),  # only then: no row of its own
+    # outside both
+    mt_row(message_id="x1", campaign="Natal", status="read", sent_at=at(13, 3, 0)),  # 13th local
+    mt_row(message_id="x2", campaign="Natal", status="read", sent_at=at(7, 2, 59)),  # 6th local
+]
+CAMPAIGN_MOS = [
+    mo_row(in_reply_to="a1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(10, 13)),
+    mo_row(in_reply_to="a1", content_type="button", button_payload="NAO", button_text="Não", received_at=at(10, 14)),
+    mo_row(in_reply_to="a2", content_type="text", received_at=at(11, 13)),
+    mo_row(in_reply_to="p1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(8, 13)),
+    mo_row(in_reply_to="x1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(13, 4)),
+]
+
+
+@pytest.fixture
+def campaigns(engine):
+    insert(engine, CAMPAIGN_MTS, CAMPAIGN_MOS)
+    return engine
+
+
+def test_campaign_rows_written_out(campaigns):
     """A small case by hand: the figures, the rates and their deltas, and the group order."""
-    mts = [
-        # search (10-12 Nov local)
-        mt_row(message_id="a1", campaign="Natal", status="read", sent_at=at(10, 12)),
-        mt_row(message_id="a2", campaign="Natal", status="delivered", sent_at=at(11, 12)),
-        mt_row(message_id="a3", campaign="Natal", status="opt_out", sent_at=at(12, 12)),
-        mt_row(message_id="a4", campaign="Natal", status="sent", sent_at=at(13, 2, 59)),  # 12th, 23:59 local
-        mt_row(message_id="b1", campaign=None, status="read", sent_at=at(10, 3, 0)),  # first minute of the 10th
-        # previous period (7-9 Nov local)
-        mt_row(message_id="p1", campaign="Natal", status="read", sent_at=at(8, 12)),
-        mt_row(message_id="p2", campaign="Natal", status="undelivered", sent_at=at(10, 2, 59)),  # 9th, 23:59 local
-        mt_row(message_id="p3", campaign="Pascoa", status="read", sent_at=at(9, 12)),
-        # outside both
-        mt_row(message_id="x1", campaign="Natal", status="read", sent_at=at(13, 3, 0)),  # 13th local
-        mt_row(message_id="x2", campaign="Natal", status="read", sent_at=at(7, 2, 59)),  # 6th local
-    ]
-    mos = [
-        mo_row(in_reply_to="a1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(10, 13)),
-        mo_row(in_reply_to="a1", content_type="button", button_payload="NAO", button_text="Não", received_at=at(10, 14)),
-        mo_row(in_reply_to="a2", content_type="text", received_at=at(11, 13)),
-        mo_row(in_reply_to="p1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(8, 13)),
-        mo_row(in_reply_to="x1", content_type="button", button_payload="SIM", button_text="Sim", received_at=at(13, 4)),
-    ]
-    insert(engine, mts, mos)
-    with engine.connect() as conn:
+    with campaigns.connect() as conn:
         report = consolidated(conn, SEARCH, "campaign")
-    assert [g.key for g in report.groups] == ["Natal", None]
-    natal, none = report.groups
+    assert [g.key for g in report.groups] == ["Natal", BF, HYPERLINK, None]
+    natal, bf, link, none = report.groups
     assert _as_dict(natal.current) == {"total": 4, "pending": 1, "delivered": 2, "read": 1, "failed": 1, "replied": 2,
                                        "clicks": 2}
     assert _as_dict(natal.previous) == {"total": 2, "pending": 0, "delivered": 1, "read": 1, "failed": 1,
@@ -194,14 +208,17 @@ def test_campaign_rows_written_out(engine):
     assert natal.delta("delivery_rate") == pytest.approx(0.5 - 0.5)
     assert natal.delta("read_rate") == pytest.approx(0.5 - 1.0)
     assert natal.delta("failure_rate") == pytest.approx(0.25 - 0.5)
+    assert (bf.current.total, bf.current.read, bf.previous.total, bf.delta("read")) == (2, 2, 1, 1)
     assert _as_dict(none.current) == {"total": 1, "pending": 0, "delivered": 1, "read": 1, "failed": 0, "replied": 0,
                                       "clicks": 0}
-    assert none.previous == NO_ROWS
+    assert none.previous == NO_ROWS and link.previous == NO_ROWS
     assert none.delta("total") == 1
     assert none.delta("delivery_rate") is None  # no MT of that group in the previous period
-    # Páscoa ran only in the previous period: no row of its own, but in the previous totals.
-    assert report.totals.current.total == 5
-    assert report.totals.previous.total == 3
+    # Pascoa ran only in the previous period: no row of its own, but in the previous totals.
+    assert _as_dict(report.totals.current) == {"total": 8, "pending": 1, "delivered": 6, "read": 4, "failed": 1,
+                                               "replied": 2, "clicks": 2}
+    assert _as_dict(report.totals.previous) == {"total": 4, "pending": 0, "delivered": 3, "read": 3, "failed": 1,
+                                                "replied": 1, "clicks": 1}
     assert report.totals.delta("clicks") == 2 - 1
 
 
