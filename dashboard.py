@@ -1,5 +1,6 @@
 """The dashboard's router (served by `app.py`): settings shared by every page, the signed-in account,
-then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
+then the router. The Sent page lives at /sent, the Received page at /received, the Consolidado at
+/consolidated; the root URL opens
 Sent with the link's query parameters. Administrators also get the Usuários and audit log pages."""
 import streamlit as st
 
@@ -15,6 +16,8 @@ sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/
 received = st.Page(
     "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
 )
+consolidated = st.Page("pages/consolidated.py", title=t("page.consolidated", run.lang), icon=":material/table_chart:",
+                       url_path="consolidated")
 
 
 def home() -> None:
@@ -27,7 +30,8 @@ admin_pages = [
     st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
 ] if session.is_admin(run.account) else []
 page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, *admin_pages],
+    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, consolidated,
+     *admin_pages],
     position="top",
 )
 session.account_bar(run.account, run.lang)

@@ -5,7 +5,7 @@ The figures are the detailed report's (SPEC section 3, `data_access.report.MtTot
 counts add up to the detailed report's totals for the same search, and its rates divide the same
 counts. Quick-reply clicks are counted on the MT they answer: MOs with a button payload whose
 `in_reply_to` is one of the group's MTs (so a click lands in the group, and the period, of the message
-that carried the button).
+that carried the button); writers keep that count on the MT (`mt_message.clicks`, migration 0010).
 
 One statement scans both periods (the previous period and the search are adjacent, so the scan is one
 time range) and groups by (period, dimension); the totals row is the sum of the groups.
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.filters import FIRST_DAY, MtFilters
 from data_access.report import MtTotals, _local_day
-from data_access.schema import mo_message, mt_message
+from data_access.schema import mt_message
 
 # The dimensions a search may be grouped by, in the order the page offers them, and the MT column
 # each reads (the day is the local calendar day of `sent_at` in the report's zone).
@@ -133,12 +133,6 @@ def consolidated(conn: Connection, filters: MtFilters, dimension: str = DEFAULT_
     key, to_key = _group_key(dimension, span, conn.dialect.name)
     search_start, _ = filters.utc_bounds()
     status = mt_message.c.status
-    clicks = (
-        select(mo_message.c.in_reply_to.label("mt_id"), func.count().label("clicks"))
-        .where(mo_message.c.button_payload.is_not(None), mo_message.c.in_reply_to.is_not(None))
-        .group_by(mo_message.c.in_reply_to)
-        .subquery("clicks")
-    )
     in_search = (mt_message.c.sent_at >= search_start).label("in_search")
     query = (
         select(
@@ -150,9 +144,8 @@ def consolidated(conn: Connection, filters: MtFilters, dimension: str = DEFAULT_
             func.count().filter(status == "read"),
             func.count().filter(status.in_(FAILURE_STATUSES)),
             func.count().filter(mt_message.c.replied),
-            func.coalesce(func.sum(clicks.c.clicks), 0),
+            func.sum(mt_message.c.clicks),
         )
-        .select_from(mt_message.outerjoin(clicks, clicks.c.mt_id == mt_message.c.message_id))
         .where(span.where())
         .group_by(in_search, key)
     )

@@ -132,5 +132,5 @@ def rate_definitions(lang: str) -> list[tuple[str, str]]:
     """(rate, what it divides) for each rate, and what the clicks and the changes are."""
     rows = [(t(METRIC_KEYS[r], lang), t(RATE_HELP_KEYS[r], lang)) for r in RATES]
     return [*rows, (t("metric.clicks", lang), t("consolidated.clicks_help", lang)),
-            (t("consolidated.delta", lang, metric=""), t("consolidated.delta_help", lang))]
+            (t("consolidated.delta", lang, metric="").strip(), t("consolidated.delta_help", lang))]
 

@@ -25,6 +25,9 @@ from data_access.filters import FIRST_DAY, MtFilters
 from data_access.report import mt_totals
 from data_access.scope import Scope
 from tests.factories import UTC, at, insert, later, mo_row, mt_row
+from tests.test_ingest_rules import campaign_log
+from tests.test_ingest_support import T0, WA_ID, load_records, meta_text, meta_webhook
+from tests.test_ingest_support import mt_row as ingested_mt
 
 TZ = "America/Sao_Paulo"
 # The search: 10-12 Nov (local); its previous period: 7-9 Nov.
@@ -326,3 +329,23 @@ def test_delta_of_counts_and_rates():
     assert delta(now, before, "failure_rate") == pytest.approx(0.2)
     assert delta(now, NO_ROWS, "delivery_rate") is None
     assert delta(now, NO_ROWS, "failed") == 2
+
+
+def _click(message_id: str, seconds: int, context_id: str | None = None) -> dict:
+    item = {"from": WA_ID, "id": message_id, "timestamp": str(T0 + seconds), "type": "button",
+            "button": {"payload": "YES", "text": "Sim, quero"}}
+    if context_id:
+        item["context"] = {"from": "15550783881", "id": context_id}
+    return meta_webhook(contacts=[{"profile": {"name": "Cliente"}, "wa_id": WA_ID}], messages=[item])
+
+
+def test_clicks_follow_the_attribution_through_ingest(engine, tmp_path):
+    """The MT's click count moves with its replies: a click by the window goes to the latest MT, a
+    click by context waits for its MT's send log; a text reply is no click."""
+    load_records(engine, tmp_path, campaign_log("wamid.A", 0, "a"), _click("wamid.K1", 3600),
+                 _click("wamid.K2", 7200, context_id="wamid.C"), meta_text("wamid.T1", 3700, "oi", context_id="wamid.A"))
+    assert (ingested_mt(engine, "wamid.A")["clicks"], ingested_mt(engine, "wamid.C")) == (1, None)
+    load_records(engine, tmp_path, campaign_log("wamid.B", 1800, "b"), campaign_log("wamid.C", 60, "c"))
+    clicks = {m: ingested_mt(engine, m)["clicks"] for m in ("wamid.A", "wamid.B", "wamid.C")}
+    assert clicks == {"wamid.A": 0, "wamid.B": 1, "wamid.C": 1}
+    assert ingested_mt(engine, "wamid.A")["replied"] is True  # the text reply by context stays A's
