@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from data_access.consolidated import (
     DIMENSIONS,
@@ -21,8 +22,11 @@ from data_access.consolidated import (
     previous_period,
     sorted_groups,
 )
+from data_access.engine import make_engine
 from data_access.filters import FIRST_DAY, MtFilters
+from data_access.migrations import upgrade
 from data_access.report import mt_totals
+from data_access.schema import mt_message
 from data_access.scope import Scope
 from tests.factories import UTC, at, insert, later, mo_row, mt_row
 from tests.test_ingest_rules import campaign_log
@@ -349,3 +353,27 @@ def test_clicks_follow_the_attribution_through_ingest(engine, tmp_path):
     clicks = {m: ingested_mt(engine, m)["clicks"] for m in ("wamid.A", "wamid.B", "wamid.C")}
     assert clicks == {"wamid.A": 0, "wamid.B": 1, "wamid.C": 1}
     assert ingested_mt(engine, "wamid.A")["replied"] is True  # the text reply by context stays A's
+
+
+def test_upgrade_counts_the_clicks_stored_mos_made(db_url):
+    """Migration 0010 fills `clicks` from the MOs already stored: button MOs only, per MT."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0009")
+    with engine.begin() as conn:
+        for message_id in ("twice", "text-only", "none"):
+            conn.execute(sa.text(
+                "INSERT INTO mt_message (message_id, sent_at, status, content_type, source, has_send_log) "
+                "VALUES (:id, '2025-01-02 03:04:05+00', 'read', 'template', 'send_log', true)"
+            ), {"id": message_id})
+        conn.execute(sa.text(
+            "INSERT INTO mo_message (message_id, received_at, content_type, source, in_reply_to, button_payload) VALUES "
+            "('mo-1', '2025-01-02 04:00:00+00', 'button', 'meta', 'twice', 'SIM'), "
+            "('mo-2', '2025-01-02 05:00:00+00', 'button', 'meta', 'twice', 'NAO'), "
+            "('mo-3', '2025-01-02 05:00:00+00', 'text', 'meta', 'text-only', NULL), "
+            "('mo-4', '2025-01-02 05:00:00+00', 'button', 'meta', NULL, 'SIM')"
+        ))
+    upgrade(engine)
+    with engine.connect() as conn:
+        clicks = dict(conn.execute(sa.select(mt_message.c.message_id, mt_message.c.clicks)).all())
+    engine.dispose()
+    assert clicks == {"twice": 2, "text-only": 0, "none": 0}
