@@ -8,7 +8,9 @@ counts. Quick-reply clicks are counted on the MT they answer: MOs with a button 
 that carried the button); writers keep that count on the MT (`mt_message.clicks`, migration 0010).
 
 One statement scans both periods (the previous period and the search are adjacent, so the scan is one
-time range) and groups by (period, dimension); the totals row is the sum of the groups.
+time range) and groups by (period, dimension, status): a few hundred groups, folded here into each
+figure (several times faster in DuckDB than one filtered count per figure); the totals row is the
+sum of the groups.
 """
 from __future__ import annotations
 
@@ -135,25 +137,24 @@ def consolidated(conn: Connection, filters: MtFilters, dimension: str = DEFAULT_
     status = mt_message.c.status
     in_search = (mt_message.c.sent_at >= search_start).label("in_search")
     query = (
-        select(
-            in_search,
-            key.label("group_key"),
-            func.count(),
-            func.count().filter(status == "sent"),
-            func.count().filter(status.in_(DELIVERED_STATUSES)),
-            func.count().filter(status == "read"),
-            func.count().filter(status.in_(FAILURE_STATUSES)),
-            func.count().filter(mt_message.c.replied),
-            func.sum(mt_message.c.clicks),
-        )
+        select(in_search, key.label("group_key"), status, func.count(), func.count().filter(mt_message.c.replied),
+               func.sum(mt_message.c.clicks))
         .where(span.where())
-        .group_by(in_search, key)
+        .group_by(in_search, key, status)
     )
-    current: dict[Any, GroupFigures] = {}
-    previous: dict[Any, GroupFigures] = {}
-    for is_current, raw_key, *counts in conn.execute(query):
-        figures = GroupFigures(*(int(n) for n in counts))
-        (current if is_current else previous)[to_key(raw_key)] = figures
+    counts: dict[tuple[bool, Any], list[int]] = {}
+    for is_current, raw_key, row_status, n, replied, clicks in conn.execute(query):
+        figures = counts.setdefault((bool(is_current), to_key(raw_key)), [0] * 7)
+        n = int(n)
+        figures[0] += n
+        figures[1] += n if row_status == "sent" else 0
+        figures[2] += n if row_status in DELIVERED_STATUSES else 0
+        figures[3] += n if row_status == "read" else 0
+        figures[4] += n if row_status in FAILURE_STATUSES else 0
+        figures[5] += int(replied)
+        figures[6] += int(clicks)
+    current = {k: GroupFigures(*figures) for (is_current, k), figures in counts.items() if is_current}
+    previous = {k: GroupFigures(*figures) for (is_current, k), figures in counts.items() if not is_current}
     if dimension == "day" and period is not None:  # a previous day stands beside the day it precedes by one period
         shift = filters.date_from - period[0]
         previous = {day + shift: figures for day, figures in previous.items()}
