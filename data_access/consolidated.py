@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -54,6 +54,14 @@ RATE_PARTS: dict[str, tuple[str, str]] = {
     "failure_rate": ("failed", "total"),
     "reply_rate": ("replied", "delivered"),
 }
+
+
+@dataclass(frozen=True)
+class ConsolidatedFilters(MtFilters):
+    """A search of the Consolidado view: the Sent search's fields and SQL, under its own view code
+    ("mc", MT consolidated) so its widgets, URL and saved searches are its own."""
+
+    view: ClassVar[str] = "mc"
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,23 @@ their change from the previous period of the same length (the seed's "Relatório
 import streamlit as st
 
 from data_access.i18n import t
-from pages import common, consolidated_view
+from pages import consolidated_view, widgets
+from pages.data import database
+from pages.run import current_run
+from pages.sidebar import sidebar
 
-run = common.current_run()
-lang = run.lang
-db = common.database(lang)
-filters = common.mt_sidebar(db, run)
+run = current_run()
+view, lang = run.view, run.lang
+db = database(lang)
+filters = sidebar(db, run, view)
 st.subheader(t("consolidated.title", lang), anchor=False)
 layout = consolidated_view.layout_widgets(lang)
 report = consolidated_view.report_of(db, filters, layout.dimension, lang)
 
 if report is not None:
-    common.results_header(report.totals.current.total, filters, lang)
+    widgets.results_header(report.totals.current.total, filters, lang)
     if report.totals.current.total == 0:
-        common.empty_state(lang)
+        widgets.empty_state(lang)
     else:
         consolidated_view.render(report, layout, lang)
         consolidated_view.export_buttons(db.engine, report, filters, layout, lang, run.account)

@@ -1,8 +1,8 @@
 """The Consolidado page's own parts: the layout widgets (grouping, order, comparison), the cached
 report call, the table with its totals row and definitions, and the three download buttons.
 
-Shared parts (the run, the database, the Sent search's sidebar, the results header) are the Sent
-page's, so both pages show the same search and the totals row equals the Sent page's figures.
+Shared parts (the run, the database, the sidebar built from the Sent search's fields, the results
+header) are every view's, so the totals row equals the Sent page's figures for the same search.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from data_access.report import with_connection
 from exports.consolidated_export import Layout, file_name, write
 from exports.consolidated_table import METRIC_KEYS, SORT_KEYS, build_table, rate_definitions
 from exports.export import FORMATS, MIME_TYPES
-from pages import common
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.export_panel import client_address
 
 KEY = "consolidated"
@@ -46,16 +46,16 @@ def layout_widgets(lang: str) -> Layout:
     return Layout(dimension, sort, descending, compare)
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _consolidated(_engine: Engine, url: str, version: int, filters: MtFilters, dimension: str) -> Consolidated:
     return with_connection(_engine, consolidated, filters, dimension)
 
 
-def report_of(db: common.Db | None, filters: MtFilters, dimension: str, lang: str) -> Consolidated | None:
+def report_of(db: Db | None, filters: MtFilters, dimension: str, lang: str) -> Consolidated | None:
     """The grouped figures, or None (with a message) when the database fails."""
     if db is None:
         return None
-    return common.guarded(lang, _consolidated, db.engine, db.url, db.version, filters, dimension)
+    return guarded(lang, _consolidated, db.engine, db.url, db.version, filters, dimension)
 
 
 def render(report: Consolidated, layout: Layout, lang: str) -> None:
