@@ -105,7 +105,7 @@ def _builder(engine: Engine, report: Consolidated, filters: MtFilters, layout: L
     def build_file() -> io.BytesIO:
         buffer = io.BytesIO()
         groups = write(report, filters, layout, fmt, lang, buffer)
-        detail = {"view": KEY, "dimension": layout.dimension, "filters": filters.to_params(), "format": fmt,
+        detail = {"view": filters.view, "dimension": layout.dimension, "filters": filters.to_params(), "format": fmt,
                   "rows": groups, "via": "page"}
         audit(engine, actor, "export", detail, address)
         buffer.seek(0)

@@ -5,11 +5,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_access.engine import open_database
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+from tests.app_server import AppServerError, serve_app
 from tests.factories import insert
+from tests.test_browser_pages import browser, page  # noqa: F401 (fixtures)
 from tests.test_consolidated import CAMPAIGN_MOS, CAMPAIGN_MTS
 from tests.test_pages_consolidated import EXPECTED, GROUP_NAME, RESULTS
 
@@ -32,21 +33,6 @@ def server(tmp_path_factory) -> Iterator[str]:
     except AppServerError as error:
         pytest.fail(str(error))
     assert "Traceback" not in (folder / "streamlit.log").read_text()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    yield context.new_page()
-    context.close()
 
 
 def row_texts(page: Page, group: str) -> list[str]:

@@ -2,17 +2,24 @@
 with its totals row and changes, grouping and order, the empty state, and the totals row against the
 Sent page's figures for the same link. Expected texts come from the hand-made campaigns of
 tests.test_consolidated (search 10-12 Nov, previous period 7-9 Nov)."""
+import csv
+import io
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from data_access.accounts import audit_entries
+from data_access.consolidated import ConsolidatedFilters, consolidated
 from data_access.engine import open_database
+from exports.consolidated_export import Layout
+from pages import consolidated_view
 from tests.factories import insert
 from tests.test_consolidated import BF, CAMPAIGN_MOS, CAMPAIGN_MTS, HYPERLINK
+from tests.test_pages import _clean_settings  # noqa: F401 (autouse fixture: no REPORT_* settings, caches emptied)
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGE = "pages/consolidated.py"
@@ -37,15 +44,9 @@ EXPECTED = {
         "Total": ["8", "+4", "6", "+3", "4", "+1", "1", "0", "2", "+1", "2", "+1",
                   "75.0%", "0.0\u00a0pp", "66.7%", "-33.3\u00a0pp", "12.5%", "-12.5\u00a0pp", "33.3%", "0.0\u00a0pp"],
     },
-    "es": {
-        "Natal": ["4", "+2", "2", "+1", "1", "0", "1", "0", "2", "+1", "2", "+1",
-                  "50,0%", "0,0\u00a0p.p.", "50,0%", "-50,0\u00a0p.p.", "25,0%", "-25,0\u00a0p.p.", "100,0%", "0,0\u00a0p.p."],
-        "(sin dato)": ["1", "+1", "1", "+1", "1", "+1", "0", "0", "0", "0", "0", "0",
-                       "100,0%", "–", "100,0%", "–", "0,0%", "–", "0,0%", "–"],
-        "Total": ["8", "+4", "6", "+3", "4", "+1", "1", "0", "2", "+1", "2", "+1",
-                  "75,0%", "0,0\u00a0p.p.", "66,7%", "-33,3\u00a0p.p.", "12,5%", "-12,5\u00a0p.p.", "33,3%", "0,0\u00a0p.p."],
-    },
 }
+# Spanish writes numbers as Brazilian Portuguese does; only the empty group's name differs.
+EXPECTED["es"] = {("(sin dato)" if name == "(não informado)" else name): texts for name, texts in EXPECTED["pt-BR"].items()}
 HEADERS = {
     "pt-BR": ["Enviadas", "Δ Enviadas", "Entregues", "Δ Entregues"],
     "en": ["Sent", "Δ Sent", "Delivered", "Δ Delivered"],
@@ -53,15 +54,6 @@ HEADERS = {
 }
 GROUP_NAME = {"pt-BR": "Campanha", "en": "Campaign", "es": "Campaña"}
 RESULTS = {"pt-BR": "8 resultados", "en": "8 results", "es": "8 resultados"}
-
-
-@pytest.fixture(autouse=True)
-def _clean_settings(monkeypatch) -> Iterator[None]:
-    monkeypatch.delenv("REPORT_LANG", raising=False)
-    monkeypatch.delenv("REPORT_TZ", raising=False)
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -131,3 +123,21 @@ def test_a_search_with_nothing_shows_the_empty_state(campaigns_app):
     assert app.main.header[0].value == "0 resultados"
     assert not app.table
     assert app.main.info[0].value.startswith("**")
+
+
+def test_a_download_writes_the_table_and_an_audit_entry(campaigns_app):
+    """What a download button runs when clicked: the file of the table on screen, then the audit entry."""
+    search = ConsolidatedFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 12), campaign=("Natal",))
+    with campaigns_app.connect() as conn:
+        report = consolidated(conn, search, "template")
+    layout = Layout("template", sort="group", descending=False, compare=False)
+    build = consolidated_view._builder(campaigns_app, report, search, layout, "csv", "en", "ana@example.com", "10.0.0.7")
+    header, *rows = list(csv.reader(io.StringIO(build().getvalue().decode("utf-8"))))
+    assert header[:3] == ["Template", "Sent", "Delivered"]
+    assert rows == [["promo_bf", "4", "2", "1", "1", "2", "2", "0.5", "0.5", "0.25", "1"],
+                    ["Total", "4", "2", "1", "1", "2", "2", "0.5", "0.5", "0.25", "1"]]
+    (entry,) = audit_entries(campaigns_app)
+    assert (entry.actor, entry.action, entry.address) == ("ana@example.com", "export", "10.0.0.7")
+    assert entry.detail == {"view": "mc", "dimension": "template", "format": "csv", "rows": 1, "via": "page",
+                            "filters": {"from": ["2026-11-10"], "to": ["2026-11-12"], "tz": ["America/Sao_Paulo"],
+                                        "campaign": ["Natal"]}}
