@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO
@@ -23,10 +24,10 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy.engine import Engine
 
-from data_access.consolidated import DEFAULT_DIMENSION, Consolidated, consolidated
+from data_access.consolidated import DEFAULT_DIMENSION, DIMENSIONS, Consolidated, consolidated
 from data_access.filters import MtFilters
 from data_access.i18n import date_format, format_datetime, t
-from exports.consolidated_table import Table, build_table, rate_definitions
+from exports.consolidated_table import SORT_KEYS, Table, build_table, rate_definitions
 from exports.csv_export import FORMULA_START
 from exports.export import FORMATS
 from exports.pdf_export import FONT_DIR, FONT_FILES, HEADER_FILL, ZEBRA
@@ -40,12 +41,33 @@ _DELTA_POINTS = '+0.0" {unit}";-0.0" {unit}";0.0" {unit}"'
 
 @dataclass(frozen=True)
 class Layout:
-    """How the table is laid out: the grouping, the order of the groups and the comparison columns."""
+    """How the table is laid out: the grouping, the order of the groups and the comparison columns.
+    In the page's URL as `group_by`, `sort`, `order` (asc, desc) and `compare` (on, off)."""
 
     dimension: str = DEFAULT_DIMENSION
     sort: str = "total"
     descending: bool = True
     compare: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Sequence[str]]) -> Layout:
+        """From URL query parameters; a missing or unknown value keeps its default."""
+        def one(name: str, accepted: Sequence[str]) -> str | None:
+            values = params.get(name) or ()
+            return values[-1] if values and values[-1] in accepted else None
+
+        default = cls()
+        order, compare = one("order", ("asc", "desc")), one("compare", ("on", "off"))
+        return cls(
+            dimension=one("group_by", DIMENSIONS) or default.dimension,
+            sort=one("sort", SORT_KEYS) or default.sort,
+            descending=default.descending if order is None else order == "desc",
+            compare=default.compare if compare is None else compare == "on",
+        )
+
+    def to_params(self) -> dict[str, list[str]]:
+        return {"group_by": [self.dimension], "sort": [self.sort], "order": ["desc" if self.descending else "asc"],
+                "compare": ["on" if self.compare else "off"]}
 
 
 def file_name(filters: MtFilters, layout: Layout, fmt: str, lang: str) -> str:

@@ -11,7 +11,8 @@ from pages.sidebar import sidebar
 run = current_run()
 view, lang = run.view, run.lang
 db = database(lang)
-filters = sidebar(db, run, view)
+# The grouping is in the URL beside the search (`group_by`, `sort`, `order`, `compare`).
+filters = sidebar(db, run, view, consolidated_view.starting_layout(run).to_params())
 st.subheader(t("consolidated.title", lang), anchor=False)
 layout = consolidated_view.layout_widgets(lang)
 report = consolidated_view.report_of(db, filters, layout.dimension, lang)

@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from data_access.accounts import SYSTEM_ACTOR, Account, audit
-from data_access.consolidated import DEFAULT_DIMENSION, DIMENSIONS, Consolidated, consolidated
+from data_access.consolidated import DIMENSIONS, Consolidated, consolidated
 from data_access.filters import MtFilters
 from data_access.i18n import date_format, format_int, t
 from data_access.report import with_connection
@@ -23,17 +23,24 @@ from exports.consolidated_table import METRIC_KEYS, SORT_KEYS, build_table, rate
 from exports.export import FORMATS, MIME_TYPES
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.export_panel import client_address
+from pages.run import Run
 
 KEY = "consolidated"
 
 
+def starting_layout(run: Run) -> Layout:
+    """The layout the widgets hold; the link's when the URL changed outside them (a new link, the back
+    button), its unknown values left at their defaults. Called before the widgets are drawn."""
+    state = st.session_state
+    if run.url_changed or f"{KEY}.group_by" not in state:
+        chosen = Layout.from_params(run.url)
+        state[f"{KEY}.group_by"], state[f"{KEY}.sort"] = chosen.dimension, chosen.sort
+        state[f"{KEY}.descending"], state[f"{KEY}.compare"] = chosen.descending, chosen.compare
+    return Layout(state[f"{KEY}.group_by"], state[f"{KEY}.sort"], state[f"{KEY}.descending"], state[f"{KEY}.compare"])
+
+
 def layout_widgets(lang: str) -> Layout:
     """Group by, sort by, largest first, compare: a row of widgets above the table."""
-    state = st.session_state
-    state.setdefault(f"{KEY}.group_by", DEFAULT_DIMENSION)
-    state.setdefault(f"{KEY}.sort", "total")
-    state.setdefault(f"{KEY}.descending", True)
-    state.setdefault(f"{KEY}.compare", True)
     group_col, sort_col, order_col, compare_col = st.columns([2, 2, 1.3, 2], vertical_alignment="bottom")
     dimension = group_col.selectbox(t("consolidated.group_by", lang), DIMENSIONS, key=f"{KEY}.group_by",
                                     format_func=lambda code: t(f"dimension.{code}", lang))

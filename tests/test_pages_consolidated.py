@@ -141,3 +141,20 @@ def test_a_download_writes_the_table_and_an_audit_entry(campaigns_app):
     assert entry.detail == {"view": "mc", "dimension": "template", "format": "csv", "rows": 1, "via": "page",
                             "filters": {"from": ["2026-11-10"], "to": ["2026-11-12"], "tz": ["America/Sao_Paulo"],
                                         "campaign": ["Natal"]}}
+
+
+def test_the_grouping_is_part_of_the_link(campaigns_app):
+    app = open_page({**LINK, "lang": "en", "group_by": "day", "sort": "read_rate", "order": "desc", "compare": "off"})
+    assert list(table_rows(app)) == ["2026-11-10", "2026-11-12", "2026-11-11", "Total"]
+    assert app.selectbox(key="consolidated.group_by").value == "day"
+    assert app.toggle(key="consolidated.compare").value is False
+    assert app.query_params == {**LINK, "tz": "America/Sao_Paulo", "group_by": "day", "sort": "read_rate",
+                                "order": "desc", "compare": "off", "lang": "en"}
+    app.selectbox(key="consolidated.group_by").set_value("subaccount").run()
+    assert app.query_params["group_by"] == "subaccount"
+    # Read rate, largest first: Atacado 1 of 1 delivered (f1), Varejo 3 of 5.
+    assert list(table_rows(app)) == ["Atacado", "Varejo", "Total"]
+    # An unknown value costs only itself: the rest of the link stays.
+    bad = open_page({**LINK, "lang": "en", "group_by": "phone", "sort": "group", "order": "asc"})
+    assert bad.selectbox(key="consolidated.group_by").value == "campaign"
+    assert list(table_rows(bad)) == [HYPERLINK, BF, "Natal", "(not set)", "Total"]
