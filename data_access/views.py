@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 import plotly.graph_objects as go
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from data_access.columns import MO_COLUMNS, MT_COLUMNS, DetailColumn
 from data_access.consolidated import DEFAULT_DIMENSION, ConsolidatedFilters, consolidated
@@ -63,6 +63,9 @@ class View(Generic[F, R, S]):
     figures: Callable[[R, str], dict[str, go.Figure]]  # (report, lang) -> the charts, in page order
     chart_tables: Callable[[R, str], dict[str, list[dict[str, str]]]]  # each chart's data as a table
     tables: tuple[ReportTable[R], ...] = ()
+    # (engine, search, fmt, lang, binary file) -> rows written: a view whose files are not its detail
+    # rows (the Consolidado's grouped table) writes them itself; None: the detail rows' CSV, XLSX, PDF.
+    export: Callable[[Engine, F, str, str, IO[bytes]], int] | None = None
 
     @property
     def table(self) -> Table:
@@ -164,4 +167,13 @@ CONSOLIDATED = register(View(
     kpis=mt_kpis,
     figures=lambda report, lang: {},
     chart_tables=lambda report, lang: {},
+    export=lambda engine, filters, fmt, lang, out: _consolidated_file(engine, filters, fmt, lang, out),
 ))
+
+
+def _consolidated_file(engine: Engine, filters: ConsolidatedFilters, fmt: str, lang: str, out: IO[bytes]) -> int:
+    """The Consolidado's file, grouped by the default dimension (the page's downloads keep its layout).
+    Imported when called: the exports' writers read this registry."""
+    from exports.consolidated_export import Layout, export_consolidated
+
+    return export_consolidated(engine, filters, Layout(), fmt, lang, out)

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from data_access.scope import Scope
+from exports.__main__ import main as export_main
 from exports.consolidated_export import Layout, export_consolidated, file_name
 from tests.test_consolidated import BF, HYPERLINK, SEARCH, campaigns  # noqa: F401 (fixture)
 from tests.test_export_pdf import text_lines
@@ -134,3 +135,15 @@ def test_unknown_format_and_the_file_name(campaigns):
         exported(campaigns, "ods", "en")
     assert file_name(SEARCH, Layout("template"), "xlsx", "pt-BR") == "relatorio-consolidado-template-2026-11-10_2026-11-12.xlsx"
     assert file_name(SEARCH, Layout("day"), "pdf", "es") == "informe-consolidado-day-2026-11-10_2026-11-12.pdf"
+
+
+def test_the_command_line_writes_the_grouped_table(campaigns, db_url, tmp_path, capsys):
+    out = tmp_path / "consolidado.csv"
+    code = export_main(["--view", "mc", "--format", "csv", "-o", str(out), "--db", db_url, "--from", "2026-11-10",
+                        "--to", "2026-11-12", "--lang", "en", "--campaign", "Natal"])
+    assert code == 0
+    header, *rows = list(csv.reader(io.StringIO(out.read_text("utf-8"))))
+    assert header[:3] == ["Campaign", "Sent", "Δ Sent"]
+    assert [[parse(v) for v in row[1:]] for row in rows] == [pytest.approx(expected_numbers(*NATAL))] * 2
+    assert [row[0] for row in rows] == ["Natal", "Total"]
+    assert "wrote 1 rows" in capsys.readouterr().err
