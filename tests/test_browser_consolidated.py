@@ -47,7 +47,7 @@ def row_texts(page: Page, group: str) -> list[str]:
 def test_the_table_a_person_sees_in_three_languages(server, page, output_dir, lang):
     page.goto(f"{server}/consolidated?{LINK}&lang={lang}")
     expect(page.get_by_role("heading", name=RESULTS[lang], exact=True)).to_be_visible(timeout=SHOWN_MS)
-    expect(page.get_by_test_id("stTable").locator("th", has_text=GROUP_NAME[lang]).first).to_be_visible()
+    expect(page.get_by_test_id("stTable").locator("th", has_text=GROUP_NAME[lang]).first).to_be_visible(timeout=SHOWN_MS)
     for group, texts in EXPECTED[lang].items():
         assert row_texts(page, group) == [text.replace("\u00a0", " ") for text in texts]
     if lang == "pt-BR":
