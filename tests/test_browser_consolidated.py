@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from data_access.engine import open_database
 from tests.app_server import AppServerError, serve_app
 from tests.factories import insert
-from tests.test_browser_pages import browser, page  # noqa: F401 (fixtures)
 from tests.test_consolidated import CAMPAIGN_MOS, CAMPAIGN_MTS
 from tests.test_pages_consolidated import EXPECTED, GROUP_NAME, RESULTS
 
