@@ -326,7 +326,6 @@ CATALOG: dict[str, dict[str, str]] = {
         # Consolidado report (the Sent search grouped by a dimension, beside the previous period)
         "page.consolidated": "Consolidado",
         "consolidated.title": "Relatório Consolidado",
-        "consolidated.subtitle": "Envios agrupados, com as taxas de cada grupo e a variação sobre o período anterior",
         "consolidated.group_by": "Agrupar por",
         "consolidated.sort": "Ordenar por",
         "consolidated.descending": "Maior primeiro",
@@ -661,7 +660,6 @@ CATALOG: dict[str, dict[str, str]] = {
         # Consolidado report (the Sent search grouped by a dimension, beside the previous period)
         "page.consolidated": "Consolidated",
         "consolidated.title": "Consolidated Report",
-        "consolidated.subtitle": "Sends grouped, with each group's rates and the change from the previous period",
         "consolidated.group_by": "Group by",
         "consolidated.sort": "Sort by",
         "consolidated.descending": "Largest first",
@@ -996,7 +994,6 @@ CATALOG: dict[str, dict[str, str]] = {
         # Consolidado report (the Sent search grouped by a dimension, beside the previous period)
         "page.consolidated": "Consolidado",
         "consolidated.title": "Informe consolidado",
-        "consolidated.subtitle": "Envíos agrupados, con las tasas de cada grupo y la variación respecto al período anterior",
         "consolidated.group_by": "Agrupar por",
         "consolidated.sort": "Ordenar por",
         "consolidated.descending": "Mayor primero",
