@@ -65,6 +65,7 @@ def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, expo
         "refresh": measure_refresh(url, end, repeats, with_peer=True),
         "exports": _subprocess_json("-m", "bench.exports", url, end.isoformat(), str(export_rows), str(export_rows)),
         "page": _subprocess_json("-m", "bench.first_load", url, str(repeats)),
+        "consolidated": _subprocess_json("-m", "bench.consolidated", url, end.isoformat(), str(repeats)),
     }
 
 
@@ -119,6 +120,9 @@ def print_table(results: dict) -> None:
         print("peak RSS MiB:", figures["refresh"]["peak_rss_mib"])
         print("exports:", figures["exports"])
         print("first load of /sent, warm:", figures["page"]["first_load_warm_ms"], "ms")
+        print(f"{'Consolidado refresh':34} {'ours ms':>9} {'floor ms':>9} {'sent ms':>9}")
+        for name, row in figures["consolidated"]["timings"].items():
+            print(f"{name:34} {row['ours_ms']:>9} {row['floor_ms']:>9} {row['sent_ms']:>9}")
 
 
 def main() -> int:

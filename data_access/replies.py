@@ -1,8 +1,9 @@
-"""The `mt_message.replied` flag: some MO answers the MT (its `in_reply_to` names the MT).
+"""The `mt_message.replied` flag and `mt_message.clicks` count: some MO answers the MT (its
+`in_reply_to` names the MT), and how many of those MOs are quick-reply clicks (have a button payload).
 
-The flag is what the report counts (reply rate = replied / delivered), so every writer of MT or MO
-rows calls `refresh_replied` for the MTs whose answer may have changed: MTs written or rewritten,
-and the MTs an MO answered before and answers now.
+Both are what the reports count (reply rate = replied / delivered; the Consolidado's clicks), so every
+writer of MT or MO rows calls `refresh_replied` for the MTs whose answers may have changed: MTs written
+or rewritten, and the MTs an MO answered before and answers now.
 """
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -11,8 +12,8 @@ from data_access.schema import mo_message, mt_message
 
 
 def refresh_replied(conn: Connection, mt_ids: sa.Select | None = None) -> int:
-    """Sets `replied` from the MOs for the MTs whose ids `mt_ids` selects (every MT when None);
-    only rows whose flag changes are written. Returns how many changed."""
+    """Sets `replied` and `clicks` from the MOs for the MTs whose ids `mt_ids` selects (every MT when
+    None); only rows whose values change are written. Returns how many `replied` flags changed."""
     mt, mo = mt_message, mo_message
     answers = sa.select(mo.c.in_reply_to).where(mo.c.in_reply_to.is_not(None))
     if mt_ids is not None:
@@ -21,4 +22,20 @@ def refresh_replied(conn: Connection, mt_ids: sa.Select | None = None) -> int:
     statement = sa.update(mt).values(replied=answered).where(mt.c.replied != answered)
     if mt_ids is not None:
         statement = statement.where(mt.c.message_id.in_(mt_ids))
-    return conn.execute(statement).rowcount
+    changed = conn.execute(statement).rowcount
+    _refresh_clicks(conn, answers.where(mo.c.button_payload.is_not(None)), mt_ids)
+    return changed
+
+
+def _refresh_clicks(conn: Connection, clicks: sa.Select, mt_ids: sa.Select | None) -> None:
+    """`clicks` = the MT's MOs with a button payload: counts set where they differ, then zeros where
+    no such MO answers the MT any more."""
+    mt = mt_message
+    per_mt = clicks.add_columns(sa.func.count().label("n")).group_by(mo_message.c.in_reply_to).subquery()
+    conn.execute(
+        sa.update(mt).values(clicks=per_mt.c.n).where(mt.c.message_id == per_mt.c.in_reply_to, mt.c.clicks != per_mt.c.n)
+    )
+    lost = sa.update(mt).values(clicks=0).where(mt.c.clicks != 0, mt.c.message_id.not_in(clicks))
+    if mt_ids is not None:
+        lost = lost.where(mt.c.message_id.in_(mt_ids))
+    conn.execute(lost)

@@ -62,6 +62,9 @@ mt_message = Table(
     # every writer through `data_access.replies.refresh_replied`, so the reply count is a sum of the
     # report's one scan instead of a semi-join with the MOs.
     Column("replied", Boolean, nullable=False, server_default=false()),
+    # Migration 0010: the quick-reply clicks on this MT (MOs with a button payload whose in_reply_to
+    # names it), kept by `refresh_replied` with `replied`: the Consolidado's clicks are a sum of its scan.
+    Column("clicks", Integer, nullable=False, server_default="0"),
 )
 
 mo_message = Table(

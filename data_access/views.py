@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 import plotly.graph_objects as go
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from data_access.columns import MO_COLUMNS, MT_COLUMNS, DetailColumn
+from data_access.consolidated import DEFAULT_DIMENSION, ConsolidatedFilters, consolidated
 from data_access.filters import Filters, MoFilters, MtFilters
 from data_access.i18n import t
 from data_access.report import mo_report, mt_report, mt_totals
@@ -62,6 +63,9 @@ class View(Generic[F, R, S]):
     figures: Callable[[R, str], dict[str, go.Figure]]  # (report, lang) -> the charts, in page order
     chart_tables: Callable[[R, str], dict[str, list[dict[str, str]]]]  # each chart's data as a table
     tables: tuple[ReportTable[R], ...] = ()
+    # (engine, search, fmt, lang, binary file) -> rows written: a view whose files are not its detail
+    # rows (the Consolidado's grouped table) writes them itself; None: the detail rows' CSV, XLSX, PDF.
+    export: Callable[[Engine, F, str, str, IO[bytes]], int] | None = None
 
     @property
     def table(self) -> Table:
@@ -144,3 +148,32 @@ RECEIVED = register(View(
     chart_tables=mo_chart_tables,
     tables=(ReportTable("chart.quick_replies", quick_reply_rows, (4, 4, 3, 1.2)),),
 ))
+
+# The Sent search grouped by a dimension beside the previous period (pages/consolidated.py chooses the
+# dimension; `report` is the default one's). Its exports are the grouped table
+# (exports/consolidated_export.py); its detail rows, where a generic path asks, are the Sent rows.
+CONSOLIDATED = register(View(
+    code=ConsolidatedFilters.view,
+    path="consolidated",
+    title_key="page.consolidated",
+    icon=":material/table_chart:",
+    page="pages/consolidated.py",
+    filters=ConsolidatedFilters,
+    columns=MT_COLUMNS,
+    report=lambda conn, filters: consolidated(conn, filters, DEFAULT_DIMENSION),
+    summary=mt_totals,
+    summary_of=lambda report: report.totals.current,
+    total=lambda totals: totals.total,
+    kpis=mt_kpis,
+    figures=lambda report, lang: {},
+    chart_tables=lambda report, lang: {},
+    export=lambda engine, filters, fmt, lang, out: _consolidated_file(engine, filters, fmt, lang, out),
+))
+
+
+def _consolidated_file(engine: Engine, filters: ConsolidatedFilters, fmt: str, lang: str, out: IO[bytes]) -> int:
+    """The Consolidado's file, grouped by the default dimension (the page's downloads keep its layout).
+    Imported when called: the exports' writers read this registry."""
+    from exports.consolidated_export import Layout, export_consolidated
+
+    return export_consolidated(engine, filters, Layout(), fmt, lang, out)

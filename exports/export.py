@@ -73,7 +73,13 @@ def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_r
 
 
 def _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows) -> int:
+    own = view_of(filters).export
     try:
+        if own is not None:  # a view that writes its own files
+            progress(0, 0)
+            rows = own(engine, filters, fmt, lang, out)
+            progress(rows, rows)
+            return rows
         if fmt == "csv":
             with engine.connect() as conn:
                 return write_csv(conn, filters, lang, out, progress)

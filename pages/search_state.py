@@ -5,9 +5,9 @@ the back button, a page switch — from the URL) and writes the value's `to_para
 bar. Widget keys are `{view code}.{field name}`; the date picker's key changes whenever a search is
 written into the widgets, so its first value is the new period.
 
-Public API: `prepare` (before the widgets), `publish` (after them), `seed` (write a search into the
-widgets, e.g. a saved search), `clear` (every filter back to "all"), `widget_key`, `dates_key`,
-`chosen_dates`, `last_search`.
+Public API: `prepare` (before the widgets), `publish` (after them, with the page's own parameters),
+`seed` (write a search into the widgets, e.g. a saved search), `clear` (every filter back to "all"),
+`widget_key`, `dates_key`, `chosen_dates`, `last_search`.
 """
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def seed(search: Filters) -> None:
         state[widget_key(code, name)] = list(value) if spec.multi else value or ""
 
 
-def publish(cls: type[Filters], run: Run) -> Filters:
-    """The search the widgets make; written to the URL and remembered for this view."""
+def publish(cls: type[Filters], run: Run, page_params: dict[str, list[str]] | None = None) -> Filters:
+    """The search the widgets make; written to the URL and remembered for this view. `page_params`
+    are a page's own URL parameters besides the search (the Consolidado's grouping), written with it."""
     state = st.session_state
     code = cls.view
     dates = chosen_dates(code)
@@ -86,7 +87,7 @@ def publish(cls: type[Filters], run: Run) -> Filters:
         else:
             values[name] = usable_text(spec.normalise, value)
     search = cls(**values, scope=run.scope)
-    params = {**search.to_params(), "lang": [run.lang]}
+    params = {**search.to_params(), **(page_params or {}), "lang": [run.lang]}
     if params != run.url:
         st.query_params.from_dict(params)
     state["_url"] = params

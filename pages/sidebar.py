@@ -16,8 +16,9 @@ from pages.run import Run
 from pages.search_state import widget_key
 
 
-def sidebar(db: Db | None, run: Run, shown: View) -> Filters:
-    """The view's filters (SPEC section 4), then its saved searches; returns the search the filters make."""
+def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[str]] | None = None) -> Filters:
+    """The view's filters (SPEC section 4), then its saved searches; returns the search the filters make.
+    `page_params`: the page's own URL parameters, kept in the address bar with the search's."""
     cls, lang = shown.filters, run.lang
     search_state.prepare(cls, run)
     chosen_subaccounts = tuple(sorted(st.session_state.get(widget_key(cls.view, "subaccount")) or ()))
@@ -31,7 +32,7 @@ def sidebar(db: Db | None, run: Run, shown: View) -> Filters:
             WIDGETS[field.widget](cls, name, field, _offered(field, options), lang)
         st.button(t("filter.clear", lang), on_click=search_state.clear, args=(cls, run.tz),
                   icon=":material/filter_alt_off:", width="stretch", key=widget_key(cls.view, "clear"))
-    search = search_state.publish(cls, run)
+    search = search_state.publish(cls, run, page_params)
     saved.section(db, search, run)
     return search
 

@@ -46,6 +46,7 @@ def mt_row(**fields) -> dict:
         "source": "send_log",
         "has_send_log": True,
         "replied": False,  # `insert` sets it from the MOs, as the product's writers do
+        "clicks": 0,  # likewise
     }
     row.update(fields)
     return row

@@ -253,6 +253,8 @@ def test_a_prefix_escapes_the_values_own_wildcards():
 
 
 def test_every_field_of_every_view_is_in_the_where_table():
-    covered = {(cls.view, name) for cls, name, *_ in WHERE_CASES}
-    declared = {(v.code, name) for v in VIEWS.values() for name in v.filters.FIELDS}
+    """Each field table once: a view whose filter class inherits another's fields (the Consolidado's,
+    the Sent search's) is covered by that class's cases."""
+    covered = {(id(cls.FIELDS), name) for cls, name, *_ in WHERE_CASES}
+    declared = {(id(v.filters.FIELDS), name) for v in VIEWS.values() for name in v.filters.FIELDS}
     assert covered == declared

@@ -555,7 +555,7 @@ PUBLIC_SHA256: dict[str, str] = {
     'sinch_wa_api_mo_text.json': '5964cba86f1a935b319507611c55e65206dc280b60f736a7f369882513d9126e',
 }
 
-MT_NONE: dict[str, Any] = {c.name: None for c in mt_message.columns} | {"replied": False}
+MT_NONE: dict[str, Any] = {c.name: None for c in mt_message.columns} | {"replied": False, "clicks": 0}
 MO_NONE: dict[str, Any] = {c.name: None for c in mo_message.columns if c.name != "record_id"}
 
 

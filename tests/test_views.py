@@ -13,10 +13,11 @@ from data_access.views import RECEIVED, SENT, VIEWS, register, view, view_of
 from exports.__main__ import build_parser
 
 
-def test_the_two_views_in_navigation_order():
+def test_the_views_in_navigation_order():
     assert [(v.code, v.path, v.title("en"), v.page) for v in VIEWS.values()] == [
         ("mt", "sent", "Sent (MT)", "pages/sent.py"),
         ("mo", "received", "Received (MO)", "pages/received.py"),
+        ("mc", "consolidated", "Consolidated", "pages/consolidated.py"),
     ]
     assert view("mt") is SENT and view_of(MoFilters.default("UTC")) is RECEIVED and view_of(MtFilters) is SENT
     assert SENT.table.name == "mt_message" and RECEIVED.table.name == "mo_message"
@@ -27,7 +28,7 @@ def test_the_two_views_in_navigation_order():
 
 
 def test_an_unknown_code_names_the_views():
-    with pytest.raises(KeyError, match="no view 'chat': the views are mt, mo"):
+    with pytest.raises(KeyError, match="no view 'chat': the views are mt, mo, mc"):
         view("chat")
 
 
@@ -42,7 +43,7 @@ def test_an_unknown_code_names_the_views():
 def test_register_refuses_a_clash(changes, message):
     with pytest.raises(ValueError, match=message):
         register(replace(RECEIVED, **changes))
-    assert list(VIEWS) == ["mt", "mo"]
+    assert list(VIEWS) == ["mt", "mo", "mc"]
 
 
 def test_the_commands_filter_options_are_the_fields_of_every_view():

@@ -383,6 +383,8 @@ def make_chunk(plan: Plan, k: int) -> Chunk:
     )
     replied = np.zeros(n, dtype=bool)
     replied[mo_rows["anchor"][mo_rows["attributed"]]] = True
+    clicked = mo_rows["attributed"] & (mo_rows["button"] >= 0)  # quick-reply clicks answering an MT
+    clicks = np.bincount(mo_rows["anchor"][clicked], minlength=n)
 
     mt = pa.table({
         "message_id": message_id,
@@ -418,6 +420,7 @@ def make_chunk(plan: Plan, k: int) -> Chunk:
         "source": categorical(("demo",), np.zeros(n, dtype=np.int64)),
         "has_send_log": pa.array(np.ones(n, dtype=bool)),
         "replied": pa.array(replied),
+        "clicks": pa.array(clicks, type=pa.int32()),
     })
 
     mo = _mo_table(plan, mo_rows, message_id, stream, user, template)

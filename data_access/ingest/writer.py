@@ -337,6 +337,7 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
         "source": sa.case((has_log, SEND_LOG), else_=f.c.source),
         "has_send_log": has_log,
         "replied": sa.false(),  # set once the MOs are attributed (`_fold_pending`)
+        "clicks": sa.literal(0, sa.Integer),  # likewise
     }
     return (
         sa.select(*(values[c.name].label(c.name) for c in mt_message.columns))
