@@ -4,6 +4,10 @@ The period is 10-15 Nov 2026 in São Paulo (UTC-3): events just inside and outsi
 words with accents, odd spaces and case, messages that are not only a stop word, hostile text, scope.
 Expected rows are written out from the test's own rows.
 """
+import csv
+from datetime import datetime
+
+import openpyxl
 import pytest
 
 from data_access.accounts import set_business_number
@@ -21,6 +25,7 @@ from data_access.opt_out import (
 )
 from data_access.report import count
 from data_access.scope import Scope
+from exports.opt_out_export import export
 from tests.factories import at, insert, mo_row, mt_row
 
 A, B, C, D, E, F, G, H = (f"+55119000001{n:02d}" for n in range(1, 9))
@@ -187,3 +192,69 @@ def test_bad_url_values_are_refused(params, param, problem):
     with pytest.raises(FilterError) as caught:
         OptOutFilters.from_params(params)
     assert (caught.value.param, caught.value.problem) == (param, problem)
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+HOSTILE_WORDS = ("=hyperlink(\"http://x\",\"y\")", "sair")
+EXPORTED = [  # contacts of the hostile-words search in São Paulo time, newest first
+    [E, "2026-11-14T09:00:00-03:00", "stop_word", "'" + HYPERLINK, "1", "2026-11-14T09:00:00-03:00", "Varejo",
+     "", "", "", ""],
+    [B, "2026-11-12T12:00:00-03:00", "failure", "131050", "1", "2026-11-12T12:00:00-03:00", "Atacado",
+     "Varejo secreto", "promo_bf", "2026-11-11T07:00:00-03:00", "wamid.B0"],
+    [A, "2026-11-11T09:00:00-03:00", "stop_word", "  Saír \n", "2", "2026-11-13T09:00:00-03:00", "Varejo",
+     "Black Friday", "promo_bf", "2026-11-05T09:00:00-03:00", "wamid.A1"],
+]
+KIND_WORDS = {
+    "pt-BR": {"failure": "Não entregue por opt-out", "stop_word": "Mensagem de saída"},
+    "en": {"failure": "Not delivered (opt-out)", "stop_word": "Stop message"},
+    "es": {"failure": "No entregado por opt-out", "stop_word": "Mensaje de baja"},
+}
+HEADERS = {
+    "pt-BR": ["Telefone", "Opt-out em", "Como", "Detalhe", "Eventos", "Último evento", "Subconta", "Campanha anterior",
+              "Template", "Último envio antes", "ID da última mensagem"],
+    "en": ["Phone", "Opted out", "How", "Detail", "Events", "Last event", "Subaccount", "Campaign before", "Template",
+           "Last sent before", "Last message ID"],
+    "es": ["Teléfono", "Opt-out el", "Cómo", "Detalle", "Eventos", "Último evento", "Subcuenta", "Campaña anterior",
+           "Plantilla", "Último envío antes", "ID del último mensaje"],
+}
+
+
+@pytest.mark.parametrize("lang", ["pt-BR", "en", "es"])
+def test_csv_export_reads_back_every_contact(opt_engine, lang, tmp_path):
+    path = tmp_path / "opt-out.csv"
+    with path.open("wb") as out:
+        rows = export(opt_engine, _search(stop_words=HOSTILE_WORDS), "csv", lang, out)
+    with path.open(encoding="utf-8", newline="") as back:
+        table = list(csv.reader(back))
+    expected = [[*row[:2], KIND_WORDS[lang][row[2]], *row[3:]] for row in EXPORTED]
+    assert rows == 3
+    assert table == [HEADERS[lang], *expected]
+
+
+@pytest.mark.parametrize("lang", ["pt-BR", "en", "es"])
+def test_xlsx_export_reads_back_every_contact_as_strings(opt_engine, lang, tmp_path):
+    path = tmp_path / "opt-out.xlsx"
+    with path.open("wb") as out:
+        rows = export(opt_engine, _search(stop_words=HOSTILE_WORDS), "xlsx", lang, out)
+    book = openpyxl.load_workbook(path)
+    data, search = book.worksheets
+    cells = [[cell.value for cell in row] for row in data.iter_rows()]
+    assert rows == 3
+    assert cells[0] == HEADERS[lang]
+    local = lambda text: datetime.fromisoformat(text[:19]) if text else None  # noqa: E731
+    expected = [
+        [row[0], local(row[1]), KIND_WORDS[lang][row[2]], row[3].removeprefix("'"), 2 if row[0] == A else 1,
+         local(row[5]), row[6], row[7] or None, row[8] or None, local(row[9]), row[10] or None]
+        for row in EXPORTED
+    ]
+    assert cells[1:] == expected
+    assert data.cell(2, 4).data_type == "s"  # the formula-like text stays text
+    lines = {row[0].value: row[1].value for row in search.iter_rows(min_row=2)}
+    assert lines[{"pt-BR": "Palavras de saída", "en": "Stop words", "es": "Palabras de baja"}[lang]] == \
+        '=hyperlink("http://x","y"), sair'
+    assert [lines[{"pt-BR": k1, "en": k2, "es": k3}[lang]] for k1, k2, k3 in (
+        ("Contatos com opt-out", "Opted-out contacts", "Contactos con opt-out"),
+        ("Envios bloqueados", "Blocked sends", "Envíos bloqueados"),
+        ("Mensagens de saída", "Stop messages", "Mensajes de baja"),
+    )] == [3, 2, 2]
