@@ -15,6 +15,7 @@ sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/
 received = st.Page(
     "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
 )
+chat = st.Page("pages/chat.py", title=t("page.chat", run.lang), icon=":material/forum:", url_path="chat")
 
 
 def home() -> None:
@@ -27,7 +28,7 @@ admin_pages = [
     st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
 ] if session.is_admin(run.account) else []
 page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, *admin_pages],
+    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, chat, *admin_pages],
     position="top",
 )
 session.account_bar(run.account, run.lang)
