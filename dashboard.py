@@ -16,6 +16,7 @@ received = st.Page(
     "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
 )
 chat = st.Page("pages/chat.py", title=t("page.chat", run.lang), icon=":material/forum:", url_path="chat")
+opt_out = st.Page("pages/opt_out.py", title=t("page.opt_out", run.lang), icon=":material/block:", url_path="opt-out")
 
 
 def home() -> None:
@@ -28,7 +29,7 @@ admin_pages = [
     st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
 ] if session.is_admin(run.account) else []
 page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, chat, *admin_pages],
+    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, chat, opt_out, *admin_pages],
     position="top",
 )
 session.account_bar(run.account, run.lang)

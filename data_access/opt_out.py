@@ -11,8 +11,9 @@ One row per phone: its first opt-out in the period (and how), how many opt-out e
 and the campaign it opted out after: the last MT sent to that phone before that first instant, on any
 date. Everything obeys the viewer's `Scope`, as every other query does.
 
-Stop words come from `OPT_OUT_STOP_WORDS` (comma-separated, environment or `.streamlit/secrets.toml`);
-see `stop_words`.
+Stop words come from `OPT_OUT_STOP_WORDS`: the environment (comma-separated), else the root key of
+`.streamlit/secrets.toml` (a comma-separated text, or a TOML list for words that hold a comma); see
+`stop_words`.
 """
 from __future__ import annotations
 

@@ -72,8 +72,12 @@ def chat_db(engine, db_url, monkeypatch):
 
 
 def open_chat(params: dict[str, str]) -> AppTest:
+    """The router's first run (the Sent page), then the Chat page with the link's parameters."""
     app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update({"lang": params["lang"]})
+    app.run()
     app.switch_page(CHAT)
+    app.query_params.clear()
     app.query_params.update(params)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
