@@ -165,3 +165,16 @@ def test_a_period_without_opt_outs_shows_the_empty_state(opt_db):
     assert total_line(app) == results(0, "en")
     assert not app.main.dataframe and not app.get("download_button")
     assert len(app.main.info) == 1
+
+
+def test_stop_words_from_secrets_toml_as_a_list(opt_db):
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.secrets["OPT_OUT_STOP_WORDS"] = ["🛑", "NÃO, OBRIGADO", "Sair"]
+    app.query_params.update({"lang": "en"})
+    app.run()
+    app.switch_page(OPT_OUT)
+    app.query_params.update({**PERIOD, "lang": "en"})
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [row[1] for row in table(app)] == ["+5511900000106", B, A]
+    assert "Stop words: `🛑, NÃO, OBRIGADO, Sair`" in app.main.caption[1].value
