@@ -15,12 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy import String, func, literal, select
 from sqlalchemy.engine import Connection
 
-from data_access.columns import _mt_error as mt_error  # public after the registry merge
+from data_access.columns import MT_COLUMNS
 from data_access.filters import FilterError, normalise_phone, scope_condition
 from data_access.schema import mo_message, mt_message
 from data_access.scope import Scope
 
 CHAT_PAGE_SIZE = 50
+_ERROR = next(column.sql for column in MT_COLUMNS if column.key == "error")  # "131047: Re-engagement..."
 DIRECTIONS = ("mt", "mo")  # sent by the business, received from the contact
 
 
@@ -82,7 +83,7 @@ def _timeline(phone: str, scope: Scope) -> sa.Subquery:
         mt.c.content_type,
         mt.c.message,
         mt.c.status,
-        mt_error().label("error"),
+        _ERROR(mt).label("error"),
         mt.c.campaign,
         mt.c.template_name,
         mt.c.subaccount,

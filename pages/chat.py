@@ -2,11 +2,13 @@
 import streamlit as st
 
 from data_access.i18n import t
-from pages import chat_view, common
+from pages import chat_view
+from pages.data import database
+from pages.run import current_run
 
-run = common.current_run()
+run = current_run()
 lang = run.lang
-db = common.database(lang)
+db = database(lang)
 phone = chat_view.contact(run)
 
 if phone is None:

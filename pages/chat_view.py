@@ -13,7 +13,9 @@ from data_access.filters import FilterError
 from data_access.i18n import format_datetime, format_int, label, t
 from data_access.report import page_count, with_connection
 from data_access.scope import Scope
-from pages import common
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
+from pages.notices import code_span
+from pages.run import Run
 
 PHONE_KEY = "chat.phone"
 # How a status reads at a glance, as in WhatsApp: one tick sent, two delivered, two blue read.
@@ -27,7 +29,7 @@ def link(phone: str | None, lang: str, tz: str) -> str | None:
     return "chat?" + urlencode({"phone": phone, "lang": lang, "tz": tz})
 
 
-def contact(run: common.Run) -> str | None:
+def contact(run: Run) -> str | None:
     """The phone the page is about: the link's `phone` when the link changed, else the one typed.
     Writes it back to the URL; a text that is not a whole number is said and gives None."""
     state = st.session_state
@@ -39,7 +41,7 @@ def contact(run: common.Run) -> str | None:
         try:
             phone = contact_phone(typed)
         except FilterError:
-            st.warning(t("chat.bad_phone", run.lang, phone=common.code_span(typed)), icon=":material/phone_disabled:")
+            st.warning(t("chat.bad_phone", run.lang, phone=code_span(typed)), icon=":material/phone_disabled:")
     params = {"lang": [run.lang], "tz": [run.tz], **({"phone": [phone]} if phone else {})}
     if params != run.url:
         st.query_params.from_dict(params)
@@ -47,21 +49,21 @@ def contact(run: common.Run) -> str | None:
     return phone
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _summary(_engine: Engine, url: str, version: int, phone: str, scope: Scope) -> ChatSummary:
     return with_connection(_engine, chat_summary, phone, scope)
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _page(_engine: Engine, url: str, version: int, phone: str, scope: Scope, page: int) -> tuple[ChatMessage, ...]:
     return with_connection(_engine, chat_page, phone, page, CHAT_PAGE_SIZE, scope)
 
 
-def summary_of(db: common.Db, phone: str, scope: Scope, lang: str) -> ChatSummary | None:
-    return common.guarded(lang, _summary, db.engine, db.url, db.version, phone, scope)
+def summary_of(db: Db, phone: str, scope: Scope, lang: str) -> ChatSummary | None:
+    return guarded(lang, _summary, db.engine, db.url, db.version, phone, scope)
 
 
-def conversation(db: common.Db, phone: str, summary: ChatSummary, run: common.Run) -> None:
+def conversation(db: Db, phone: str, summary: ChatSummary, run: Run) -> None:
     """The header, one page of the timeline (the newest page first) and the pager."""
     lang, tz = run.lang, run.tz
     st.header(t("chat.title", lang, phone=phone), anchor=False)
@@ -76,7 +78,7 @@ def conversation(db: common.Db, phone: str, summary: ChatSummary, run: common.Ru
     shown_col, pager_col = st.columns([3, 2], vertical_alignment="center")
     with pager_col.container(horizontal_alignment="right"):
         page = st.pagination(pages, default=pages, key=f"chat.page.{phone}.{summary.total}")
-    messages = common.guarded(lang, _page, db.engine, db.url, db.version, phone, run.scope, page)
+    messages = guarded(lang, _page, db.engine, db.url, db.version, phone, run.scope, page)
     if messages is None:
         return
     first = (page - 1) * CHAT_PAGE_SIZE + 1
@@ -98,11 +100,11 @@ def bubble(message: ChatMessage, lang: str, tz: str) -> None:
             ticks = _TICKS.get(message.status, ":red[✗]")
             parts.append(f"{ticks} {label('status', message.status, lang)}")
             if message.campaign:
-                parts.append(common.code_span(message.campaign))
+                parts.append(code_span(message.campaign))
         elif message.button_text:
-            parts.append(t("chat.button", lang, text=common.code_span(message.button_text)))
+            parts.append(t("chat.button", lang, text=code_span(message.button_text)))
         st.caption(" · ".join(parts))
         if message.message:
             st.text(message.message)
         if message.error:
-            st.caption(common.code_span(message.error))
+            st.caption(code_span(message.error))

@@ -25,7 +25,10 @@ from data_access.opt_out import (
 )
 from data_access.report import page_count, with_connection
 from exports import opt_out_export
-from pages import chat_view, common
+from pages import chat_view, widgets
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
+from pages.notices import code_span
+from pages.run import Run
 from pages.export_panel import client_address
 
 PAGE_SIZE = 50
@@ -41,7 +44,7 @@ def configured_stop_words() -> tuple[str, ...]:
     return stop_words(setting)
 
 
-def sidebar(run: common.Run) -> OptOutFilters:
+def sidebar(run: Run) -> OptOutFilters:
     """The period picker (seeded from the link when it changed); returns the search, written to the URL."""
     state = st.session_state
     words = configured_stop_words()
@@ -49,7 +52,7 @@ def sidebar(run: common.Run) -> OptOutFilters:
         try:
             search = OptOutFilters.from_params({**run.url, "tz": [run.tz]}, stop_words=words)
         except FilterError as exc:
-            st.warning(t("notice.bad_link", run.lang, detail=common.code_span(str(exc))), icon=":material/link_off:")
+            st.warning(t("notice.bad_link", run.lang, detail=code_span(str(exc))), icon=":material/link_off:")
             search = OptOutFilters.default(run.tz, stop_words=words)
         state[_DATES] = (search.date_from, search.date_to)
     picker_format = date_format(run.lang).replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY")
@@ -66,40 +69,40 @@ def sidebar(run: common.Run) -> OptOutFilters:
     return search
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _summary(_engine: Engine, url: str, version: int, search: OptOutFilters) -> OptOutSummary:
     return with_connection(_engine, opt_out_summary, search)
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _page(_engine: Engine, url: str, version: int, search: OptOutFilters, page: int) -> tuple[OptOutContact, ...]:
     return with_connection(_engine, opt_out_page, search, page, PAGE_SIZE)
 
 
-def summary_of(db: common.Db, search: OptOutFilters, lang: str) -> OptOutSummary | None:
-    return common.guarded(lang, _summary, db.engine, db.url, db.version, search)
+def summary_of(db: Db, search: OptOutFilters, lang: str) -> OptOutSummary | None:
+    return guarded(lang, _summary, db.engine, db.url, db.version, search)
 
 
 def figures(summary: OptOutSummary, search: OptOutFilters, lang: str) -> None:
     """"4 resultados", the search, what counts as an opt-out, and the counts."""
     st.header(results_text(summary.contacts, lang), anchor=False)
-    st.caption(" · ".join(f"{name}: {common.code_span(value)}" for name, value in search.describe(lang)))
+    st.caption(" · ".join(f"{name}: {code_span(value)}" for name, value in search.describe(lang)))
     st.caption(t("opt_out.help", lang, words=", ".join(search.stop_words) or "–"))
     cards = (("opt_out.contacts", summary.contacts), ("opt_out.by_failure", summary.by_failure),
              ("opt_out.by_stop_word", summary.by_stop_word), ("opt_out.blocked_sends", summary.blocked_sends),
              ("opt_out.stop_messages", summary.stop_messages))
     for column, (key, n) in zip(st.columns(len(cards)), cards):
         with column:
-            common.count_card(t(key, lang), n, lang)
+            widgets.count_card(t(key, lang), n, lang)
 
 
-def contacts_table(db: common.Db, search: OptOutFilters, total: int, lang: str) -> None:
+def contacts_table(db: Db, search: OptOutFilters, total: int, lang: str) -> None:
     """One page of contacts, latest opt-out first; each phone links to its chat."""
     table_area = st.container()
     shown_col, pager_col = st.columns([3, 2], vertical_alignment="center")
     with pager_col.container(horizontal_alignment="right"):
         page = st.pagination(page_count(total, PAGE_SIZE), key=f"opt_out.page.{search.date_from}.{search.date_to}")
-    rows = common.guarded(lang, _page, db.engine, db.url, db.version, search, page)
+    rows = guarded(lang, _page, db.engine, db.url, db.version, search, page)
     if rows is None:
         return
     first = (page - 1) * PAGE_SIZE + 1
@@ -119,7 +122,7 @@ def contacts_table(db: common.Db, search: OptOutFilters, total: int, lang: str) 
         })
 
 
-def downloads(engine: Engine, search: OptOutFilters, lang: str, run: common.Run) -> None:
+def downloads(engine: Engine, search: OptOutFilters, lang: str, run: Run) -> None:
     """CSV and XLSX of every contact of the search, built when clicked and audited."""
     st.subheader(t("export.header", lang), anchor=False)
     actor = run.account.email if run.account is not None else SYSTEM_ACTOR

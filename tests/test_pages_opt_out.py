@@ -22,11 +22,12 @@ import sys
 sys.path.insert(0, {root!r})
 import streamlit as st
 from data_access import accounts
-from pages import common
+from pages import run as runs
+from pages.data import database_engine
 
-run = common.start_run()
-account = accounts.get_account(common.database_engine(), {email!r})
-run = common.signed_in(run, account, account.scope)
+run = runs.start_run()
+account = accounts.get_account(database_engine(), {email!r})
+run = runs.signed_in(run, account, account.scope)
 st.navigation([st.Page({page!r}, url_path="opt-out", default=True)], position="top").run()
 """
 HEADERS = {
