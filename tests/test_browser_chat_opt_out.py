@@ -118,9 +118,24 @@ def open_link_in_table(page: Page, row: int, column_x: int = 17) -> Page:
     grid = page.get_by_test_id("stDataFrame").last
     expect(grid).to_be_visible(timeout=SHOWN_MS)
     page.keyboard.press("Escape")  # closes any dialog over the table
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the grid draws its rows after scrolling
     box = grid.bounding_box()
     x, y = box["x"] + column_x, box["y"] + HEADER_PX + row * ROW_PX + ROW_PX / 2
     page.mouse.move(x, y)
     with page.context.expect_page(timeout=SHOWN_MS) as opened:
         page.mouse.click(x, y)
     return opened.value
+
+
+def test_clicking_a_phone_in_the_sent_table_opens_its_chat(server, page):
+    # The Sent page on the 10th, phone prefix of the contact: its MT (wamid.C2) and that of the longer number
+    # (wamid.X1), at the same instant, so by message id descending: the contact's is the second row.
+    page.goto(f"{server}/sent?from=2026-11-10&to=2026-11-10&phone=%2B{test_chat.PHONE[1:]}&lang=en")
+    expect(page.get_by_role("heading", name="2 results", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    chat = open_link_in_table(page, row=1)
+    expect(chat).to_have_url(f"{server}/chat?phone=%2B{test_chat.PHONE[1:]}&lang=en&tz=America%2FSao_Paulo",
+                             timeout=SHOWN_MS)
+    expect(chat.get_by_role("heading", name=f"Chat with {test_chat.PHONE}", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(chat.get_by_text("3 sent · 3 received", exact=True)).to_be_visible()
+    expect(chat.get_by_test_id("stChatMessage")).to_have_count(6)  # every date, not only the 10th
