@@ -25,8 +25,7 @@ def home() -> None:
 
 
 admin_pages = [
-    st.Page("pages/users.py", title=t("page.users", run.lang), icon=":material/group:", url_path="users"),
-    st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
+    st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
 page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="top")

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import psycopg
 import sqlalchemy as sa
 from duckdb_engine import ConnectionWrapper
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 ACCEPTED_URLS = "duckdb:///PATH/TO/FILE.duckdb or postgresql+psycopg://user:password@host:5432/dbname"
@@ -50,6 +51,12 @@ class DatabaseMissing(DatabaseError):
             "(python -m data_access.demo or python -m data_access.ingest create it)"
         )
         self.path = path
+
+
+# Every failure a database call may raise: ours, SQLAlchemy's (it wraps the drivers' errors in
+# DBAPIError), the drivers' own raised outside SQLAlchemy (DuckDB's, psycopg's), and OSError (a file,
+# a socket). Callers that write files as well catch OSError before this.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DatabaseError, SQLAlchemyError, duckdb.Error, psycopg.Error, OSError)
 
 
 def safe_url(url: str) -> str:
@@ -325,7 +332,7 @@ def open_database(
     except DatabaseError:
         engine.dispose()
         raise
-    except (DBAPIError, duckdb.Error, OSError) as exc:
+    except DATABASE_ERRORS as exc:
         engine.dispose()
         raise DatabaseError(f"cannot open database {safe_url(url)}: {first_line(exc)}") from None
     return engine

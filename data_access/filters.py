@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -65,6 +65,7 @@ class Field:
     choices: tuple[str, ...] | None = None  # the accepted values, when the catalogue fixes them
     label_kind: str | None = None  # i18n kind of its values (status, content_type, ...)
     options: str | None = None  # the `FilterOptions` list that offers values found in the data
+    via: Via | None = None  # the column is on another table's row that this row names
     flag_true: str | None = None  # `flag`: the value that means the column is true
     normalise: Callable[[str], str] | None = None  # typed text -> the value searched (raises FilterError)
     any_key: str = "filter.any"  # the words for "no filter" in a select or radio
@@ -75,7 +76,20 @@ class Field:
 
     def condition(self, table: Table, value: Any) -> ColumnElement[bool]:
         """The bound SQL condition of `value` (set, not empty) over `table`."""
-        return _WHERE[self.op](self, table, value)
+        if self.via is None:
+            return _WHERE[self.op](self, table, value)
+        other = self.via.table
+        named = select(other.c[self.via.key]).where(_WHERE[self.op](self, other, value))
+        return table.c[self.via.column].in_(named)
+
+
+@dataclass(frozen=True)
+class Via:
+    """A link to another table's row: this table's `column` holds that row's `key`."""
+
+    column: str
+    table: Table
+    key: str
 
 
 _WHERE: dict[str, Callable[[Field, Table, Any], ColumnElement[bool]]] = {
@@ -307,6 +321,12 @@ _COMMON_FIELDS = {
     "campaign": Field("campaign", "campaign", "in", "multiselect", "filter.campaign", options="campaigns"),
 }
 _PHONE = Field("phone", "phone", "prefix", "phone", "filter.phone", normalise=normalise_phone)
+# An MO carries the conversation fields of the MT it answers (`in_reply_to`, set by the ingest).
+_ANSWERED_MT = Via("in_reply_to", mt_message, "message_id")
+_CORRELATION_ID = Field("correlation_id", "correlation_id", "eq", "text", "filter.correlation_id")
+_CONVERSATION_ID = Field("conversation_id", "conversation_id", "eq", "text", "filter.conversation_id")
+_CONVERSATION_TYPE = Field("conversation_type", "conversation_type", "eq", "select", "filter.conversation_type",
+                           choices=CONVERSATION_TYPES, label_kind="conversation_type")
 
 
 def _content_type(choices: tuple[str, ...]) -> Field:
@@ -333,14 +353,12 @@ class MtFilters(Filters):
         "content_type": _content_type(MT_CONTENT_TYPES),
         "session": Field("session", "sent_with_session", "flag", "radio", "filter.session", choices=SESSIONS,
                          label_kind="session", flag_true="open", any_key="session.any"),
-        "correlation_id": Field("correlation_id", "correlation_id", "eq", "text", "filter.correlation_id"),
+        "correlation_id": _CORRELATION_ID,
         "status": Field("status", "status", "in", "multiselect", "filter.status", choices=STATUSES,
                         label_kind="status"),
         "phone": _PHONE,
-        "conversation_id": Field("conversation_id", "conversation_id", "eq", "text", "filter.conversation_id"),
-        "conversation_type": Field("conversation_type", "conversation_type", "eq", "select",
-                                   "filter.conversation_type", choices=CONVERSATION_TYPES,
-                                   label_kind="conversation_type"),
+        "conversation_id": _CONVERSATION_ID,
+        "conversation_type": _CONVERSATION_TYPE,
     }
 
 
@@ -348,6 +366,9 @@ class MtFilters(Filters):
 class MoFilters(Filters):
     """A search of the Received (MO) view."""
 
+    correlation_id: str | None = None  # these three: of the MT the MO answers
+    conversation_id: str | None = None
+    conversation_type: str | None = None
     button: tuple[str, ...] = ()  # the clicked quick-reply button's text
 
     table: ClassVar[Table] = mo_message
@@ -356,7 +377,10 @@ class MoFilters(Filters):
     FIELDS: ClassVar[dict[str, Field]] = {
         **_COMMON_FIELDS,
         "content_type": _content_type(MO_CONTENT_TYPES),
+        "correlation_id": replace(_CORRELATION_ID, via=_ANSWERED_MT),
         "phone": _PHONE,
+        "conversation_id": replace(_CONVERSATION_ID, via=_ANSWERED_MT),
+        "conversation_type": replace(_CONVERSATION_TYPE, via=_ANSWERED_MT),
         "button": Field("button", "button_text", "in", "multiselect", "filter.button", options="buttons"),
     }
 

@@ -7,13 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-import duckdb
-import psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 from data_access.config import check_lang
-from data_access.engine import DatabaseError, first_line
+from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line
 from data_access.filters import Filters
 from data_access.views import view_of
 from exports.csv_export import write_csv
@@ -83,5 +80,7 @@ def _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows) -> i
         if fmt == "xlsx":
             return write_xlsx(engine, filters, lang, out, progress, sheet_rows)
         return write_pdf(engine, filters, lang, out, progress, pdf_rows)
-    except (DBAPIError, duckdb.Error, psycopg.Error) as exc:
+    except (DatabaseError, OSError):  # already said; OSError: the file being written
+        raise
+    except DATABASE_ERRORS as exc:
         raise DatabaseError(f"the database could not be read: {first_line(exc)}") from exc

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import duckdb
 import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import data_version
 from data_access.config import database_url
-from data_access.engine import DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
+from data_access.engine import DATABASE_ERRORS, DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
 from data_access.filters import Filters
 from data_access.i18n import t
 from data_access.report import FilterOptions, detail_page, filter_options, with_connection
@@ -34,7 +32,6 @@ T = TypeVar("T")
 BUSY_TIMEOUT_S = 10.0
 CACHE_TTL_S = 600
 CACHE_ENTRIES = 256
-DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 NO_OPTIONS = FilterOptions()
 
 
@@ -82,7 +79,7 @@ def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
     try:
         with st.spinner(t("loading", lang)):
             return work(*args)
-    except DB_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         show_database_error(exc, lang)
         return None
 
@@ -139,5 +136,5 @@ def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: 
         return NO_OPTIONS
     try:
         return _options(db.engine, db.url, db.version, shown.code, subaccounts, scope)
-    except DB_ERRORS:
+    except DATABASE_ERRORS:
         return NO_OPTIONS

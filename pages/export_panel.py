@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.accounts import SYSTEM_ACTOR, Account, audit_export
-from data_access.engine import DatabaseError, first_line
+from data_access.engine import DATABASE_ERRORS, first_line
 from data_access.filters import Filters
 from data_access.i18n import format_int, t
 from data_access.report import count, with_connection
@@ -130,7 +129,7 @@ def _builder(
         try:
             rows = export(engine, filters, fmt, lang, buffer, build.advance)
             audit_export(engine, who.actor, filters, fmt, rows, who.address, via="page")
-        except (DatabaseError, SQLAlchemyError, ChartError) as exc:
+        except (*DATABASE_ERRORS, ChartError) as exc:
             build.error = first_line(exc)
             raise
         finally:

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import duckdb
 import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import data_version
-from data_access.engine import DatabaseError
+from data_access.engine import DATABASE_ERRORS
 from data_access.i18n import t
 from data_access.report import with_connection
 
 EVERY_S = (1, 2, 5, 10, 30, 60)
 DEFAULT_EVERY_S = 5
-_DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 
 
 def ago(seconds: float, lang: str) -> str:
@@ -55,7 +52,7 @@ def section(engine: Engine, version: int, changed_at: datetime | None, lang: str
     def clock() -> None:
         try:
             latest, _ = with_connection(engine, data_version.state)
-        except _DB_ERRORS:  # the page's own queries say why
+        except DATABASE_ERRORS:  # the page's own queries say why
             latest = version
         if latest != version:
             st.rerun(scope="app")

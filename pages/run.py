@@ -12,16 +12,20 @@ from dataclasses import dataclass, replace
 from zoneinfo import available_timezones
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from data_access.accounts import Account
 from data_access.config import DEFAULT_LANG, DEFAULT_TZ, LANGUAGES, SettingError, check_lang, check_tz, report_lang, report_tz
 from data_access.i18n import label, t
 from data_access.scope import Scope
-from data_access.views import View
+from data_access.views import VIEWS, View
 from pages.notices import code_span
 
 _BUILT_IN = {"lang": DEFAULT_LANG, "tz": DEFAULT_TZ}
+# The administrators' pages beside the report views: (script, title key, icon, URL path).
+ADMIN_PAGES = (
+    ("pages/users.py", "page.users", ":material/group:", "users"),
+    ("pages/audit.py", "page.audit", ":material/history:", "audit"),
+)
 # The run the router started, handed to the page it routes to (same script thread, same run).
 _router = threading.local()
 
@@ -85,16 +89,27 @@ def _keep(run: Run) -> Run:
 def current_run() -> Run:
     """The run the router started (pages call this first).
 
-    A process's first request for /sent or /received runs the page file alone: Streamlit keeps its
-    legacy `pages/` folder mode (the folder sits beside the router) until `st.navigation` is first
-    called. The page then leaves that mode and runs again, through the router.
+    A process's first request for a page's URL (/sent, /users...) runs the page file alone: a `pages/`
+    folder beside the router makes Streamlit start in its old folder mode, which only a call of
+    `st.navigation` ends. The page then calls it (with every page the router may route to, so the
+    requested one is found, hidden: the router draws the real menu) and runs again, through the router.
     """
     run = getattr(_router, "run", None)
     _router.run = None
     if run is None:
-        PagesManager.uses_pages_directory = False
+        pages = [st.Page(script, url_path=path) for script, path in page_scripts()]
+        st.navigation([st.Page(_root, default=True), *pages], position="hidden")
         st.rerun()
     return run
+
+
+def _root() -> None:
+    """The root URL's place in the navigation `current_run` makes (never run: the router takes over)."""
+
+
+def page_scripts() -> list[tuple[str, str]]:
+    """(script, URL path) of every page the router may route to: the report views, then the admin pages."""
+    return [*((view.page, view.path) for view in VIEWS.values()), *((script, path) for script, _, _, path in ADMIN_PAGES)]
 
 
 def header(run: Run) -> None:

@@ -34,7 +34,8 @@ from data_access.i18n import date_format, label, t
 from data_access.saved_searches import DEFAULT_OWNER, FIXED, MAX_NAME_LENGTH, RANGE_KINDS, SavedSearch, SavedSearchError
 from data_access.scope import Scope
 from pages import search_state
-from pages.data import DB_ERRORS, Db, show_database_error
+from data_access.engine import DATABASE_ERRORS
+from pages.data import Db, show_database_error
 from pages.notices import code_span
 from pages.run import Run
 
@@ -72,7 +73,7 @@ def section(db: Db | None, search: Filters, run: Run) -> None:
             _show_outcome(view, lang)
         try:
             searches = _visible(saved_searches.list_searches(db.engine, viewer.owner, view))
-        except DB_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             show_database_error(exc, lang)
             return
         _list(db.engine, view, searches, lang, viewer)
@@ -133,7 +134,7 @@ def _carry_out(engine: Engine, search: Filters, lang: str, viewer: Viewer) -> No
             name = state.pop(_key(view, "confirm"), None) or ""
             saved_searches.delete(engine, name, viewer.owner)
             stored, done = None, ("saved.deleted", name)
-    except (*REFUSALS, *DB_ERRORS) as exc:
+    except (*REFUSALS, *DATABASE_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     if stored is None:
@@ -151,7 +152,7 @@ def _apply(engine: Engine, view: str, viewer: Viewer) -> None:
     try:
         stored = saved_searches.get(engine, name, viewer.owner)
         search = resolved(stored, viewer.scope)
-    except (*REFUSALS, *DB_ERRORS) as exc:
+    except (*REFUSALS, *DATABASE_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     state["lang"], state["tz"] = stored.lang, search.tz
@@ -165,7 +166,7 @@ def _share(engine: Engine, view: str, name: str, viewer: Viewer, key: str) -> No
     shared = bool(state.get(key))
     try:
         stored = saved_searches.set_shared(engine, name, shared, viewer.owner)
-    except (*REFUSALS, *DB_ERRORS) as exc:
+    except (*REFUSALS, *DATABASE_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     state[_key(view, "outcome")] = ("saved.shared_on" if shared else "saved.shared_off", stored.name)

@@ -17,7 +17,8 @@ from data_access import accounts
 from data_access.accounts import Account
 from data_access.i18n import t
 from data_access.scope import Scope
-from pages.data import DB_ERRORS, database_engine
+from data_access.engine import DATABASE_ERRORS
+from pages.data import database_engine
 from pages.notices import code_span
 from server.sign_in import SESSION_COOKIE, sso_configured
 
@@ -37,7 +38,7 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
         account = accounts.session_account(engine, token) if token else None
         if account is not None and not accounts.address_allowed(st.context.ip_address, account.ip_allow):
             account = None  # a cookie taken elsewhere: not signed in from here (the session goes on)
-    except DB_ERRORS:
+    except DATABASE_ERRORS:
         return None, NOTHING
     if account is not None:
         return account, account.scope

@@ -16,7 +16,8 @@ from data_access import accounts
 from data_access.accounts import Account, AccountConflict, AccountError
 from data_access.i18n import t
 from pages import session
-from pages.data import DB_ERRORS, database, show_database_error
+from data_access.engine import DATABASE_ERRORS
+from pages.data import database, show_database_error
 from pages.notices import code_span
 from pages.run import current_run
 
@@ -35,7 +36,7 @@ def _attempt(lang: str, work, *args, **kwargs):  # noqa: ANN001, ANN202 (any acc
         return work(*args, **kwargs)
     except _REFUSALS as exc:
         st.error(t("users.refused", lang, detail=code_span(str(exc))), icon=":material/error:")
-    except DB_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         show_database_error(exc, lang)
     return None
 

@@ -18,11 +18,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.engine import DatabaseError
+from data_access.engine import DATABASE_ERRORS
 from data_access.ingest import IngestFailed, IngestSummary, ingest_streams, reject_body
 from data_access.ingest.writer import BatchRefused
 from data_access.scope import Scope
@@ -31,7 +29,7 @@ from server.received import Received
 FOLD_INTERVAL_S = 0.5
 MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
 LOG = logging.getLogger(__name__)
-DATABASE_FAILURES = (IngestFailed, DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
+DATABASE_FAILURES = (IngestFailed, *DATABASE_ERRORS)
 
 
 def write_durably(path: Path, data: bytes) -> None:

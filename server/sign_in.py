@@ -26,11 +26,9 @@ import json
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
-import duckdb
 import streamlit as st
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import HTTPConnection, Request
@@ -40,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from data_access import accounts
 from data_access.config import DEFAULT_LANG, LANGUAGES, SettingError, report_lang
-from data_access.engine import DatabaseError, open_database
+from data_access.engine import DATABASE_ERRORS, open_database
 from data_access.i18n import t
 from server.settings import server_database_url
 
@@ -51,7 +49,6 @@ FIRST_ADMIN_COMMAND = "python -m data_access.users add EMAIL --role admin --pass
 OPEN_PATHS = ("/healthz", "/api/send-log", "/signin", "/signout", "/_stcore/health")
 # `/_owner/` is the commands' way in (server/control.py): loopback only, with the presence file's token.
 OPEN_PREFIXES = ("/webhooks/", "/_owner/")
-_DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # What the browser needs to run the page script that calls `st.login` (no data: the script shows
@@ -146,7 +143,7 @@ class SignInGate:
         client = request.client.host if request.client else None
         try:
             return self._check(request, client)
-        except _DB_ERRORS:
+        except DATABASE_ERRORS:
             if is_loopback(client):
                 return None
             return PlainTextResponse("the database does not answer: try again later", status_code=503)
@@ -282,7 +279,7 @@ async def sign_in_page(request: Request) -> Response:
     """GET /signin: the form (or, while no account exists, the demo for loopback and 403 for others)."""
     try:
         return await _sign_in_page(request)
-    except _DB_ERRORS:
+    except DATABASE_ERRORS:
         return _unavailable(request_lang(request.query_params.get("lang")))
 
 
@@ -302,7 +299,7 @@ async def sign_in_post(request: Request) -> Response:
     lang = request_lang(str(form.get("lang") or ""))
     try:
         return await _sign_in_post(request, form, lang)
-    except _DB_ERRORS:
+    except DATABASE_ERRORS:
         return _unavailable(lang)
 
 

@@ -1,17 +1,19 @@
-"""Shared fixtures: a real database on each engine, fresh for every test.
+"""Shared fixtures: a real database on each engine, fresh for every test; headless Chromium and its pages.
 
 DuckDB: a file in the test's temporary folder. PostgreSQL: a new database on the server that
 `make test` starts (`.ci/with-postgres` sets TEST_POSTGRES_URL). Without that server the PostgreSQL
 half fails with a message saying how to run it: it is never skipped.
 """
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import Engine
 
 from data_access.engine import open_database
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS
 from tests.postgres import NO_SERVER, new_postgres_database
 
 ENGINES = ("duckdb", "postgresql")
@@ -60,3 +62,36 @@ def output_dir() -> Path:
     """Where tests keep what a person may want to look at (screenshots, exported files)."""
     OUTPUT_DIR.mkdir(exist_ok=True)
     return OUTPUT_DIR
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one per test module."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser) -> Iterator[Callable[..., Page]]:
+    """Makes pages, each in a fresh browser context (no cookies) of 1440x1000, closed after the test.
+    `address` is the client address the app server sees (X-Forwarded-For, trusted from loopback);
+    other keywords go to `new_context` (e.g. `accept_downloads=True`)."""
+    contexts = []
+
+    def make(address: str | None = None, **options) -> Page:
+        headers = {"X-Forwarded-For": address} if address else {}
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, extra_http_headers=headers, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> Page:
+    """One page in a fresh browser context."""
+    return new_page()

@@ -6,7 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.test_browser_pages import MOS, MTS, SHOWN_MS, WEEK, browser, in_week, page, server  # noqa: F401
+from tests.test_browser_pages import MOS, MTS, SHOWN_MS, WEEK, in_week, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_access.demo.loader import generate
 from data_access.engine import open_database
 from data_access.schema import mt_message
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+from tests.app_server import AppServerError, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,13 +43,10 @@ def served(tmp_path_factory) -> Iterator[tuple[str, int]]:
         pytest.fail(str(error))
 
 
+
 @pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-        yield context.new_page()
-        chromium.close()
+def page(new_page) -> Page:
+    return new_page(accept_downloads=True)
 
 
 def messages_in(sent: list[bytes | str], seconds: float, page: Page) -> int:

@@ -7,14 +7,13 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from data_access.engine import open_database
 from data_access.ingest import synthetic
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServerError, serve_app
+from tests.app_server import ROOT, AppServerError, serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,13 +21,6 @@ PERIOD = "from=2025-05-01&to=2025-12-31"
 SHOWN_MS = 60_000
 INGEST_LIMIT_S = 240
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _write(path, messages: int, seed: int) -> set[str]:

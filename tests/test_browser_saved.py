@@ -5,7 +5,7 @@ searches stay here)."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_pages import MTS, SHOWN_MS, WEEK, browser, in_week, page, server  # noqa: F401 (fixtures)
+from tests.test_browser_pages import MTS, SHOWN_MS, WEEK, in_week, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

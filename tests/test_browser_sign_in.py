@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_access import accounts
 from data_access.engine import open_database
 from data_access.schema import web_session
 from data_access.scope import Scope
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+from tests.app_server import AppServerError, serve_app
 from tests.factories import at, insert, mo_row, mt_row
 from tests.postgres import NO_SERVER, new_postgres_database
 
@@ -100,27 +100,6 @@ def database(server) -> Iterator:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def new_page(browser) -> Iterator:
-    contexts = []
-
-    def make(address: str | None = None) -> Page:
-        headers = {"X-Forwarded-For": address} if address else {}
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, extra_http_headers=headers)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def fill_form(page: Page, email: str, password: str, lang: str = "pt-BR") -> None:

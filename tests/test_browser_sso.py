@@ -12,12 +12,12 @@ import httpx
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from oidc_provider_mock import User, run_server_in_thread
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_access import accounts
 from data_access.engine import open_database
 from server.sign_in import SESSION_COOKIE
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, free_port, serve_app
+from tests.app_server import AppServerError, free_port, serve_app
 from tests.factories import at, insert, mt_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,21 +73,14 @@ def server(tmp_path_factory, provider) -> Iterator[str]:
     assert "Traceback" not in (folder / "streamlit.log").read_text()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(("http://127.0.0.1:", "http://localhost:")) else route.abort())
-    yield context.new_page()
-    context.close()
+def page(new_page) -> Page:
+    """A page that reaches only this machine (the provider and the app server)."""
+    page = new_page()
+    page.context.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(("http://127.0.0.1:", "http://localhost:")) else route.abort())
+    return page
 
 
 def through_the_provider(page: Page, base: str, email: str) -> None:

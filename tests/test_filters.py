@@ -206,6 +206,14 @@ WHERE_CASES = [
      {"conversation_id_1": "conv-9"}),
     (MtFilters, "conversation_type", "user_initiated", "mt_message.conversation_type = :conversation_type_1{c}",
      {"conversation_type_1": "user_initiated"}),
+    # An MO's conversation fields are those of the MT it answers.
+    (MoFilters, "correlation_id", "c-1", "mo_message.in_reply_to IN (SELECT mt_message.message_id \nFROM mt_message \n"
+     "WHERE mt_message.correlation_id = :correlation_id_1{c})", {"correlation_id_1": "c-1"}),
+    (MoFilters, "conversation_id", "conv-9", "mo_message.in_reply_to IN (SELECT mt_message.message_id \n"
+     "FROM mt_message \nWHERE mt_message.conversation_id = :conversation_id_1{c})", {"conversation_id_1": "conv-9"}),
+    (MoFilters, "conversation_type", "free_entry_point", "mo_message.in_reply_to IN (SELECT mt_message.message_id \n"
+     "FROM mt_message \nWHERE mt_message.conversation_type = :conversation_type_1{c})",
+     {"conversation_type_1": "free_entry_point"}),
     (MoFilters, "button", ("Sim", "Não"), "mo_message.button_text IN (:button_text_1_1{c}, :button_text_1_2{c})",
      {"button_text_1_1": "Sim", "button_text_1_2": "Não"}),
 ]

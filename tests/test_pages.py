@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from data_access import filters as clock
 from data_access.engine import open_database
 from pages import data, notices
 from tests.factories import at, insert, mo_row, mt_row
@@ -25,6 +26,8 @@ from tests.factories import at, insert, mo_row, mt_row
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TZ = ZoneInfo("America/Sao_Paulo")
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
+# "Today" for the tests that open the default period (the clock the app reads: `filters.today_in`).
+TODAY = date(2026, 11, 20)
 ERROR_131049 = "This message was not delivered to maintain healthy ecosystem engagement."
 
 
@@ -307,8 +310,9 @@ def test_empty_state(dataset):
     assert len(app.main.metric) == 0 and len(app.main.dataframe) == 0
 
 
-def test_default_period_is_the_last_seven_days(duck):
-    noon = datetime.now(TZ).replace(hour=12, minute=0, second=0, microsecond=0)
+def test_default_period_is_the_last_seven_days(duck, monkeypatch):
+    monkeypatch.setattr(clock, "today_in", lambda tz: TODAY)
+    noon = datetime.combine(TODAY, time(12), TZ)
     insert(duck, [mt("d0", noon, "read"), mt("d6", noon - timedelta(days=6), "read"),
                   mt("d7", noon - timedelta(days=7), "read")])
     app = open_app({})
@@ -387,12 +391,13 @@ def test_one_bad_link_value_costs_only_itself(dataset):
          "Fecha: la fecha final `2026-11-10` es anterior a la fecha inicial; se ignoró."),
     ],
 )
-def test_a_date_the_report_cannot_use_is_a_notice_in_the_page_words(dataset, lang, params, notice):
+def test_a_date_the_report_cannot_use_is_a_notice_in_the_page_words(dataset, monkeypatch, lang, params, notice):
+    monkeypatch.setattr(clock, "today_in", lambda tz: TODAY)
     app = open_app({**params, "campaign": "Natal", "lang": lang})
     assert [w.value for w in app.warning] == [notice]
     assert not any("--" in w.value for w in app.warning)  # no command-line flags on the page
     assert app.multiselect(key="mt.campaign").value == ["Natal"]
-    today = datetime.now(TZ).date()
+    today = TODAY
     start, end = {  # the bad date is dropped, the other kept; the missing end is today, the missing start a week back
         "pt-BR": (date(2026, 11, 10), max(today, date(2026, 11, 10))),
         "en": (min(today - timedelta(days=6), date(2026, 11, 12)), date(2026, 11, 12)),
@@ -462,7 +467,19 @@ MO_CASES = [
      lambda r: r["phone"].startswith("+5521")),
     ("button", lambda a: a.multiselect(key="mo.button").set_value(["Sim, quero"]), {"button": "Sim, quero"},
      lambda r: r["button_text"] == "Sim, quero"),
+    # An MO's correlation ID and conversation are those of the MT it answers.
+    ("correlation_id", lambda a: a.text_input(key="mo.correlation_id").input("pedido-002"),
+     {"correlation_id": "pedido-002"}, lambda r: answered_mt(r).get("correlation_id") == "pedido-002"),
+    ("conversation_id", lambda a: a.text_input(key="mo.conversation_id").input("conv-A"),
+     {"conversation_id": "conv-A"}, lambda r: answered_mt(r).get("conversation_id") == "conv-A"),
+    ("conversation_type", lambda a: a.selectbox(key="mo.conversation_type").set_value("free_entry_point"),
+     {"conversation_type": "free_entry_point"}, lambda r: answered_mt(r).get("conversation_type") == "free_entry_point"),
 ]
+
+
+def answered_mt(mo: dict) -> dict:
+    """The MT row an MO answers (empty when none)."""
+    return next((m for m in MTS if m["message_id"] == mo["in_reply_to"]), {})
 
 
 @pytest.mark.parametrize("case", MO_CASES, ids=[c[0] for c in MO_CASES])

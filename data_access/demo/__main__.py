@@ -11,14 +11,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import NoReturn, TextIO
 
-import duckdb
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.config import database_url
 from data_access.demo.generator import HOME_TZ
 from data_access.demo.loader import generate
-from data_access.engine import DatabaseError, first_line, open_database, safe_url
+from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line, open_database, safe_url
 from data_access.schema import mt_message
 
 PROG = "python -m data_access.demo"
@@ -112,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    except (SQLAlchemyError, duckdb.Error, OSError) as exc:
+    except DATABASE_ERRORS as exc:  # DatabaseError is caught above
         print(f"{PROG}: loading the demo data failed, nothing was written: {first_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

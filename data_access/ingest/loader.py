@@ -28,12 +28,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 
-import duckdb
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.engine import DatabaseError, first_line, open_database
+from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line, open_database
 from data_access.ingest import send_log
 from data_access.ingest.batch import Batch, BatchBuilder, PayloadInfo
 from data_access.ingest.detect import parse_payload
@@ -49,7 +47,7 @@ from data_access.ingest.events import (
 )
 from data_access.ingest.progress import Progress
 from data_access.ingest.reader import Record, read_records
-from data_access.ingest.waiting import announce_lock_waits
+from data_access.ingest.waiting import WAIT_MESSAGE, announce_lock_waits
 from data_access.ingest.writer import BatchRefused, write_batch
 from data_access.ingest.writer_process import WriterProcess
 from data_access.scope import Scope
@@ -159,7 +157,6 @@ def ingest_paths(
     """
     if writer not in (None, "thread", "process"):
         raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
-    engine = database if isinstance(database, Engine) else open_database(database)
     names = [str(path) for path in paths]
     total_bytes = None if "-" in names else sum(os.path.getsize(name) for name in names)
     if writer is None:
@@ -171,7 +168,9 @@ def ingest_paths(
         progress.interrupt()
         print(message, file=stderr, flush=True)
 
-    say_when_waiting = announce_lock_waits(engine, say)
+    given = isinstance(database, Engine)
+    engine = database if given else open_database(database, on_wait=lambda: say(WAIT_MESSAGE))
+    say_when_waiting = announce_lock_waits(engine, say) if given else None  # made elsewhere: no on_wait
     loader = _Loader(engine, summary, progress, batch_events, fold_events, writer == "process")
     started = time.monotonic()
     # Parsing makes millions of short-lived, acyclic objects: reference counting frees them, and the
@@ -186,7 +185,7 @@ def ingest_paths(
                 with open(name, "rb") as stream:
                     loader.load(_storable_text(os.path.abspath(name)), stream)  # a name may be any bytes
         loader.finish()
-    except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
+    except DATABASE_ERRORS as exc:
         loader.finish_after_failure()
         summary.seconds = time.monotonic() - started
         raise IngestFailed(
@@ -413,7 +412,7 @@ class _Loader:
         for step in (self._settle, partial(self.flush, fold=True), self._settle):
             try:
                 step()
-            except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError):
+            except DATABASE_ERRORS:
                 pass
 
     def _write(self, builder: BatchBuilder, batch: Batch, fold: bool) -> tuple[set[str], dict[str, str]]:
@@ -496,7 +495,7 @@ def ingest_streams(
         for name, stream in inputs:
             loader.load(name, stream)
         loader.finish()
-    except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
+    except DATABASE_ERRORS as exc:
         summary.seconds = time.monotonic() - started
         raise IngestFailed(
             f"stopped: {first_line(exc)}; what was loaded before is kept, and running again is safe", summary

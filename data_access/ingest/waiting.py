@@ -13,12 +13,11 @@ WAIT_MESSAGE = (
 )
 
 
-def announce_lock_waits(target: Engine | type[Engine], say: Callable[[str], None]) -> Callable | None:
-    """Calls `say(WAIT_MESSAGE)` each time a DuckDB connection finds the file held by another
-    process; the engine's own connect then waits for it. `target` is an engine, or the Engine class
-    for every engine of the process (to cover `open_database`). Returns the listener, for
-    `event.remove`. (An engine made here can take `on_wait=` instead: see `make_engine`.)"""
-    if isinstance(target, Engine) and not is_duckdb(target):
+def announce_lock_waits(engine: Engine, say: Callable[[str], None]) -> Callable | None:
+    """Calls `say(WAIT_MESSAGE)` each time a connection of `engine`, made elsewhere, finds the DuckDB
+    file held by another process; the engine's own connect then waits for it. Returns the listener,
+    for `event.remove`. An engine made here takes `make_engine(on_wait=...)` instead."""
+    if not is_duckdb(engine):
         return None
 
     def say_if_held_elsewhere(dialect, _record, _cargs, cparams):
@@ -26,5 +25,5 @@ def announce_lock_waits(target: Engine | type[Engine], say: Callable[[str], None
             say(WAIT_MESSAGE)
         return None  # the engine's own listener hands out the connection, waiting if needed
 
-    event.listen(target, "do_connect", say_if_held_elsewhere, insert=True)
+    event.listen(engine, "do_connect", say_if_held_elsewhere, insert=True)
     return say_if_held_elsewhere

@@ -13,12 +13,10 @@ import signal
 import sys
 from multiprocessing.connection import Connection
 
-import duckdb
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.engine import DatabaseError, first_line, make_engine
+from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line, make_engine
 from data_access.ingest.batch import Batch
-from data_access.ingest.waiting import announce_lock_waits
+from data_access.ingest.waiting import WAIT_MESSAGE
 from data_access.ingest.writer import BatchRefused, write_batch
 
 START_TIMEOUT_S = 60.0
@@ -74,8 +72,7 @@ class WriterProcess:
 
 def _serve(url: str, pipe: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = make_engine(url)
-    announce_lock_waits(engine, lambda message: print(message, file=sys.stderr, flush=True))
+    engine = make_engine(url, on_wait=lambda: print(WAIT_MESSAGE, file=sys.stderr, flush=True))
     pipe.send("ready")
     try:
         while (message := pipe.recv()) is not None:
@@ -83,7 +80,7 @@ def _serve(url: str, pipe: Connection) -> None:
                 pipe.send(("ok", sorted(write_batch(engine, *message))))
             except BatchRefused as exc:
                 pipe.send(("refused", str(exc)))
-            except (DatabaseError, SQLAlchemyError, duckdb.Error, OSError) as exc:
+            except DATABASE_ERRORS as exc:
                 pipe.send(("error", first_line(exc)))
     except EOFError:  # the parent went away
         pass

@@ -13,14 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
-import duckdb
-import psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 from data_access import accounts
 from data_access.accounts import ROLES, AccountConflict, AccountError
-from data_access.engine import ACCEPTED_URLS, DatabaseError, first_line
+from data_access.engine import ACCEPTED_URLS, DATABASE_ERRORS, DatabaseError, first_line
 
 PROG = "python -m data_access.users"
 PASSWORD_COMMANDS = ("add", "reset-password")
@@ -135,7 +132,7 @@ def execute(engine: Engine, args: argparse.Namespace, streams: Streams) -> int:
         return fail(streams.err, str(exc), 2)
     except (AccountConflict, DatabaseError) as exc:
         return fail(streams.err, str(exc), 1)
-    except (DBAPIError, duckdb.Error, psycopg.Error) as exc:
+    except DATABASE_ERRORS as exc:
         return fail(streams.err, f"the database could not be changed: {first_line(exc)}", 1)
 
 
