@@ -5,12 +5,12 @@ import csv
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_access.accounts import set_business_number
 from data_access.engine import open_database
 from tests import test_chat, test_opt_out
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+from tests.app_server import AppServerError, serve_app
 from tests.factories import insert
 from tests.test_opt_out import A, B, C, H
 
@@ -37,19 +37,9 @@ def server(tmp_path_factory) -> Iterator[str]:
     assert "Traceback" not in (folder / "streamlit.log").read_text()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    yield context.new_page()
-    context.close()
+def page(new_page) -> Page:
+    return new_page(accept_downloads=True)
 
 
 CHAT_WORDS = {
