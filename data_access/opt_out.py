@@ -56,13 +56,17 @@ def stop_word_key(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)).lower()
 
 
-def _stop_word_key_sql(column: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
-    """`stop_word_key` in SQL, every constant bound."""
-    if dialect == "postgresql":
-        return func.lower(func.translate(column, literal(_ACCENTED + _WHITESPACE + _COMBINING), literal(_PLAIN)))
+def _stop_word_key_sql(column: sa.ColumnElement, dialect: str, longest: int) -> sa.ColumnElement:
+    """`stop_word_key` in SQL, every constant bound; NULL for a message too long to be a stop word of
+    `longest` characters (more than three characters a letter once its whitespace is gone: room for
+    two combining accents on each), so that only short messages pay for the accents."""
     for space in _WHITESPACE:
         column = func.replace(column, literal(space), literal(""))
-    return func.lower(func.strip_accents(column))
+    if dialect == "postgresql":
+        key = func.lower(func.translate(column, literal(_ACCENTED + _COMBINING), literal(_PLAIN)))
+    else:
+        key = func.lower(func.strip_accents(column))
+    return sa.case((func.length(column) <= 3 * longest, key))
 
 
 def stop_words(setting: str | Sequence[str] | None = None) -> tuple[str, ...]:
@@ -220,22 +224,28 @@ def _events(filters: OptOutFilters, dialect: str) -> sa.Subquery:
     messages = select(
         mo.c.phone, mo.c.received_at, literal("stop_word", String), mo.c.message, mo.c.message_id, mo.c.subaccount
     ).where(
-        _stop_word_key_sql(mo.c.message, dialect).in_(keys), mo.c.phone.is_not(None),
+        _stop_word_key_sql(mo.c.message, dialect, max(map(len, keys), default=0)).in_(keys), mo.c.phone.is_not(None),
         mo.c.received_at >= start, mo.c.received_at < end, scope_condition(filters.scope, mo),
     )
     return sa.union_all(failures, messages).subquery("event")
 
 
-def _first_events(filters: OptOutFilters, dialect: str) -> sa.Subquery:
-    """One row per phone: its first event of the period, with its count of events and the last one's time."""
+def _ranked_events(filters: OptOutFilters, dialect: str) -> sa.Subquery:
+    """The period's events, each with its rank in its phone's events (1: the first), the phone's count
+    of events and the time of its last one."""
     events = _events(filters, dialect)
     per_phone = {"partition_by": events.c.phone}
-    ranked = select(
+    return select(
         events,
         func.row_number().over(**per_phone, order_by=(events.c.at, events.c.kind, events.c.message_id)).label("rank"),
         func.count().over(**per_phone).label("events"),
         func.max(events.c.at).over(**per_phone).label("last_event_at"),
     ).subquery("ranked")
+
+
+def _first_events(filters: OptOutFilters, dialect: str) -> sa.Subquery:
+    """One row per phone: its first event of the period, with its count of events and the last one's time."""
+    ranked = _ranked_events(filters, dialect)
     return select(ranked).where(ranked.c.rank == 1).subquery("first_event")
 
 
@@ -293,17 +303,16 @@ def iter_opt_outs(conn: Connection, filters: OptOutFilters, batch_rows: int = 5_
 
 
 def opt_out_summary(conn: Connection, filters: OptOutFilters) -> OptOutSummary:
-    """The report's figures, from two aggregates."""
-    contacts = _first_events(filters, conn.dialect.name)
-    total, by_failure, by_stop_word = conn.execute(
+    """The report's figures, from one aggregate over the period's ranked events."""
+    ranked = _ranked_events(filters, conn.dialect.name)
+    first, kind = ranked.c.rank == 1, ranked.c.kind
+    row = conn.execute(
         select(
-            func.count(),
-            func.count().filter(contacts.c.kind == "failure"),
-            func.count().filter(contacts.c.kind == "stop_word"),
+            func.count().filter(first),
+            func.count().filter(first, kind == "failure"),
+            func.count().filter(first, kind == "stop_word"),
+            func.count().filter(kind == "failure"),
+            func.count().filter(kind == "stop_word"),
         )
     ).one()
-    events = _events(filters, conn.dialect.name)
-    blocked, stop_messages = conn.execute(
-        select(func.count().filter(events.c.kind == "failure"), func.count().filter(events.c.kind == "stop_word"))
-    ).one()
-    return OptOutSummary(int(total), int(by_failure), int(by_stop_word), int(blocked), int(stop_messages))
+    return OptOutSummary(*(int(n) for n in row))
