@@ -1,11 +1,12 @@
 """The dashboard's router (served by `app.py`): settings shared by every page, the signed-in account,
 then the navigation: one page per registered report view (`data_access.views.VIEWS`, in order, at
-its path: /sent, /received...), the root URL opening the first with the link's query parameters.
-Administrators also get the Usuários and audit log pages."""
+its path: /sent, /received...), then the other report pages (`PAGES`: /chat, /opt-out), the root URL
+opening the first view with the link's query parameters. Administrators also get the Usuários and
+audit log pages."""
 import streamlit as st
 
 from data_access.i18n import t
-from data_access.views import VIEWS
+from data_access.views import PAGES, VIEWS
 from pages import run as runs
 from pages import session
 
@@ -15,6 +16,7 @@ st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout
 run = runs.signed_in(run, *session.require_account(run.lang))
 
 report_pages = [(st.Page(v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
+other_reports = [st.Page(p.page, title=p.title(run.lang), icon=p.icon, url_path=p.path) for p in PAGES.values()]
 
 
 def home() -> None:
@@ -26,7 +28,7 @@ admin_pages = [
     st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
-page = st.navigation([root, *(p for p, _ in report_pages), *admin_pages], position="top")
+page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="top")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
 runs.header(run)

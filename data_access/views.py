@@ -177,3 +177,38 @@ def _consolidated_file(engine: Engine, filters: ConsolidatedFilters, fmt: str, l
     from exports.consolidated_export import Layout, export_consolidated
 
     return export_consolidated(engine, filters, Layout(), fmt, lang, out)
+
+# -- report pages beside the views ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """A report that is not a search of one message table, with its own queries, page and files (the
+    Chat (MT + MO) of one contact, the Opt-out contacts): the router shows it after the views, at its
+    path; the `exports` command and saved searches, which read `VIEWS`, do not offer it."""
+
+    code: str
+    path: str  # URL path without the slash: "opt-out" is served at /opt-out
+    title_key: str
+    icon: str
+    page: str  # the page script, thin: its queries live in `data_access.{code}`
+
+    def title(self, lang: str) -> str:
+        return t(self.title_key, lang)
+
+
+PAGES: dict[str, ReportPage] = {}
+
+
+def register_page(declared: ReportPage) -> ReportPage:
+    """Adds a report page (after those registered before it); codes and paths are unique among the
+    views and the pages."""
+    taken = [*VIEWS.values(), *PAGES.values()]
+    if any(declared.code == other.code or declared.path == other.path for other in taken):
+        raise ValueError(f"a view or page with code {declared.code!r} or path /{declared.path} is already registered")
+    PAGES[declared.code] = declared
+    return declared
+
+
+CHAT = register_page(ReportPage("chat", "chat", "page.chat", ":material/forum:", "pages/chat.py"))
+OPT_OUT = register_page(ReportPage("opt_out", "opt-out", "page.opt_out", ":material/block:", "pages/opt_out.py"))

@@ -17,7 +17,7 @@ from data_access.accounts import Account
 from data_access.config import DEFAULT_LANG, DEFAULT_TZ, LANGUAGES, SettingError, check_lang, check_tz, report_lang, report_tz
 from data_access.i18n import label, t
 from data_access.scope import Scope
-from data_access.views import VIEWS, View
+from data_access.views import PAGES, VIEWS, View
 from pages.notices import code_span
 
 _BUILT_IN = {"lang": DEFAULT_LANG, "tz": DEFAULT_TZ}
@@ -108,8 +108,10 @@ def _root() -> None:
 
 
 def page_scripts() -> list[tuple[str, str]]:
-    """(script, URL path) of every page the router may route to: the report views, then the admin pages."""
-    return [*((view.page, view.path) for view in VIEWS.values()), *((script, path) for script, _, _, path in ADMIN_PAGES)]
+    """(script, URL path) of every page the router may route to: the report views, the other report
+    pages, then the admin pages."""
+    return [*((view.page, view.path) for view in VIEWS.values()), *((page.page, page.path) for page in PAGES.values()),
+            *((script, path) for script, _, _, path in ADMIN_PAGES)]
 
 
 def header(run: Run) -> None:

@@ -15,6 +15,7 @@ from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, label, plotly_separators, results_text, t
 from data_access.report import PAGE_SIZES, page_count
 from data_access.views import View, view_of
+from pages.chat_view import link as chat_link
 from pages.data import Db, detail_rows
 from pages.notices import code_span
 from pages.search_state import widget_key
@@ -91,12 +92,20 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
     )
     with table_area:
         frame = table_frame(rows, shown, lang, filters.tz, show_extra)
+        config = {t(f"column.{code}.message", lang): st.column_config.TextColumn(width="large")}
+        phone = next((c for c in shown.shown_columns(show_extra) if c.kind == "phone"), None)
+        if phone is not None:  # each phone's conversation (Chat MT + MO), pinned on the left
+            chat = t("chat.open", lang)
+            frame.insert(frame.columns.get_loc(shown.headers(lang)[shown.columns.index(phone)]) + 1, chat,
+                         [chat_link(row[phone.key], lang, filters.tz) for row in rows])
+            config[chat] = st.column_config.LinkColumn(chat, display_text="💬", help=t("chat.open_help", lang),
+                                                       width="small", pinned=True)
         st.dataframe(
             frame,
             hide_index=True,
             width="stretch",
             height=35 * (min(len(rows), 25) + 1) + 3,
-            column_config={t(f"column.{code}.message", lang): st.column_config.TextColumn(width="large")},
+            column_config=config,
         )
 
 

@@ -254,11 +254,13 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     assert total_line(app) == results(9, "en")
     assert app.main.metric[0].value == pct(5, 9, "en")
     table = app.main.dataframe[-1].value
-    assert list(table.columns) == ["Sent", "Status", "Phone", "WhatsApp user ID", "Campaign", "User", "Content type",
-                                   "Message sent", "Sent with session", "Conversation ID", "Conversation type",
-                                   "Conversation expiration"]
+    assert list(table.columns) == ["Sent", "Status", "Phone", "Chat", "WhatsApp user ID", "Campaign", "User",
+                                   "Content type", "Message sent", "Sent with session", "Conversation ID",
+                                   "Conversation type", "Conversation expiration"]
     first = table.iloc[0]
     assert (first["Sent"], first["Status"], first["Sent with session"]) == ("2026-11-20 09:00:00", "Delivered", "No")
+    # Each phone links to its conversation (Chat MT + MO), in the language and zone of the page.
+    assert first["Chat"] == f"chat?phone=%2B{first['Phone'][1:]}&lang=en&tz=America%2FSao_Paulo"
     assert app.query_params["lang"] == "en"
 
     app.selectbox(key="lang").set_value("es").run()
@@ -512,9 +514,10 @@ def test_received_page_counts_quick_reply_clicks(dataset):
         (button, str(n), campaign, template) for (button, campaign, template), n in by_key.items()
     )
     table = app.main.dataframe[-1].value
-    assert list(table.columns) == ["Respondido", "Origem", "WhatsApp user ID", "Campanha", "Usuário",
+    assert list(table.columns) == ["Respondido", "Origem", "Chat", "WhatsApp user ID", "Campanha", "Usuário",
                                    "Tipo de conteúdo", "Mensagem recebida"]
     assert table.iloc[0]["Tipo de conteúdo"] == "Texto"  # mo07, the newest
+    assert table.iloc[0]["Chat"] == "chat?phone=%2B5511911110009&lang=pt-BR&tz=America%2FSao_Paulo"
 
 
 def test_subaccount_narrows_users_and_campaigns(dataset):
