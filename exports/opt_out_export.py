@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy.engine import Engine
 
-from data_access.i18n import format_datetime, label, t
+from data_access.i18n import excel_datetime_format, format_datetime, label, t
 from data_access.opt_out import COLUMNS, OptOutContact, OptOutFilters, iter_opt_outs, opt_out_summary
 from exports.csv_export import FORMULA_START
 from exports.xlsx_export import inert_text
@@ -27,7 +27,6 @@ FORMATS = ("csv", "xlsx")
 MIME_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _TIMES = ("opted_out_at", "last_event_at", "last_sent_at")
 _FORMULA = re.compile(FORMULA_START)
-_XLSX_DATE_FORMATS = {"pt-BR": "dd/mm/yyyy hh:mm:ss", "en": "yyyy-mm-dd hh:mm:ss", "es": "dd/mm/yyyy hh:mm:ss"}
 
 
 def headers(lang: str) -> list[str]:
@@ -85,7 +84,7 @@ def write_xlsx(engine: Engine, filters: OptOutFilters, lang: str, out: IO[bytes]
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
     bold = workbook.add_format({"bold": True})
     header = workbook.add_format({"bold": True, "bg_color": "#E6ECEA", "bottom": 1})
-    when = workbook.add_format({"num_format": _XLSX_DATE_FORMATS.get(lang, _XLSX_DATE_FORMATS["en"])})
+    when = workbook.add_format({"num_format": excel_datetime_format(lang)})
     sheet = workbook.add_worksheet(t("page.opt_out", lang)[:31])
     for col, text in enumerate(headers(lang)):
         sheet.set_column(col, col, 22 if COLUMNS[col] != "detail" else 40)

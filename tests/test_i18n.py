@@ -13,9 +13,11 @@ import pytest
 from babel.messages.pofile import read_po
 
 from data_access.accounts import ROLES
-from data_access.catalog import CONVERSATION_TYPES, FAILURE_STATUSES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, STATUSES
+from data_access.catalog import CONVERSATION_TYPE_OF, CONVERSATION_TYPES, FAILURE_STATUSES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, STATUSES
 from data_access.config import LANGUAGES
+from data_access.consolidated import DIMENSIONS
 from data_access.filters import SESSIONS
+from data_access.opt_out import KINDS as OPT_OUT_KINDS
 from data_access.i18n import (
     CATALOG,
     DOMAIN,
@@ -32,6 +34,7 @@ from data_access.i18n import (
 from data_access.saved_searches import RELATIVE_RANGES
 from data_access.views import VIEWS
 from exports.export import FORMATS
+from data_access.opt_out import COLUMNS as OPT_OUT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_CODE = {"tests", "data", "test-output", "__pycache__", "node_modules"}
@@ -39,11 +42,14 @@ NOT_CODE = {"tests", "data", "test-output", "__pycache__", "node_modules"}
 # Keys the code builds at run time: the f-string of the call -> every key it can produce.
 # A new `t(f"...")` in the code must be declared here (the scan below finds it).
 DYNAMIC_KEYS: dict[str, set[str]] = {
-    "column.{}.{}": {f"column.{v.code}.{c.key}" for v in VIEWS.values() for c in v.columns},
-    "column.{}.message": {f"column.{v.code}.message" for v in VIEWS.values()},  # the table's wide column
+    # the detail tables' headers (a view that writes its own files, the Consolidado, has none)
+    "column.{}.{}": {f"column.{v.code}.{c.key}" for v in VIEWS.values() if v.export is None for c in v.columns},
+    "column.{}.message": {f"column.{v.code}.message" for v in VIEWS.values() if v.export is None},
+    "column.opt_out.{}": {f"column.opt_out.{name}" for name in OPT_OUT_COLUMNS},
+    "dimension.{}": {f"dimension.{d}" for d in DIMENSIONS},  # the Consolidado's groupings
     "status_help.{}": {f"status_help.{s}" for s in FAILURE_STATUSES},  # the failure reasons table
     "export.{}": {f"export.{fmt}" for fmt in FORMATS},  # the download buttons
-    "export.file.{}": {f"export.file.{v.code}" for v in VIEWS.values()},
+    "export.file.{}": {f"export.file.{v.code}" for v in VIEWS.values() if v.export is None},
     "range.{}": {f"range.{kind}" for kind in RELATIVE_RANGES},
     "role.{}": {f"role.{role}" for role in ROLES},
     "lang.{}": {f"lang.{lang}" for lang in LANGUAGES},
@@ -57,6 +63,8 @@ LABEL_KINDS: dict[str, tuple[str, ...]] = {
     "conversation_type": CONVERSATION_TYPES,
     "session": SESSIONS,
     "lang": LANGUAGES,
+    "opt_out_kind": OPT_OUT_KINDS,
+    "pricing_category": tuple(code for code in CONVERSATION_TYPE_OF if code not in CONVERSATION_TYPES),
 }
 
 

@@ -13,7 +13,7 @@ def test_the_report_pages_in_navigation_order():
     assert [OPT_OUT.title(lang) for lang in ("pt-BR", "en", "es")] == [
         "Relatório de Opt-out", "Opt-out report", "Informe de opt-out",
     ]
-    assert list(VIEWS) == ["mt", "mo"]  # not views: the exports command and saved searches do not offer them
+    assert not {"chat", "opt_out"} & set(VIEWS)  # not views: the exports command and saved searches do not offer them
 
 
 @pytest.mark.parametrize(
