@@ -5,9 +5,10 @@ websocket at `/_stcore/stream`), as the browser's page does it, without a browse
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
                              [--baseline GIT_REF] [--out FILE]
 
-Each session opens /sent (language en), then every `--every` seconds changes its filters the way a
-person does, by sending `rerun_script` with the new widget states (the campaign and status
-multiselects, as the page's own widgets report them). Changes alternate between shared searches (the
+Each session opens /sent (language en), then every `--every` seconds changes its search by sending
+`rerun_script` with a new address (the campaign and status parameters changed in the query string the
+app last wrote, as the back button or a shared link does it: the page rebuilds its filter value from
+the address and reruns everything a widget change reruns). Changes alternate between shared searches (the
 same few searches for every session, at the same moment) and distinct ones (a subset of campaigns
 and statuses drawn from the session's own seed). A change is timed from sending it to the
 `ForwardMsg` carrying the new result total (the "N results" heading of the new run) and to the end
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib import parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,16 +44,17 @@ from pathlib import Path
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
+from data_access.filters import MtFilters
 from tests.app_server import AppProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "lang=en"
 PAGE = "sent"
 TOTAL = re.compile(r"^[\d,]+ results?$")  # the results header in English
-CAMPAIGN_KEY, STATUS_KEY = "mt.campaign", "mt.status"
-# The shared searches: every session asks the same one at the same tick (status positions in the picker).
+CAMPAIGN_KEY = "mt.campaign"
+STATUSES = MtFilters.FIELDS["status"].choices
+# The shared searches: every session asks the same one at the same tick (positions in STATUSES).
 SHARED_STATUSES = ((), (0,), (1, 2), (3,))
 
 
@@ -61,6 +64,7 @@ class Run:
 
     to_total_s: float | None = None
     total: str | None = None
+    query_string: str | None = None  # the address the app wrote (the browser sends it with the next run)
     to_end_s: float | None = None
     error: str | None = None
     widgets: dict[str, list[str]] = field(default_factory=dict)  # user key -> widget id, options
@@ -74,15 +78,13 @@ class SessionResult:
     failure: str | None = None
 
 
-def _rerun(widget_states: WidgetStates | None) -> bytes:
+def _rerun(query_string: str) -> bytes:
     message = BackMsg()
     state = message.rerun_script
-    state.query_string = QUERY
+    state.query_string = query_string
     state.page_name = PAGE
     state.context_info.timezone = "America/Sao_Paulo"
     state.context_info.locale = "en-US"
-    if widget_states is not None:
-        state.widget_states.CopyFrom(widget_states)
     return message.SerializeToString()
 
 
@@ -115,6 +117,8 @@ async def _one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: f
             elif what == "multiselect":
                 key = element.multiselect.id.rsplit("-", 1)[-1]
                 run.widgets[key] = [element.multiselect.id, *element.multiselect.options]
+        elif kind == "page_info_changed":
+            run.query_string = msg.page_info_changed.query_string
         elif kind == "script_finished":
             status = msg.script_finished
             if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
@@ -127,26 +131,18 @@ async def _one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: f
             return run
 
 
-def _states(widgets: dict[str, list[str]], chosen: dict[str, list[str]]) -> WidgetStates:
-    states = WidgetStates()
-    for key, labels in chosen.items():
-        state = states.widgets.add()
-        state.id = widgets[key][0]
-        state.string_array_value.data.extend(labels)
-    return states
-
-
-def search_for(session: int, change: int, widgets: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Even changes: the shared search of this tick; odd ones: this session's own draw."""
-    campaigns, statuses = widgets[CAMPAIGN_KEY][1:], widgets[STATUS_KEY][1:]
+def search_for(session: int, change: int, campaigns: list[str], query: str) -> str:
+    """The address of the next search: even changes the shared search of this tick, odd ones this
+    session's own draw of campaigns and statuses; the rest of the address (period, zone, language) kept."""
+    kept = [(k, v) for k, v in parse.parse_qsl(query) if k not in ("campaign", "status")]
     if change % 2 == 0:
-        picked = SHARED_STATUSES[(change // 2) % len(SHARED_STATUSES)]
-        return {CAMPAIGN_KEY: [], STATUS_KEY: [statuses[i] for i in picked if i < len(statuses)]}
-    draw = random.Random(session * 100_003 + change)
-    return {
-        CAMPAIGN_KEY: draw.sample(campaigns, draw.randint(1, max(1, min(3, len(campaigns))))) if campaigns else [],
-        STATUS_KEY: draw.sample(statuses, draw.randint(1, max(1, len(statuses) // 2))),
-    }
+        picked = [STATUSES[i] for i in SHARED_STATUSES[(change // 2) % len(SHARED_STATUSES)]]
+        chosen: list[str] = []
+    else:
+        draw = random.Random(session * 100_003 + change)
+        chosen = draw.sample(campaigns, draw.randint(1, min(3, len(campaigns)))) if campaigns else []
+        picked = draw.sample(STATUSES, draw.randint(1, len(STATUSES) // 2))
+    return parse.urlencode([*kept, *(("campaign", c) for c in chosen), *(("status", s) for s in picked)])
 
 
 async def session(number: int, base: str, seconds: float, every: float, timeout_s: float, start_at: float) -> SessionResult:
@@ -155,27 +151,29 @@ async def session(number: int, base: str, seconds: float, every: float, timeout_
     try:
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s,
                                       ping_interval=None) as ws:
-            first = await _one_run(ws, _rerun(None), timeout_s)
+            first = await _one_run(ws, _rerun(QUERY), timeout_s)
             if first.error:
                 result.failure = f"first load: {first.error}"
                 return result
             result.first_total_s = first.to_total_s
-            widgets = first.widgets
-            if CAMPAIGN_KEY not in widgets or STATUS_KEY not in widgets:
-                result.failure = f"filters not found among {sorted(widgets)}"
+            query = first.query_string or QUERY
+            if CAMPAIGN_KEY not in first.widgets:
+                result.failure = f"campaign filter not found among {sorted(first.widgets)}"
                 return result
+            campaigns = first.widgets[CAMPAIGN_KEY][1:]
             # Every session starts its changes on the same clock, so shared searches coincide.
             await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
             change = 0
             while (due := start_at + change * every) < start_at + seconds:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                run = await _one_run(ws, _rerun(_states(widgets, search_for(number, change, widgets))), timeout_s)
+                query = search_for(number, change, campaigns, query)
+                run = await _one_run(ws, _rerun(query), timeout_s)
                 if run.error:
                     result.failure = f"change {change}: {run.error}"
                     return result
                 result.changes.append((run.to_total_s, run.to_end_s))
                 result.totals.add(run.total)
-                widgets.update(run.widgets)
+                query = run.query_string or query
                 change += 1
                 # A late answer pushes the next change back to now, as a person waits for the page.
                 while start_at + change * every < time.perf_counter() - every:
@@ -224,7 +222,7 @@ async def _warm(base: str, timeout_s: float) -> None:
     async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
                                   max_size=None, ping_interval=None) as ws:
         for _ in range(2):
-            run = await _one_run(ws, _rerun(None), timeout_s)
+            run = await _one_run(ws, _rerun(QUERY), timeout_s)
             if run.error:
                 raise RuntimeError(f"warm-up: {run.error}")
 
