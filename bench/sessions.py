@@ -21,6 +21,7 @@ within `--timeout` seconds. The levels run one after the other, each on a freshl
 `REF` (from `git archive`) and on this tree, alternately, on the same database: side by side in one run.
 
 Prints JSON: per level and code, the changes made, p50/p95/max to the total and to the run's end,
+the median bytes a change brought,
 the failed sessions with their reasons, and the load average before and after.
 """
 from __future__ import annotations
@@ -66,13 +67,14 @@ class Run:
     total: str | None = None
     query_string: str | None = None  # the address the app wrote (the browser sends it with the next run)
     to_end_s: float | None = None
+    bytes_received: int = 0
     error: str | None = None
     widgets: dict[str, list[str]] = field(default_factory=dict)  # user key -> widget id, options
 
 
 @dataclass
 class SessionResult:
-    changes: list[tuple[float, float]] = field(default_factory=list)  # (to total, to end) per change
+    changes: list[tuple[float, float, int]] = field(default_factory=list)  # (to total, to end, bytes) per change
     totals: set[str] = field(default_factory=set)  # the totals shown: proof that the changes applied
     first_total_s: float | None = None
     failure: str | None = None
@@ -104,6 +106,7 @@ async def _one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: f
             data = await asyncio.wait_for(ws.recv(), left)
         except TimeoutError:
             continue
+        run.bytes_received += len(data)
         msg = ForwardMsg.FromString(data)
         kind = msg.WhichOneof("type")
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -171,7 +174,7 @@ async def session(number: int, base: str, seconds: float, every: float, timeout_
                 if run.error:
                     result.failure = f"change {change}: {run.error}"
                     return result
-                result.changes.append((run.to_total_s, run.to_end_s))
+                result.changes.append((run.to_total_s, run.to_end_s, run.bytes_received))
                 result.totals.add(run.total)
                 query = run.query_string or query
                 change += 1
@@ -201,6 +204,7 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
     results = await asyncio.gather(*(session(i, base, seconds, every, timeout_s, start_at) for i in range(sessions)))
     totals = [c[0] for r in results for c in r.changes]
     ends = [c[1] for r in results for c in r.changes]
+    sizes = [c[2] for r in results for c in r.changes]
     firsts = [r.first_total_s for r in results if r.first_total_s is not None]
     return {
         "sessions": sessions,
@@ -208,6 +212,7 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
         "to_total_ms": {"p50": _ms(percentile(totals, 0.5)), "p95": _ms(percentile(totals, 0.95)),
                         "max": _ms(max(totals, default=None))},
         "to_end_ms": {"p50": _ms(percentile(ends, 0.5)), "p95": _ms(percentile(ends, 0.95))},
+        "bytes_per_change_p50": percentile(sizes, 0.5),
         "first_load_to_total_ms": {"p50": _ms(percentile(firsts, 0.5)), "max": _ms(max(firsts, default=None))},
         "distinct_totals": len(set().union(*(r.totals for r in results))),
         "failed_sessions": sum(r.failure is not None for r in results),
