@@ -12,7 +12,7 @@ import streamlit as st
 
 from data_access.columns import DetailColumn
 from data_access.filters import Filters
-from data_access.i18n import date_format, format_datetime, format_int, format_pct, label, results_text, t
+from data_access.i18n import format_datetime, format_int, format_pct, label, results_text, t
 from data_access.report import PAGE_SIZES, page_count
 from data_access.views import View, view_of
 from pages.data import Db, detail_rows
@@ -48,20 +48,9 @@ def section_title(text: str) -> None:
     st.markdown(text)
 
 
-def chart(figure: go.Figure, lang: str, key: str) -> None:
-    """A Plotly figure with the language's number and date formats."""
-    thousands, decimal = format_int(1000, lang)[1], format_pct(0.015, lang)[1]  # "1.000", "1,5%"
-    figure.update_layout(separators=decimal + thousands)
-    figure.update_xaxes(automargin=True)
-    figure.update_yaxes(automargin=True)  # room for long labels such as "Não entregue por opt-out"
-    if any(_is_dates(getattr(trace, "x", None)) for trace in figure.data):
-        day = "%d/%m" if date_format(lang).startswith("%d") else "%m-%d"
-        figure.update_xaxes(tickformat=day, hoverformat=date_format(lang))
+def chart(figure: go.Figure, key: str) -> None:
+    """Draws a Plotly figure as it is (the page's styling is applied once, in `pages.shared_charts`)."""
     st.plotly_chart(figure, theme=None, config={"displayModeBar": False}, key=key)
-
-
-def _is_dates(values: Any) -> bool:
-    return values is not None and len(values) > 0 and hasattr(values[0], "isoformat")
 
 
 def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) -> None:
