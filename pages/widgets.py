@@ -66,8 +66,10 @@ def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) 
     st.dataframe(frame, hide_index=True, width="stretch", row_height=72 if wrap_last else None)
 
 
+@st.fragment
 def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
-    """One page of the detail table, paged by the database, newest first."""
+    """One page of the detail table, paged by the database, newest first. A fragment: turning a page,
+    the page size or the extra columns reruns the table alone, not the page's figures and filters."""
     shown = view_of(filters)
     code = shown.code
     st.subheader(t("table.details", lang), anchor=False)
