@@ -3,7 +3,7 @@ own session protocol (the `BackMsg` / `ForwardMsg` protobufs of the installed st
 websocket at `/_stcore/stream`), as the browser's page does it, without a browser per session.
 
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
-                             [--baseline GIT_REF] [--out FILE]
+                             [--period FROM,TO] [--baseline GIT_REF] [--out FILE]
 
 Each session opens /sent (language en), then every `--every` seconds changes its search by sending
 `rerun_script` with a new address (the campaign and status parameters changed in the query string the
@@ -148,18 +148,19 @@ def search_for(session: int, change: int, campaigns: list[str], query: str) -> s
     return parse.urlencode([*kept, *(("campaign", c) for c in chosen), *(("status", s) for s in picked)])
 
 
-async def session(number: int, base: str, seconds: float, every: float, timeout_s: float, start_at: float) -> SessionResult:
+async def session(number: int, base: str, seconds: float, every: float, timeout_s: float, start_at: float,
+                  opening: str) -> SessionResult:
     result = SessionResult()
     ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
     try:
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s,
                                       ping_interval=None) as ws:
-            first = await _one_run(ws, _rerun(QUERY), timeout_s)
+            first = await _one_run(ws, _rerun(opening), timeout_s)
             if first.error:
                 result.failure = f"first load: {first.error}"
                 return result
             result.first_total_s = first.to_total_s
-            query = first.query_string or QUERY
+            query = first.query_string or opening
             if CAMPAIGN_KEY not in first.widgets:
                 result.failure = f"campaign filter not found among {sorted(first.widgets)}"
                 return result
@@ -198,10 +199,10 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float) -> dict:
+async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float, opening: str) -> dict:
     load_before = os.getloadavg()
     start_at = time.perf_counter() + 3.0 + 0.2 * sessions  # time for every session's first load
-    results = await asyncio.gather(*(session(i, base, seconds, every, timeout_s, start_at) for i in range(sessions)))
+    results = await asyncio.gather(*(session(i, base, seconds, every, timeout_s, start_at, opening) for i in range(sessions)))
     totals = [c[0] for r in results for c in r.changes]
     ends = [c[1] for r in results for c in r.changes]
     sizes = [c[2] for r in results for c in r.changes]
@@ -222,12 +223,12 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
     }
 
 
-async def _warm(base: str, timeout_s: float) -> None:
+async def _warm(base: str, timeout_s: float, opening: str) -> None:
     """One session opens the page twice (the process's first request leaves the pages folder mode)."""
     async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
                                   max_size=None, ping_interval=None) as ws:
         for _ in range(2):
-            run = await _one_run(ws, _rerun(QUERY), timeout_s)
+            run = await _one_run(ws, _rerun(opening), timeout_s)
             if run.error:
                 raise RuntimeError(f"warm-up: {run.error}")
 
@@ -242,16 +243,16 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 def measure(db_url: str, levels: list[int], seconds: float, every: float, timeout_s: float,
-            trees: dict[str, Path], log_dir: Path) -> dict:
+            trees: dict[str, Path], log_dir: Path, opening: str = QUERY) -> dict:
     out: dict = {"levels": {}}
     for sessions in levels:
         for name, tree in trees.items():
             app = AppProcess(db_url, log_dir / f"streamlit-{name}-{sessions}.log", tree=tree)
             base = app.start(timeout_s=120)
             try:
-                asyncio.run(_warm(base, timeout_s))
+                asyncio.run(_warm(base, timeout_s, opening))
                 out["levels"].setdefault(str(sessions), {})[name] = asyncio.run(
-                    level(base, sessions, seconds, every, timeout_s)
+                    level(base, sessions, seconds, every, timeout_s, opening)
                 )
             finally:
                 app.stop()
@@ -267,17 +268,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=2, help="seconds between one session's changes")
     parser.add_argument("--timeout", type=float, default=60, help="a change unanswered this long fails its session")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also run the code of this git ref, alternately")
+    parser.add_argument("--period", metavar="FROM,TO", help="the searches' period (YYYY-MM-DD,YYYY-MM-DD); "
+                        "default: the page's own (the last 7 days)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
+    opening = QUERY
+    if args.period:
+        start, end = args.period.split(",")
+        opening = parse.urlencode({"from": start, "to": end, "lang": "en"})
     with contextlib.ExitStack() as stack:
         trees = {"current": ROOT}
         if args.baseline:
             trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="report-bench-sessions-")))
-        result = {"db": args.db.rsplit("/", 1)[-1], "seconds": args.seconds, "every_s": args.every,
+        result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
                   "baseline": args.baseline, "cpus": os.cpu_count()}
-        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir)
+        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

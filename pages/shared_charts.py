@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.filters import Filters
-from data_access.i18n import date_format, format_int, format_pct
+from data_access.i18n import date_format
 from data_access.views import View, view
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db
 
@@ -34,12 +34,9 @@ class Charts:
 
 
 def styled(figure: go.Figure, lang: str) -> go.Figure:
-    """The page's look on a figure (changed in place and returned): the language's number and date
-    formats and room for long labels such as "Não entregue por opt-out"."""
-    thousands, decimal = format_int(1000, lang)[1], format_pct(0.015, lang)[1]  # "1.000", "1,5%"
-    figure.update_layout(separators=decimal + thousands)
-    figure.update_xaxes(automargin=True)
-    figure.update_yaxes(automargin=True)
+    """The page's date formats on a figure (changed in place and returned): days as "19/11" or
+    "11-19" and the hover's full date in the language. (The charts carry the language's number
+    separators and room for long labels themselves: `exports.charts._layout`.)"""
     if any(_is_dates(getattr(trace, "x", None)) for trace in figure.data):
         day = "%d/%m" if date_format(lang).startswith("%d") else "%m-%d"
         figure.update_xaxes(tickformat=day, hoverformat=date_format(lang))
