@@ -13,7 +13,8 @@ same few searches for every session, at the same moment) and distinct ones (a su
 and statuses drawn from the session's own seed). A change is timed from sending it to the
 `ForwardMsg` carrying the new result total (the "N results" heading of the new run) and to the end
 of the run (`script_finished`). A change still unanswered when the next one is due delays it: the
-next change is sent once the run ended (never skipped, so every code gets the same sequence of searches).
+next change is sent once the run ended: each session makes `--seconds / --every` changes, never
+skipping one, so every code gets the same sequence of searches (a slow one takes longer).
 
 A session fails when its connection drops, a run shows an exception, or a change is not answered
 within `--timeout` seconds. The levels run one after the other, each on a freshly started server
