@@ -22,7 +22,7 @@ within `--timeout` seconds. The levels run one after the other, each on a freshl
 `REF` (from `git archive`) and on this tree, alternately, on the same database: side by side in one run.
 
 Prints JSON: per level and code, the changes made, p50/p95/max to the total and to the run's end,
-the median bytes a change brought,
+how long the changes took in all, the median bytes a change brought,
 the failed sessions with their reasons, and the load average before and after.
 """
 from __future__ import annotations
@@ -208,6 +208,7 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
     return {
         "sessions": sessions,
         "changes": len(totals),
+        "changes_took_s": round(time.perf_counter() - start_at, 1),  # from the first change to the last answer
         "to_total_ms": {"p50": _ms(percentile(totals, 0.5)), "p95": _ms(percentile(totals, 0.95)),
                         "max": _ms(max(totals, default=None))},
         "to_end_ms": {"p50": _ms(percentile(ends, 0.5)), "p95": _ms(percentile(ends, 0.95))},
