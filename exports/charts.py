@@ -52,8 +52,8 @@ MAX_DAY_TICKS = 8
 DAY_MS = 86_400_000  # a date axis counts in milliseconds
 # The parts of "plotly_white" these charts use: its defaults for the traces drawn and for a chart on x/y
 # axes, without those of polar, ternary, 3-D and map subplots and of colour scales (none here has them).
-# The figures look the same and carry and validate a template a fifth of the size: setting the whole
-# template took about 25 ms of each figure's build, most of a filter change's server time.
+# The figures look the same and carry a template a fifth of the size: setting the whole template took
+# 25-45 ms of each figure's build (plotly validates all of it), the cut one 17 ms (BENCHMARKS.md).
 _TEMPLATE_LAYOUT = ("annotationdefaults", "autotypenumbers", "colorway", "font", "hoverlabel", "hovermode",
                     "paper_bgcolor", "plot_bgcolor", "shapedefaults", "title", "xaxis", "yaxis")
 
