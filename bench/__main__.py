@@ -2,6 +2,7 @@
 figures with the ratios against its baselines, side by side in the same run.
 
     python -m bench [--rows 10000000] [--pg-rows 1000000] [--db POSTGRESQL_URL] [--out bench/results/latest.json]
+    python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--baseline GIT_REF]  (bench/sessions.py)
 
 Medians of --repeats runs. Ratios: a/b = our refresh over the raw SQL floor (overhead of our
 layer), c/a = the pandas peer over ours (how much faster we are), and peak memory of each.
@@ -125,7 +126,16 @@ def print_table(results: dict) -> None:
             print(f"{name:34} {row['ours_ms']:>9} {row['floor_ms']:>9} {row['sent_ms']:>9}")
 
 
+def measure_sessions(url: str, seconds: float, levels: str) -> dict:
+    """Concurrent dashboard sessions through Streamlit's session protocol (bench.sessions)."""
+    return _subprocess_json("-m", "bench.sessions", "--db", url, "--levels", levels, "--seconds", str(seconds))
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["sessions"]:  # `python -m bench sessions ...`
+        from bench import sessions
+
+        return sessions.main(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="MT rows on DuckDB (default 10M)")
     parser.add_argument("--pg-rows", type=int, default=1_000_000, help="MT rows on PostgreSQL; 0 skips it")
@@ -138,6 +148,9 @@ def main() -> int:
                         help="seconds of webhook traffic from 50 senders to the app server; 0 skips it")
     parser.add_argument("--webhook-sessions", type=int, default=5,
                         help="browser sessions loading a search every second during the webhook traffic")
+    parser.add_argument("--sessions-seconds", type=float, default=60,
+                        help="seconds each level of concurrent sessions changes filters; 0 skips it")
+    parser.add_argument("--sessions-levels", default="1,5,20", help="session counts of the concurrent-sessions part")
     parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows of the CSV and XLSX exports")
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 20))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
@@ -147,6 +160,8 @@ def main() -> int:
         url = f"duckdb:///{folder}/bench.duckdb"
         results["engines"]["duckdb"] = measure_engine(url, args.rows, args.days, args.end, args.repeats, args.export_rows)
         results["ingest_duckdb"] = measure_ingest(f"duckdb:///{folder}/ingest.duckdb", args.ingest_messages)
+        if args.sessions_seconds:
+            results["sessions_duckdb"] = measure_sessions(url, args.sessions_seconds, args.sessions_levels)
         if args.webhook_seconds:  # last: it adds the webhooks' rows to the demo database
             results["webhooks_duckdb"] = measure_webhooks(url, args.webhook_seconds, args.webhook_sessions)
     if args.pg_rows:
@@ -155,6 +170,8 @@ def main() -> int:
     args.out.write_text(json.dumps(results, indent=2, default=str))
     print_table(results)
     print("\ningest into DuckDB:", results["ingest_duckdb"])
+    if "sessions_duckdb" in results:
+        print("\nconcurrent sessions on DuckDB:", json.dumps(results["sessions_duckdb"]["levels"]))
     if "webhooks_duckdb" in results:
         print("\nwebhooks into DuckDB:", results["webhooks_duckdb"])
     print(f"\nJSON: {args.out}")

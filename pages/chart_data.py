@@ -12,7 +12,7 @@ from pages.widgets import chart
 
 def chart_with_data(figure: go.Figure, rows: list[dict[str, str]], lang: str, key: str) -> None:
     """The figure, then its rows (already written in the language) in an expander."""
-    chart(figure, lang, key=key)
+    chart(figure, key=key)
     with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
         frame = pd.DataFrame(rows)
         st.table(frame.set_index(frame.columns[0]))

@@ -8,6 +8,7 @@ from pages.chart_data import chart_with_data
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
+from pages.shared_charts import charts_of
 from pages.sidebar import sidebar
 
 run = current_run()
@@ -30,7 +31,8 @@ if report is not None:
             widgets.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
                        report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang)
 
-        figures, tables = view.figures(report, lang), view.chart_tables(report, lang)
+        charts = charts_of(db, view, filters, report, lang)  # built once for every session
+        figures, tables = charts.figures, charts.tables
         if report.quick_replies:
             left, right = st.columns(2)
             with left:

@@ -8,6 +8,7 @@ from pages.chart_data import chart_with_data
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
+from pages.shared_charts import charts_of
 from pages.sidebar import sidebar
 
 run = current_run()
@@ -36,7 +37,8 @@ if report is not None:
             widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang)
 
-        figures, tables = view.figures(report, lang), view.chart_tables(report, lang)
+        charts = charts_of(db, view, filters, report, lang)  # built once for every session
+        figures, tables = charts.figures, charts.tables
         left, right = st.columns(2)
         with left:
             chart_with_data(figures["funnel"], tables["funnel"], lang, key="mt.funnel")

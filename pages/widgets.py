@@ -12,7 +12,7 @@ import streamlit as st
 
 from data_access.columns import DetailColumn
 from data_access.filters import Filters
-from data_access.i18n import format_datetime, format_int, format_pct, label, plotly_separators, results_text, t
+from data_access.i18n import format_datetime, format_int, format_pct, label, results_text, t
 from data_access.report import PAGE_SIZES, page_count
 from data_access.views import View, view_of
 from pages.chat_view import link as chat_link
@@ -49,11 +49,8 @@ def section_title(text: str) -> None:
     st.markdown(text)
 
 
-def chart(figure: go.Figure, lang: str, key: str) -> None:
-    """A Plotly figure with the language's separators (its day ticks are written by `exports.charts`)."""
-    figure.update_layout(separators=plotly_separators(lang))
-    figure.update_xaxes(automargin=True)
-    figure.update_yaxes(automargin=True)  # room for long labels such as "Não entregue por opt-out"
+def chart(figure: go.Figure, key: str) -> None:
+    """Draws a Plotly figure as it is (the page's styling is applied once, in `pages.shared_charts`)."""
     st.plotly_chart(figure, theme=None, config={"displayModeBar": False}, key=key)
 
 
@@ -70,8 +67,10 @@ def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) 
     st.dataframe(frame, hide_index=True, width="stretch", row_height=72 if wrap_last else None)
 
 
+@st.fragment
 def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
-    """One page of the detail table, paged by the database, newest first."""
+    """One page of the detail table, paged by the database, newest first. A fragment: turning a page,
+    the page size or the extra columns reruns the table alone, not the page's figures and filters."""
     shown = view_of(filters)
     code = shown.code
     st.subheader(t("table.details", lang), anchor=False)

@@ -29,11 +29,13 @@ def free_port() -> int:
 class AppProcess:
     """`streamlit run app.py -- --db URL` in a child process, which a test may stop, kill (SIGKILL)
     and start again on the same port. `env` adds settings (the live interface's secrets); `args` are
-    more `streamlit run` options; `port` is chosen when not given."""
+    more `streamlit run` options; `port` is chosen when not given; `tree` is the code to run (this
+    one when not given: the benchmark also runs an earlier version's)."""
 
     def __init__(self, db_url: str, log_path: Path, env: dict[str, str] | None = None, args: Sequence[str] = (),
-                 port: int | None = None) -> None:
+                 port: int | None = None, tree: Path | None = None) -> None:
         self.db_url = db_url
+        self.tree = tree or ROOT
         self.log_path = log_path
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPORT_LANG", "REPORT_TZ")}
         self.env.update(env or {})
@@ -48,7 +50,7 @@ class AppProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.headless", "true", "--server.address", "127.0.0.1", *self.args, "--", "--db", self.db_url],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.tree, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout_s
         while True:

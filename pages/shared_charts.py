@@ -1,0 +1,64 @@
+"""The charts of a search, built once for every session that asks for it.
+
+Building the Plotly figures took most of a filter change's time in the server: with 8 sessions
+changing searches, 56% of the script threads' time holding the interpreter lock went to
+`mt_figures` (py-spy, BENCHMARKS.md), for figures that are a pure function of the search's report
+and the language. So a view's figures and the numbers under them are built once per (database URL,
+data version, view, filter value — its account scope included —, language) and every session gets
+the same objects (`st.cache_resource`: no copy per session). Nothing changes a figure once it is
+here: the page's styling is applied while building, and `widgets.chart` draws a figure without
+touching it. A new data version is a new key, so new events show on the next interaction, as for the
+report itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from data_access.filters import Filters
+from data_access.i18n import date_format
+from data_access.views import View, view
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db
+
+
+@dataclass(frozen=True)
+class Charts:
+    """One search's charts in one language, shared by every session: read them, never change them."""
+
+    figures: Mapping[str, go.Figure]  # in page order
+    tables: Mapping[str, list[dict[str, str]]]  # each chart's numbers as rows, written in the language
+
+
+def styled(figure: go.Figure, lang: str) -> go.Figure:
+    """The page's date formats on a figure (changed in place and returned): days as "19/11" or
+    "11-19" and the hover's full date in the language. (The charts carry the language's number
+    separators and room for long labels themselves: `exports.charts._layout`.)"""
+    if any(_is_dates(getattr(trace, "x", None)) for trace in figure.data):
+        day = "%d/%m" if date_format(lang).startswith("%d") else "%m-%d"
+        figure.update_xaxes(tickformat=day, hoverformat=date_format(lang))
+    return figure
+
+
+def _is_dates(values: Any) -> bool:
+    return values is not None and len(values) > 0 and hasattr(values[0], "isoformat")
+
+
+def build(shown: View, report: Any, lang: str) -> Charts:
+    """The view's charts of a report, styled for the page (what the cache keeps)."""
+    figures = {name: styled(figure, lang) for name, figure in shown.figures(report, lang).items()}
+    return Charts(figures, shown.chart_tables(report, lang))
+
+
+# `url`, `version`, `code`, `filters` and `lang` are the key; the report (not hashed) is the one they name.
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _charts(url: str, version: int, code: str, filters: Filters, lang: str, _report: Any) -> Charts:
+    return build(view(code), _report, lang)
+
+
+def charts_of(db: Db, shown: View, filters: Filters, report: Any, lang: str) -> Charts:
+    """The charts of `report`, which is the view's report of `filters` at the data version of `db`."""
+    return _charts(db.url, db.version, shown.code, filters, lang, report)
