@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 from babel import Locale
+from babel.numbers import format_decimal
 
 from data_access.i18n import format_int, t
 from data_access.insights import HOURS, READ_BUCKETS, MoInsights, MtInsights, ReadDelay
@@ -33,6 +34,11 @@ def format_duration(seconds: float | None, lang: str) -> str:
     if hours < 24:
         return t("duration.hours", lang, h=format_int(hours, lang), m=f"{minutes % 60:02d}")
     return t("duration.days", lang, d=format_int(hours // 24, lang), h=format_int(hours % 24, lang))
+
+
+def format_average(value: float, lang: str) -> str:
+    """A mean with one decimal in the language's way: 2.5 -> "2,5" (pt-BR, es) or "2.5" (en)."""
+    return format_decimal(value, format="#,##0.0", locale=_babel_locale(lang))
 
 
 def bucket_labels(lang: str) -> list[str]:

@@ -4,6 +4,7 @@ import streamlit as st
 from data_access.i18n import t
 from exports.charts import mo_chart_tables, mo_figures
 from pages import common
+from pages import insights_view
 from pages.chart_data import chart_with_data
 from pages.export_panel import render_export_panel
 
@@ -18,7 +19,11 @@ if report is not None:
     if report.total == 0:
         common.empty_state(lang)
     else:
-        cards = st.columns(3)
+        insights = insights_view.mo_insights_of(db, filters, lang)  # insights: unique senders, replies by hour
+        cards = st.columns(3 if insights is None else 4)
+        if insights is not None:
+            with cards[3]:
+                insights_view.mo_card(insights, report.total, lang)
         with cards[0]:
             common.count_card(t("metric.replies", lang), report.total, lang)
         with cards[1]:
@@ -53,6 +58,8 @@ if report is not None:
             chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
+        if insights is not None:  # insights: weekday x hour of replies
+            insights_view.mo_charts(insights, filters.tz, lang)
 
         common.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

@@ -4,6 +4,7 @@ import streamlit as st
 from data_access.i18n import t
 from exports.charts import failure_reason_rows, mt_chart_tables, mt_figures
 from pages import common
+from pages import insights_view
 from pages.chart_data import chart_with_data
 from pages.export_panel import render_export_panel
 
@@ -32,6 +33,10 @@ if report is not None:
         with cards[3]:
             common.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang)
+        # insights: unique recipients, median time to read
+        insights = insights_view.mt_insights_of(db, filters, lang)
+        if insights is not None:
+            insights_view.mt_cards(insights, totals.total, lang)
 
         figures, tables = mt_figures(report, lang), mt_chart_tables(report, lang)
         left, right = st.columns(2)
@@ -40,6 +45,9 @@ if report is not None:
         with right:
             chart_with_data(figures["status_breakdown"], tables["status_breakdown"], lang, key="mt.status_breakdown")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
+        # insights: time-to-read distribution, weekday x hour of reads
+        if insights is not None:
+            insights_view.mt_charts(insights, filters.tz, lang)
         common.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:

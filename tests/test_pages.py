@@ -223,6 +223,9 @@ def test_rates_funnel_counts_and_failure_reasons(dataset):
         ("Taxa de leitura", pct(read, delivered)),
         ("Taxa de falha", pct(failed, total)),
         ("Taxa de resposta", pct(replied, delivered)),
+        ("Destinatários únicos", str(len({r["phone"] for r in MTS}))),
+        ("Mediana entrega → leitura", "–"),  # no read time in these rows: nothing to measure
+        ("Mediana envio → leitura", "–"),
     ]
     reasons = app.main.dataframe[0].value
     assert list(reasons.columns) == ["Status", "Quantidade", "Código de erro", "O que significa"]
@@ -484,6 +487,7 @@ def test_received_page_counts_quick_reply_clicks(dataset):
         ("Respostas", str(len(MOS))),
         ("Cliques", str(len(clicks))),
         ("Parcela de cliques", pct(len(clicks), len(MOS))),
+        ("Remetentes únicos", str(len({m["phone"] for m in MOS}))),
     ]
     per_button = app.main.dataframe[0].value
     by_key: dict[tuple, int] = {}
