@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, t
+from data_access.insights import distinct_contacts
 from data_access.report import MoReport, MtTotals, mo_report, mt_totals
 
 
@@ -46,10 +47,12 @@ def mo_kpis(report: MoReport, lang: str) -> list[Kpi]:
 
 
 def search_kpis(conn: Connection, filters: Filters, lang: str) -> list[Kpi]:
-    """The KPIs of a search, from SQL aggregates."""
+    """The KPIs of a search, from SQL aggregates, then its distinct recipients (Sent) or senders (Received)."""
     if filters.view == "mt":
-        return mt_kpis(mt_totals(conn, filters), lang)
-    return mo_kpis(mo_report(conn, filters), lang)
+        kpis, contacts = mt_kpis(mt_totals(conn, filters), lang), "metric.recipients"
+    else:
+        kpis, contacts = mo_kpis(mo_report(conn, filters), lang), "metric.senders"
+    return [*kpis, Kpi(t(contacts, lang), distinct_contacts(conn, filters))]
 
 
 def search_block(filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
