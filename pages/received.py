@@ -6,6 +6,7 @@ from exports.charts import mo_chart_tables, mo_figures
 from pages import common
 from pages import insights_view
 from pages.chart_data import chart_with_data
+from pages.chart_filter import button_bar_points, clickable_chart
 from pages.export_panel import render_export_panel
 
 run = common.current_run()
@@ -36,7 +37,8 @@ if report is not None:
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                chart_with_data(figures["quick_replies"], tables["quick_replies"], lang, key="mo.quick_replies")
+                clickable_chart(button_bar_points(figures["quick_replies"], report), tables["quick_replies"], lang,
+                                "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
                 common.section_title(t("chart.quick_replies_table", lang))
                 common.small_table(

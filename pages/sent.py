@@ -6,6 +6,7 @@ from exports.charts import failure_reason_rows, mt_chart_tables, mt_figures
 from pages import common
 from pages import insights_view
 from pages.chart_data import chart_with_data
+from pages.chart_filter import clickable_chart, funnel_points, status_bar_points
 from pages.export_panel import render_export_panel
 
 run = common.current_run()
@@ -40,10 +41,11 @@ if report is not None:
 
         figures, tables = mt_figures(report, lang), mt_chart_tables(report, lang)
         left, right = st.columns(2)
-        with left:
-            chart_with_data(figures["funnel"], tables["funnel"], lang, key="mt.funnel")
+        with left:  # click to filter: a funnel stage or a status bar filters the page by status
+            clickable_chart(funnel_points(figures["funnel"]), tables["funnel"], lang, "mt.funnel", "mt", "status")
         with right:
-            chart_with_data(figures["status_breakdown"], tables["status_breakdown"], lang, key="mt.status_breakdown")
+            clickable_chart(status_bar_points(figures["status_breakdown"], report, lang), tables["status_breakdown"],
+                            lang, "mt.status_breakdown", "mt", "status")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
         # insights: time-to-read distribution, weekday x hour of reads
         if insights is not None:

@@ -432,7 +432,7 @@ def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
     insert(duck, mos=[mo_row(received_at=at(10, 12), content_type="button", button_payload="A", button_text=link),
                       mo_row(received_at=at(10, 13), content_type="button", button_payload="B", button_text=big)])
     app = open_app(NOVEMBER, page="pages/received.py")
-    [bars, _, _] = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    bars = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert bars["data"][0]["y"] == ["&lt;a href=https://evil.example&gt;clique&lt;/a&gt;",
                                     "&lt;span style=font-size:80px&gt;Sim&lt;/span&gt;"]
     assert "<a href" not in app.get("plotly_chart")[0].proto.spec
