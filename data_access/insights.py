@@ -7,6 +7,7 @@ small frozen values, cheap to cache under the filter value like `data_access.rep
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,7 +94,8 @@ def _weekday_hour(column, filters: Filters, dialect: str) -> tuple[sa.ColumnElem
     return weekday, hour
 
 
-def _grid(rows: list[tuple[int, int, int]]) -> tuple[tuple[int, ...], ...]:
+def _grid(rows) -> tuple[tuple[int, ...], ...]:
+    """A [weekday][hour] table of counts from (weekday, hour, count) rows."""
     cells = [[0] * HOURS for _ in range(WEEKDAYS)]
     for weekday, hour, n in rows:
         cells[int(weekday)][int(hour)] += int(n)
@@ -110,37 +112,12 @@ def _heatmap(conn: Connection, filters: Filters, column, *conditions) -> tuple[t
     return _grid(rows)
 
 
-def _delay(measured: int, median_s, groups: dict[int, int]) -> ReadDelay:
+def _delay(measured: int, median_s, counts: dict[int, int]) -> ReadDelay:
     return ReadDelay(
         measured=int(measured),
         median_s=None if median_s is None else float(median_s),
-        buckets=tuple(groups.get(index, 0) for index in range(len(READ_BUCKETS))),
+        buckets=tuple(counts.get(index, 0) for index in range(len(READ_BUCKETS))),
     )
-
-
-def read_delays(conn: Connection, filters: MtFilters) -> tuple[ReadDelay, ReadDelay]:
-    """(delivered -> read, sent -> read) of the search's read messages: medians from one aggregate,
-    distributions from one scan grouped by both buckets (at most 8 x 8 groups)."""
-    table, dialect = mt_message, conn.dialect.name
-    delivered_read = _seconds_between(table.c.delivered_at, table.c.read_at)
-    sent_read = _seconds_between(table.c.sent_at, table.c.read_at)
-    read = table.c.read_at.is_not(None)
-    counted, median_dr, median_sr = conn.execute(
-        select(func.count(delivered_read), median(delivered_read, dialect), median(sent_read, dialect))
-        .where(filters.where(), read)
-    ).one()
-    groups = conn.execute(
-        select(_bucket(delivered_read).label("dr"), _bucket(sent_read).label("sr"), func.count())
-        .where(filters.where(), read)
-        .group_by(sa.literal_column("dr"), sa.literal_column("sr"))
-    ).all()
-    by_dr: dict[int, int] = {}
-    by_sr: dict[int, int] = {}
-    for dr, sr, n in groups:
-        if dr is not None:
-            by_dr[int(dr)] = by_dr.get(int(dr), 0) + int(n)
-        by_sr[int(sr)] = by_sr.get(int(sr), 0) + int(n)
-    return _delay(counted, median_dr, by_dr), _delay(sum(by_sr.values()), median_sr, by_sr)
 
 
 def distinct_contacts(conn: Connection, filters: Filters) -> int:
@@ -150,13 +127,36 @@ def distinct_contacts(conn: Connection, filters: Filters) -> int:
 
 
 def mt_insights(conn: Connection, filters: MtFilters) -> MtInsights:
-    """Recipients, read delays and the weekday x hour of reads of one Sent search."""
-    delivered_to_read, sent_to_read = read_delays(conn, filters)
+    """Recipients, read delays (delivered -> read, sent -> read) and the weekday x hour of reads of one
+    Sent search, in two scans: one aggregate (distinct recipients, the medians; a delay is NULL for an
+    unread message, which the median skips), then the read messages grouped by (delivered -> read
+    bucket, sent -> read bucket, weekday, hour of the read), whose counts add up to each figure."""
+    table, dialect = mt_message, conn.dialect.name
+    delivered_read = _seconds_between(table.c.delivered_at, table.c.read_at)
+    sent_read = _seconds_between(table.c.sent_at, table.c.read_at)
+    recipients, measured, median_dr, median_sr = conn.execute(
+        select(func.count(contact(table).distinct()), func.count(delivered_read),
+               median(delivered_read, dialect), median(sent_read, dialect))
+        .where(filters.where())
+    ).one()
+    weekday, hour = _weekday_hour(table.c.read_at, filters, dialect)
+    groups = conn.execute(
+        select(_bucket(delivered_read).label("dr"), _bucket(sent_read).label("sr"),
+               weekday.label("wd"), hour.label("hr"), func.count())
+        .where(filters.where(), table.c.read_at.is_not(None))
+        .group_by(*(sa.literal_column(name) for name in ("dr", "sr", "wd", "hr")))
+    ).all()
+    by_dr: dict[int, int] = defaultdict(int)
+    by_sr: dict[int, int] = defaultdict(int)
+    for dr, sr, _, _, n in groups:
+        if dr is not None:
+            by_dr[int(dr)] += int(n)
+        by_sr[int(sr)] += int(n)
     return MtInsights(
-        recipients=distinct_contacts(conn, filters),
-        delivered_to_read=delivered_to_read,
-        sent_to_read=sent_to_read,
-        reads_by_hour=_heatmap(conn, filters, mt_message.c.read_at, mt_message.c.read_at.is_not(None)),
+        recipients=int(recipients),
+        delivered_to_read=_delay(measured, median_dr, by_dr),
+        sent_to_read=_delay(sum(by_sr.values()), median_sr, by_sr),
+        reads_by_hour=_grid((wd, hr, n) for *_, wd, hr, n in groups),
     )
 
 
