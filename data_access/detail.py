@@ -4,6 +4,7 @@ and `sorted_page`. The default order (newest first, no text) is `report.detail_p
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from data_access.columns import COLUMNS_OF_VIEW, detail_select
+from data_access.columns import DetailColumn, detail_select
 from data_access.filters import Filters
 from data_access.i18n import labels
 from data_access.report import count, detail_page
@@ -37,9 +38,9 @@ class TableOrder:
         return self.sort is None and not self.text
 
 
-def sortable(view: str) -> tuple[str, ...]:
+def sortable(columns: Sequence[DetailColumn]) -> tuple[str, ...]:
     """The column keys the table may be sorted by: every detail column of the view."""
-    return tuple(c.key for c in COLUMNS_OF_VIEW[view])
+    return tuple(c.key for c in columns)
 
 
 def message_contains(filters: Filters, text: str) -> sa.ColumnElement[bool]:
@@ -60,29 +61,30 @@ def count_rows(conn: Connection, filters: Filters, order: TableOrder) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def _sort_key(filters: Filters, key: str, query: sa.Select, lang: str) -> sa.ColumnElement:
+def _sort_key(filters: Filters, column: DetailColumn, query: sa.Select, lang: str) -> sa.ColumnElement:
     """What a column sorts by: codes by their words in the language (as the table shows them),
-    everything else by its value."""
-    kind = next(c.kind for c in COLUMNS_OF_VIEW[filters.view] if c.key == key)
-    if kind in LABELLED_KINDS:
-        column = filters.table.c[key]
-        words = labels(kind, lang)
-        return case(words, value=column, else_=column) if words else column
-    return query.selected_columns[key]
+    everything else by its value (a computed column by its label in the query)."""
+    if column.kind in LABELLED_KINDS and column.sql is None:
+        stored = filters.table.c[column.key]
+        words = labels(column.kind, lang)
+        return case(words, value=stored, else_=stored) if words else stored
+    return query.selected_columns[column.key]
 
 
 def sorted_page(
-    conn: Connection, filters: Filters, order: TableOrder, page: int, page_size: int, lang: str,
-    total: int | None = None,
+    conn: Connection, filters: Filters, columns: Sequence[DetailColumn], order: TableOrder, page: int,
+    page_size: int, lang: str, total: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows `page` (1-based) of the table in `order`; empty values last either way, ties newest first."""
+    """Rows `page` (1-based) of the table (the view's `columns`) in `order`; empty values last either
+    way, ties newest first."""
     if order.is_default:
-        return detail_page(conn, filters, page, page_size, total)
-    if order.sort is not None and order.sort not in sortable(filters.view):
-        raise ValueError(f"unknown column {order.sort!r}: sortable are {', '.join(sortable(filters.view))}")
-    query = detail_select(filters).where(*_narrowed(filters, order))
+        return detail_page(conn, filters, columns, page, page_size, total)
+    by_key = {c.key: c for c in columns}
+    if order.sort is not None and order.sort not in by_key:
+        raise ValueError(f"unknown column {order.sort!r}: sortable are {', '.join(by_key)}")
+    query = detail_select(filters, columns).where(*_narrowed(filters, order))
     if order.sort is not None:
-        key = _sort_key(filters, order.sort, query, lang)
+        key = _sort_key(filters, by_key[order.sort], query, lang)
         when = filters.table.c[filters.time_column]
         first = key.desc() if order.descending else key.asc()
         query = query.order_by(None).order_by(first.nulls_last(), when.desc(), filters.table.c.message_id.desc())

@@ -361,7 +361,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "table.newest_first": "Mais recentes primeiro",
         "table.search": "Buscar no texto da mensagem",
         "table.search_help": "Mostra só as linhas cuja mensagem contém este texto (sem diferenciar maiúsculas).",
-        "table.search_matches": "{n} linhas com “{text}” na mensagem",
+        "table.search_matches": "{n} linhas com {text} na mensagem",
     },
     "en": {
         "app.title": "Detailed Report",
@@ -698,7 +698,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "table.newest_first": "Newest first",
         "table.search": "Search the message text",
         "table.search_help": "Shows only rows whose message contains this text (case-insensitive).",
-        "table.search_matches": "{n} rows with “{text}” in the message",
+        "table.search_matches": "{n} rows with {text} in the message",
     },
     "es": {
         "app.title": "Informe Detallado",
@@ -1035,7 +1035,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "table.newest_first": "Más recientes primero",
         "table.search": "Buscar en el texto del mensaje",
         "table.search_help": "Muestra solo las filas cuyo mensaje contiene este texto (sin distinguir mayúsculas).",
-        "table.search_matches": "{n} filas con “{text}” en el mensaje",
+        "table.search_matches": "{n} filas con {text} en el mensaje",
     },
 }
 

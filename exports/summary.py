@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, t
 from data_access.insights import distinct_contacts
-from data_access.report import MoReport, MtTotals, mo_report, mt_totals
+from data_access.report import MoReport, MtTotals
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,16 @@ def mo_kpis(report: MoReport, lang: str) -> list[Kpi]:
     return [Kpi(t("metric.total", lang), report.total), Kpi(t("metric.clicks", lang), report.quick_reply_clicks)]
 
 
-def search_kpis(conn: Connection, filters: Filters, lang: str) -> list[Kpi]:
-    """The KPIs of a search, from SQL aggregates, then its distinct recipients (Sent) or senders (Received)."""
-    if filters.view == "mt":
-        kpis, contacts = mt_kpis(mt_totals(conn, filters), lang), "metric.recipients"
-    else:
-        kpis, contacts = mo_kpis(mo_report(conn, filters), lang), "metric.senders"
-    return [*kpis, Kpi(t(contacts, lang), distinct_contacts(conn, filters))]
+def contacts_kpi(conn: Connection, filters: Filters, lang: str) -> Kpi:
+    """Distinct recipients (Sent) or senders (Received) of a search, from one SQL aggregate."""
+    key = "metric.recipients" if filters.view == "mt" else "metric.senders"
+    return Kpi(t(key, lang), distinct_contacts(conn, filters))
 
 
-def search_block(filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
+def search_block(view_title: str, filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
     """(label, value) rows naming the search: view, period, each filter set, time zone, generation time."""
-    view = t("page.sent" if filters.view == "mt" else "page.received", lang)
     return [
-        (t("export.view", lang), view),
+        (t("export.view", lang), view_title),
         *filters.describe(lang),
         (t("export.generated_at", lang), format_datetime(generated_at, lang, filters.tz)),
     ]

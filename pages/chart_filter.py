@@ -18,6 +18,7 @@ from data_access.catalog import DELIVERED_STATUSES
 from data_access.i18n import label, t
 from data_access.report import MoReport, MtReport
 from exports.charts import literal
+from pages.search_state import widget_key
 
 # The funnel's stages (sent, delivered, read, replied) as status filters; replied is no status.
 FUNNEL_STATUSES: tuple[tuple[str, ...] | None, ...] = ((), tuple(DELIVERED_STATUSES), ("read",), None)
@@ -66,7 +67,7 @@ def _apply(chart_key: str, view: str, field: str) -> None:
     event = st.session_state.get(chart_key)
     values = picked(field, event.selection.points if event else [])
     if values is not None:
-        st.session_state[f"{view}.{field}"] = list(values)
+        st.session_state[widget_key(view, field)] = list(values)
 
 
 def clickable_chart(figure: go.Figure, rows: list[dict[str, str]], lang: str, key: str, view: str, field: str) -> None:

@@ -11,28 +11,28 @@ from data_access.i18n import format_int, t
 from data_access.insights import MoInsights, MtInsights, ReadDelay, mo_insights, mt_insights
 from data_access.report import with_connection
 from exports.insight_charts import format_average, format_duration, mo_insight_figures, mt_insight_figures
-from pages import common
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.chart_data import chart_with_data
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _mt_insights(_engine: Engine, url: str, version: int, filters: MtFilters) -> MtInsights:
     return with_connection(_engine, mt_insights, filters)
 
 
-@st.cache_data(ttl=common.CACHE_TTL_S, max_entries=common.CACHE_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _mo_insights(_engine: Engine, url: str, version: int, filters: MoFilters) -> MoInsights:
     return with_connection(_engine, mo_insights, filters)
 
 
-def mt_insights_of(db: common.Db | None, filters: MtFilters, lang: str) -> MtInsights | None:
+def mt_insights_of(db: Db | None, filters: MtFilters, lang: str) -> MtInsights | None:
     """The Sent page's insights, or None (with a message) when the database fails."""
-    return None if db is None else common.guarded(lang, _mt_insights, db.engine, db.url, db.version, filters)
+    return None if db is None else guarded(lang, _mt_insights, db.engine, db.url, db.version, filters)
 
 
-def mo_insights_of(db: common.Db | None, filters: MoFilters, lang: str) -> MoInsights | None:
+def mo_insights_of(db: Db | None, filters: MoFilters, lang: str) -> MoInsights | None:
     """The Received page's insights, or None (with a message) when the database fails."""
-    return None if db is None else common.guarded(lang, _mo_insights, db.engine, db.url, db.version, filters)
+    return None if db is None else guarded(lang, _mo_insights, db.engine, db.url, db.version, filters)
 
 
 def contacts_card(label_key: str, help_key: str, contacts: int, messages: int, lang: str) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.detail import TableOrder, count_rows, sorted_page
 from data_access.filters import MoFilters, MtFilters
 from data_access.i18n import label
@@ -65,7 +66,7 @@ def test_sort_by_any_column_across_pages(engine, column, key, descending):
     for lang in ("pt-BR", "en"):
         expected = python_order(rows, lambda r: key(r, lang), descending)
         with engine.connect() as conn:
-            pages = [sorted_page(conn, filters, order, page, 3, lang) for page in (1, 2, 3)]
+            pages = [sorted_page(conn, filters, MT_COLUMNS, order, page, 3, lang) for page in (1, 2, 3)]
         assert [[r["message_id"] for r in page] for page in pages] == [expected[0:3], expected[3:6], expected[6:8]]
 
 
@@ -74,8 +75,8 @@ def test_status_sorts_by_its_words_in_the_language(engine):
             mt_row(sent_at=at(3, 12), status="opt_out")]
     insert(engine, rows)
     with engine.connect() as conn:
-        pt = sorted_page(conn, MtFilters(**NOVEMBER), TableOrder("status", False), 1, 10, "pt-BR")
-        en = sorted_page(conn, MtFilters(**NOVEMBER), TableOrder("status", False), 1, 10, "en")
+        pt = sorted_page(conn, MtFilters(**NOVEMBER), MT_COLUMNS, TableOrder("status", False), 1, 10, "pt-BR")
+        en = sorted_page(conn, MtFilters(**NOVEMBER), MT_COLUMNS, TableOrder("status", False), 1, 10, "en")
     # Entregue < Lida < Não entregue por opt-out; Delivered < Not delivered (opt-out) < Read
     assert [r["status"] for r in pt] == ["delivered", "read", "opt_out"]
     assert [r["status"] for r in en] == ["delivered", "opt_out", "read"]
@@ -104,7 +105,7 @@ def test_search_matches_only_the_text_itself(engine, text, matches):
     assert sorted(expected) == sorted(matches)
     with engine.connect() as conn:
         assert count_rows(conn, MtFilters(**NOVEMBER), order) == len(matches)
-        got = sorted_page(conn, MtFilters(**NOVEMBER), order, 1, 50, "pt-BR")
+        got = sorted_page(conn, MtFilters(**NOVEMBER), MT_COLUMNS, order, 1, 50, "pt-BR")
         assert sorted(r["message"] for r in got) == sorted(matches)
         assert [r["sent_at"] for r in got] == sorted((r["sent_at"] for r in got), reverse=True)  # newest first
         assert conn.execute(select(func.count()).select_from(mt_message)).scalar_one() == len(HOSTILE)
@@ -118,7 +119,7 @@ def test_search_and_sort_together_on_received_messages(engine):
     expected = sorted((r for r in mos if r["message"] and "sim" in r["message"].lower()), key=lambda r: r["phone"])
     with engine.connect() as conn:
         assert count_rows(conn, filters, order) == len(expected) == 3
-        got = sorted_page(conn, filters, order, 1, 2, "en") + sorted_page(conn, filters, order, 2, 2, "en")
+        got = [row for page in (1, 2) for row in sorted_page(conn, filters, MO_COLUMNS, order, page, 2, "en")]
     assert [r["message_id"] for r in got] == [r["message_id"] for r in expected]
 
 
@@ -126,7 +127,7 @@ def test_default_order_is_newest_first_and_unknown_columns_are_refused(engine):
     rows = [mt_row(sent_at=at(3 + i, 10)) for i in range(4)]
     insert(engine, rows)
     with engine.connect() as conn:
-        got = sorted_page(conn, MtFilters(**NOVEMBER), TableOrder(), 1, 10, "en")
+        got = sorted_page(conn, MtFilters(**NOVEMBER), MT_COLUMNS, TableOrder(), 1, 10, "en")
         assert [r["message_id"] for r in got] == [r["message_id"] for r in reversed(rows)]
         with pytest.raises(ValueError, match="unknown column 'message_id; DROP'"):
-            sorted_page(conn, MtFilters(**NOVEMBER), TableOrder(sort="message_id; DROP"), 1, 10, "en")
+            sorted_page(conn, MtFilters(**NOVEMBER), MT_COLUMNS, TableOrder(sort="message_id; DROP"), 1, 10, "en")

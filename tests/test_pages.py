@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import open_database
-from pages import common
+from pages import data, notices
 from tests.factories import at, insert, mo_row, mt_row
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -440,9 +440,9 @@ def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
 
 
 def test_code_span_fences_backticks():
-    assert common.code_span("a `b` c") == "``a `b` c``"
-    assert common.code_span("`x`") == "`` `x` ``"
-    assert common.code_span("one\nline  only") == "`one line only`"
+    assert notices.code_span("a `b` c") == "``a `b` c``"
+    assert notices.code_span("`x`") == "`` `x` ``"
+    assert notices.code_span("one\nline  only") == "`one line only`"
 
 
 # -- the Received page --------------------------------------------------------------------------
@@ -463,7 +463,19 @@ MO_CASES = [
      lambda r: r["phone"].startswith("+5521")),
     ("button", lambda a: a.multiselect(key="mo.button").set_value(["Sim, quero"]), {"button": "Sim, quero"},
      lambda r: r["button_text"] == "Sim, quero"),
+    # An MO's correlation ID and conversation are those of the MT it answers.
+    ("correlation_id", lambda a: a.text_input(key="mo.correlation_id").input("pedido-002"),
+     {"correlation_id": "pedido-002"}, lambda r: answered_mt(r).get("correlation_id") == "pedido-002"),
+    ("conversation_id", lambda a: a.text_input(key="mo.conversation_id").input("conv-A"),
+     {"conversation_id": "conv-A"}, lambda r: answered_mt(r).get("conversation_id") == "conv-A"),
+    ("conversation_type", lambda a: a.selectbox(key="mo.conversation_type").set_value("free_entry_point"),
+     {"conversation_type": "free_entry_point"}, lambda r: answered_mt(r).get("conversation_type") == "free_entry_point"),
 ]
+
+
+def answered_mt(mo: dict) -> dict:
+    """The MT row an MO answers (empty when none)."""
+    return next((m for m in MTS if m["message_id"] == mo["in_reply_to"]), {})
 
 
 @pytest.mark.parametrize("case", MO_CASES, ids=[c[0] for c in MO_CASES])
@@ -539,7 +551,7 @@ def test_database_down_shows_a_message_and_the_filters(monkeypatch):
 
 
 def test_database_busy_shows_updating_data(duck, monkeypatch, tmp_path):
-    monkeypatch.setattr(common, "BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(data, "BUSY_TIMEOUT_S", 0.3)
     path = str(duck.url.database)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""

@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.filters import MoFilters, MtFilters
 from data_access.report import count, detail_page, filter_options, mo_report, mt_report
 from tests.factories import at, insert, mo_row, mt_row
@@ -87,8 +88,8 @@ def test_each_filter_changes_the_count(dataset, changes, expected):
 
 def test_detail_page_is_newest_first_and_paged(dataset):
     with dataset.connect() as conn:
-        first = detail_page(conn, NOV10, page=1, page_size=4)
-        second = detail_page(conn, NOV10, page=2, page_size=4)
+        first = detail_page(conn, NOV10, MT_COLUMNS, page=1, page_size=4)
+        second = detail_page(conn, NOV10, MT_COLUMNS, page=2, page_size=4)
     assert [r["message_id"] for r in first] == ["m6", "m5", "m4", "m3"]
     assert [r["message_id"] for r in second] == ["m2", "m1"]
     assert first[0]["error"] == "131050: Opted out"
@@ -113,9 +114,9 @@ def test_mo_report(dataset):
 
 def test_filter_options_narrow_by_subaccount(dataset):
     with dataset.connect() as conn:
-        every = filter_options(conn, "mt")
-        narrowed = filter_options(conn, "mt", ("Atacado",))
-        mo = filter_options(conn, "mo")
+        every = filter_options(conn, MtFilters)
+        narrowed = filter_options(conn, MtFilters, ("Atacado",))
+        mo = filter_options(conn, MoFilters)
     assert every.subaccounts == ("Atacado", "Varejo")
     assert every.campaigns == ("Black Friday", "Natal")
     assert narrowed.campaigns == ("Natal",)
@@ -167,7 +168,54 @@ def test_detail_pages_are_the_same_whatever_window_finds_them(engine, total):
     filters = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 16))
     expected = sorted(rows, key=lambda r: (r["sent_at"], r["message_id"]), reverse=True)
     with engine.connect() as conn:
-        pages = [detail_page(conn, filters, page, 8, total=total) for page in range(1, 7)]
+        pages = [detail_page(conn, filters, MT_COLUMNS, page, 8, total=total) for page in range(1, 7)]
     assert [[r["message_id"] for r in p] for p in pages] == [
         [r["message_id"] for r in expected[i:i + 8]] for i in range(0, 48, 8)
     ]
+
+
+# An MO answers an MT (`in_reply_to`); the Received view filters by that MT's correlation ID,
+# conversation ID and conversation type, whatever day the MT was sent.
+ANSWERED = [
+    mt_row(message_id="c1", sent_at=at(9, 12), correlation_id="pedido-1", conversation_id="conv-A",
+           conversation_type="business_initiated"),
+    mt_row(message_id="c2", sent_at=at(10, 12), correlation_id="pedido-2", conversation_id="conv-A",
+           conversation_type="business_initiated"),
+    mt_row(message_id="c3", sent_at=at(10, 13), correlation_id="pedido-1", conversation_id="conv-B",
+           conversation_type="user_initiated"),
+    mt_row(message_id="c4", sent_at=at(10, 14)),  # no conversation fields
+]
+ANSWERS = [
+    mo_row(message_id="a1", in_reply_to="c1", received_at=at(10, 9)),  # answers an MT of the day before
+    mo_row(message_id="a2", in_reply_to="c2", received_at=at(10, 15)),
+    mo_row(message_id="a3", in_reply_to="c3", received_at=at(10, 16)),
+    mo_row(message_id="a4", in_reply_to="c3", received_at=at(10, 17)),
+    mo_row(message_id="a5", in_reply_to="c4", received_at=at(10, 18)),
+    mo_row(message_id="a6", received_at=at(10, 19)),  # answers nothing
+    mo_row(message_id="a7", in_reply_to="c2", received_at=at(12, 12)),  # outside the period
+    mo_row(message_id="a8", in_reply_to="wamid.unknown", received_at=at(10, 20)),  # its MT never came
+]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("correlation_id", "pedido-1"), ("correlation_id", "pedido-2"), ("correlation_id", "pedido-9"),
+     ("conversation_id", "conv-A"), ("conversation_id", "conv-B"),
+     ("conversation_type", "business_initiated"), ("conversation_type", "user_initiated")],
+)
+def test_received_filters_by_the_answered_mts_conversation_fields(engine, field, value):
+    insert(engine, ANSWERED, ANSWERS)
+    mt_of = {mt["message_id"]: mt for mt in ANSWERED}
+    expected = [mo["message_id"] for mo in ANSWERS
+                if mo["received_at"].date() == date(2026, 11, 10) and mt_of.get(mo["in_reply_to"], {}).get(field) == value]
+    filters = MoFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 10), tz="UTC", **{field: value})
+    with engine.connect() as conn:
+        report = mo_report(conn, filters)
+        rows = detail_page(conn, filters, MO_COLUMNS, 1, 25)
+        counted = count(conn, filters)
+    assert report.total == counted == len(expected)
+    assert sorted(r["message_id"] for r in rows) == sorted(expected)
+    assert len(expected) == {("correlation_id", "pedido-1"): 3, ("correlation_id", "pedido-2"): 1,
+                             ("correlation_id", "pedido-9"): 0, ("conversation_id", "conv-A"): 2,
+                             ("conversation_id", "conv-B"): 2, ("conversation_type", "business_initiated"): 2,
+                             ("conversation_type", "user_initiated"): 2}[(field, value)]
