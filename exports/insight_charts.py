@@ -133,10 +133,11 @@ def heatmap(grid: tuple[tuple[int, ...], ...], title: str, what: str, lang: str)
 
 
 def heatmap_rows(grid: tuple[tuple[int, ...], ...], lang: str) -> list[dict[str, str]]:
-    """The heatmap as a table: a row per weekday, a column per hour."""
+    """The heatmap as a table narrow enough for half a page: a row per hour, a column per weekday."""
+    days = weekday_names(lang)
     return [
-        {t("insight.weekday", lang): day, **{hour: format_int(n, lang) for hour, n in zip(_hour_labels(), row)}}
-        for day, row in zip(weekday_names(lang), grid)
+        {t("insight.hour", lang): hour, **{day: format_int(grid[d][h], lang) for d, day in enumerate(days)}}
+        for h, hour in enumerate(_hour_labels())
     ]
 
 

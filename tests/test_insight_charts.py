@@ -18,7 +18,7 @@ NOVEMBER = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
 WEEKDAYS = {"pt-BR": ["seg.", "ter.", "qua.", "qui.", "sex.", "sáb.", "dom."],
             "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
             "es": ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]}
-BUCKETS_PT = ["< 1 min", "1–5 min", "5–15 min", "15–60 min", "1–6 h", "6–24 h", "> 24 h"]
+BUCKETS_PT = ["menos de 1 min", "1–5 min", "5–15 min", "15–60 min", "1–6 h", "6–24 h", "24 h ou mais"]
 
 
 def as_json(figure) -> dict:
@@ -61,7 +61,7 @@ def test_time_to_read_bars_and_table(engine):
     assert first["name"] == "Entrega → leitura (mediana 2 min)"
     assert second["name"] == "Envio → leitura (mediana 4 min)"
     assert statistics.median(sent_read) == 250
-    assert table[0] == {"Tempo até a leitura": "< 1 min", "Entrega → leitura": "3", "Envio → leitura": "2"}
+    assert table[0] == {"Tempo até a leitura": "menos de 1 min", "Entrega → leitura": "3", "Envio → leitura": "2"}
     assert [row["Envio → leitura"] for row in table[:7]] == [str(n) for n in buckets(sent_read)]
     assert table[-1] == {"Tempo até a leitura": "mediana", "Entrega → leitura": "2 min", "Envio → leitura": "4 min"}
 
@@ -82,9 +82,10 @@ def test_heatmaps_of_reads_and_replies(engine, lang):
     assert [tuple(row) for row in heat["z"]] == list(expected)
     assert expected[0][11] == 3 and expected[1][23] == 1 and expected[6][20] == 1  # Mon 11h, Tue 23h, Sun 20h
     assert heat["y"] == WEEKDAYS[lang] and heat["x"][0] == "00h" and heat["x"][23] == "23h"
-    assert [next(iter(row.values())) for row in table] == WEEKDAYS[lang]
-    assert [[row[f"{h:02d}h"] for h in range(24)] for row in table] == [[str(n) for n in r] for r in expected]
+    assert [next(iter(row.values())) for row in table] == [f"{h:02d}h" for h in range(24)]
+    assert list(table[0])[1:] == WEEKDAYS[lang]
+    assert [[table[h][day] for h in range(24)] for day in WEEKDAYS[lang]] == [[str(n) for n in r] for r in expected]
     replies_figure, replies_table = mo_insight_figures(mo_got, lang)["replies_by_hour"]
     replies_heat = as_json(replies_figure)["data"][0]
     assert [tuple(row) for row in replies_heat["z"]] == list(grid(replies, "America/Sao_Paulo"))
-    assert sum(int(v) for row in replies_table for k, v in row.items() if k.endswith("h")) == len(replies)
+    assert sum(int(v) for row in replies_table for k, v in row.items() if k in WEEKDAYS[lang]) == len(replies)
