@@ -83,12 +83,12 @@ def read_delay(insights: MtInsights, lang: str) -> go.Figure:
             )
         )
     largest = max((n for _, delay, _ in _delay_series(insights, lang) for n in delay.buckets), default=0)
-    fig.update_xaxes(title=t("insight.time_to_read_axis", lang))
     fig.update_yaxes(title=t("metric.read", lang))
     _count_axis(fig, "y", largest)
-    fig = _layout(fig, t("insight.time_to_read", lang), lang, height=360)
-    fig.update_layout(barmode="group", showlegend=True,
-                      legend={"orientation": "h", "y": -0.3, "font": {"color": INK}})
+    fig = _layout(fig, t("insight.time_to_read", lang), lang, height=380)
+    # The legend (with the medians) between the title and the plot, clear of the slanted bucket names.
+    fig.update_layout(barmode="group", showlegend=True, margin={"t": 96},
+                      legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"color": INK}})
     return fig
 
 
@@ -122,7 +122,8 @@ def heatmap(grid: tuple[tuple[int, ...], ...], title: str, what: str, lang: str)
             hovertext=[[f"{day} {hour}: {format_int(n, lang)} {what}" for hour, n in zip(hours, row)]
                        for day, row in zip(days, grid)],
             hovertemplate="%{hovertext}<extra></extra>",
-            colorbar={"title": {"text": what}, "tickformat": ",d", "tickfont": {"color": INK}},
+            colorbar={"title": {"text": what}, "tickfont": {"color": INK},
+                      **({"tickmode": "linear", "tick0": 0, "dtick": 1} if largest <= 5 else {"tickformat": ",d"})},
         )
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)  # Monday on top

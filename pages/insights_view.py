@@ -62,7 +62,11 @@ def mt_cards(insights: MtInsights, total: int, lang: str) -> None:
 
 
 def mt_charts(insights: MtInsights, tz: str, lang: str) -> None:
-    """The time-to-read distribution beside the weekday x hour of reads."""
+    """The time-to-read distribution beside the weekday x hour of reads (a line instead when no read
+    message of the search has a read time)."""
+    if not insights.sent_to_read.measured:
+        st.caption(t("insight.no_reads", lang))
+        return
     figures = mt_insight_figures(insights, lang)
     left, right = st.columns(2)
     with left:

@@ -304,15 +304,14 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
             mo_row(received_at=at(10, 17), content_type="image")])
     app = open_app({"from": "2026-11-10", "to": "2026-11-10"})
     specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 5  # and the two insight charts
+    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3  # no read time: no time-to-read charts
     assert specs[0]["data"][0]["text"] == ["3", "2", "1", "0"]
     assert specs[0]["data"][0]["y"] == ["Enviadas", f"Entregues<br>{pct_text(2, 3, 'pt-BR')} dos enviados",
                                         f"Lidas<br>{pct_text(1, 3, 'pt-BR')} dos enviados",
                                         "Respondidas<br>0,0% dos enviados"]
     assert [e.label for e in app.main.expander] == [
-        "Ver dados: Funil de entrega", "Ver dados: Status das mensagens", "Ver dados: Taxa de entrega por dia",
-        "Ver dados: Tempo até a leitura", "Ver dados: Leituras por dia da semana e hora"]
-    funnel, statuses, daily, *_ = (table.value for table in app.main.table)
+        "Ver dados: Funil de entrega", "Ver dados: Status das mensagens", "Ver dados: Taxa de entrega por dia"]
+    funnel, statuses, daily = (table.value for table in app.main.table)
     assert funnel.reset_index().values.tolist() == [
         ["Enviadas", "3", "100,0% dos enviados"],
         ["Entregues", "2", f"{pct_text(2, 3, 'pt-BR')} dos enviados"],

@@ -8,7 +8,7 @@ from datetime import timedelta
 from exports.insight_charts import format_duration
 from tests.factories import at, insert, mo_row, mt_row
 from tests.test_insights import buckets, grid
-from tests.test_pages import NOVEMBER, _clean_settings, open_app  # noqa: F401 (fixture)
+from tests.test_pages import NOVEMBER, _clean_settings, duck, open_app  # noqa: F401 (fixtures)
 
 
 def charts(app) -> dict[str, dict]:
@@ -58,3 +58,12 @@ def test_sent_and_received_pages_show_insights(engine, db_url, monkeypatch):
     assert "1.5 messages per person" in [c.value for c in app.main.caption]
     heat = charts(app)["Replies by weekday and hour"]["data"][0]
     assert [tuple(row) for row in heat["z"]] == list(grid([m["received_at"] for m in mos], "America/Sao_Paulo"))
+
+
+def test_without_read_times_the_page_says_so_instead_of_empty_charts(duck):
+    insert(duck, [mt_row(sent_at=at(3, 12), status="read"), mt_row(sent_at=at(4, 12), status="delivered")])
+    app = open_app({**NOVEMBER, "lang": "en"})
+    assert metrics(app)["Median sent → read"] == "–"
+    assert ("No read message of this search has a read time: no time to read and no reading hours to show."
+            in [c.value for c in app.main.caption])
+    assert set(charts(app)) == {"Delivery funnel", "Message status", "Daily delivery rate"}
