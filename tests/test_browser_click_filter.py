@@ -41,11 +41,21 @@ def ending(path: str) -> re.Pattern:
     return re.compile(re.escape(path) + "$")
 
 
-def click_point(page: Page, key: str, name: str) -> None:
-    """Clicks the bar (or funnel stage) of the chart with Streamlit key `key` whose axis word is `name`."""
-    charts = page.locator(f".st-key-{key.replace('.', '-')} .js-plotly-plot")
-    expect(charts).to_have_count(1, timeout=SHOWN_MS)  # the page has settled (no chart of the last run left)
-    chart = charts.first
+def click_point(page: Page, key: str, name: str, total: int) -> None:
+    """Clicks the bar (or funnel stage) of the chart with Streamlit key `key` whose axis word is `name`,
+    once the chart drawn is the one of the search with `total` messages (its bars add up to it, or its
+    first stage is it) and the app is idle, so the click cannot land on a chart being replaced."""
+    selector = f".st-key-{key.replace('.', '-')} .js-plotly-plot"
+    page.wait_for_function(
+        """([selector, total]) => {
+            const plots = document.querySelectorAll(selector);
+            if (plots.length !== 1 || !plots[0].data) return false;
+            const x = plots[0].data[0].x, drawn = plots[0].data[0].type === "funnel" ? x[0] : x.reduce((a, b) => a + b, 0);
+            return drawn === total && !document.querySelector('[data-testid="stStatusWidget"]');
+        }""",
+        arg=[selector, total], timeout=SHOWN_MS,
+    )
+    chart = page.locator(selector).first
     expect(chart).to_be_visible(timeout=SHOWN_MS)
     index = chart.evaluate("(plot, name) => plot.data[0].y.findIndex(y => y.split('<br>')[0] === name)", name)
     assert index >= 0
@@ -62,7 +72,7 @@ def test_clicking_a_bar_or_a_stage_filters_the_page(page):
     page.goto(f"/sent?{WEEK}&lang=en")
     expect(page.get_by_role("heading", name=f"{len(MTS)} results", exact=True)).to_be_visible(timeout=SHOWN_MS)
 
-    click_point(page, "mt.status_breakdown", "Read")
+    click_point(page, "mt.status_breakdown", "Read", len(MTS))
     read = STATUSES.count("read")
     expect(page.get_by_role("heading", name=f"{read} results", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(page).to_have_url(ending(f"/sent?{WEEK}&tz=America%2FSao_Paulo&status=read&lang=en"))
@@ -70,7 +80,7 @@ def test_clicking_a_bar_or_a_stage_filters_the_page(page):
 
     page.get_by_role("button", name="Clear filters").click()
     expect(page.get_by_role("heading", name=f"{len(MTS)} results", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    click_point(page, "mt.funnel", "Delivered")
+    click_point(page, "mt.funnel", "Delivered", len(MTS))
     delivered = STATUSES.count("read") + STATUSES.count("delivered")
     expect(page.get_by_role("heading", name=f"{delivered} results", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(page).to_have_url(ending(f"/sent?{WEEK}&tz=America%2FSao_Paulo&status=delivered&status=read&lang=en"))
