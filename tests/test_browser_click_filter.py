@@ -50,7 +50,8 @@ def click_point(page: Page, key: str, name: str, total: int) -> None:
         """([selector, total]) => {
             const plots = document.querySelectorAll(selector);
             if (plots.length !== 1 || !plots[0].data) return false;
-            const x = plots[0].data[0].x, drawn = plots[0].data[0].type === "funnel" ? x[0] : x.reduce((a, b) => a + b, 0);
+            const trace = plots[0].data[0];
+            const drawn = trace.type === "funnel" ? trace.x[0] : trace.x.reduce((a, b) => a + b, 0);
             return drawn === total && !document.querySelector('[data-testid="stStatusWidget"]');
         }""",
         arg=[selector, total], timeout=SHOWN_MS,

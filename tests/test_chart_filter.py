@@ -44,7 +44,8 @@ def test_quick_reply_bars_carry_their_button_text(engine):
         report = mo_report(conn, MoFilters(**NOV10))
     bars = button_bar_points(mo_figures(report, "pt-BR")["quick_replies"], report).data[0]
     by_text = {text: clicks.count(text) for text in BUTTONS}
-    assert [(text, n) for text, n in zip(bars.customdata, bars.x) if text] == sorted(by_text.items(), key=lambda i: i[1])
+    fewest_first = sorted(by_text.items(), key=lambda item: item[1])
+    assert [(text, n) for text, n in zip(bars.customdata, bars.x) if text] == fewest_first
     assert None in bars.customdata  # the click without a text is not a filter
     for text in BUTTONS:
         assert picked("button", [{"customdata": text}]) == (text,)  # commas stay inside the one value

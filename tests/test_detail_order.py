@@ -24,7 +24,8 @@ def rows_for_sorting() -> list[dict]:
     return [
         mt_row(message_id=f"wamid.s{i:02d}", sent_at=at(3 + i, 10 + i), status=s, campaign=c,
                phone=f"+55119{(7 * i) % 10:08d}", sent_with_session=[True, False, None][i % 3],
-               error_code=["131049", None, "131026"][i % 3] if s in ("opt_out", "undelivered", "invalid_number") else None,
+               error_code=["131049", None, "131026"][i % 3] if s in ("opt_out", "undelivered", "invalid_number")
+               else None,
                error_title="Erro" if i % 2 else None)
         for i, (s, c) in enumerate(zip(statuses, campaigns))
     ]

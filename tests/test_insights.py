@@ -101,7 +101,8 @@ def test_distinct_recipients_and_senders(engine):
         mo_row(received_at=at(5, 13, month=10), phone="+5521900000008"),  # outside the period
     ]
     insert(engine, mts, mos)
-    expected_mt = {r["phone"] or r["wa_user_id"] for r in mts if r["subaccount"] == "Varejo" and r["sent_at"].month == 11}
+    kept = [r for r in mts if r["subaccount"] == "Varejo" and r["sent_at"].month == 11]
+    expected_mt = {r["phone"] or r["wa_user_id"] for r in kept}
     expected_mo = {r["phone"] or r["wa_user_id"] for r in mos if r["received_at"].month == 11}
     with engine.connect() as conn:
         assert mt_insights(conn, MtFilters(**NOVEMBER, subaccount=("Varejo",))).recipients == len(expected_mt) == 3
