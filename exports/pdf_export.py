@@ -29,7 +29,7 @@ from data_access.i18n import format_datetime, format_int, results_text, t
 from data_access.views import View, view_of
 from exports.chart_images import png, warm_up
 from exports.rows import fetch_batches, localise
-from exports.summary import Kpi, search_block
+from exports.summary import Kpi, contacts_kpi, search_block
 
 PDF_ROWS = 10_000
 FONT_DIR = Path("/usr/share/fonts/truetype")
@@ -67,11 +67,12 @@ def write_pdf(
     view = view_of(filters)
     with engine.connect() as conn:
         report = view.report(conn, filters)
+        contacts = contacts_kpi(conn, filters, lang)
         batches = list(fetch_batches(conn, filters, limit=max_rows))
     shown = sum(batch.num_rows for batch in batches)
     progress(0, shown)
     doc = _Document(lang)
-    doc.front(view, filters, report, generated_at)
+    doc.front(view, filters, report, generated_at, extra_kpis=[contacts])
     figures = view.figures(report, lang)
     doc.charts([(png(fig, CHART_WIDTH_PX, _height_px(fig)), _height_px(fig)) for fig in figures.values()])
     columns = _cell_texts(batches, view, filters, lang)
@@ -127,7 +128,9 @@ class _Document(FPDF):
 
     # -- front page -------------------------------------------------------------------------------
 
-    def front(self, view: View, filters: Filters, report: object, generated_at: datetime) -> None:
+    def front(
+        self, view: View, filters: Filters, report: object, generated_at: datetime, extra_kpis: Sequence[Kpi] = ()
+    ) -> None:
         lang = self.lang
         title = f"{t('app.title', lang)} – {view.title(lang)}"
         self.set_title(title)
@@ -140,7 +143,7 @@ class _Document(FPDF):
         self._section(t("export.filters", lang))
         self._pairs(search_block(view.title(lang), filters, lang, generated_at))
         self._section(t("export.summary", lang))
-        self._kpi_grid(view.kpis(summary, lang))
+        self._kpi_grid([*view.kpis(summary, lang), *extra_kpis])
         for table in view.tables:
             rows = table.rows(report, lang)
             if rows:
@@ -159,7 +162,9 @@ class _Document(FPDF):
 
     def _kpi_grid(self, kpis: list[Kpi]) -> None:
         """The KPIs in one row, then what each rate is a share of (its denominator)."""
-        self._table([k.label for k in kpis], [[k.text(self.lang) for k in kpis]], [1] * len(kpis), align="CENTER")
+        # Equal columns, wider for a label whose longest word would not fit ("Destinatários"): words never split.
+        widths = [max(1.0, max(len(word) for word in k.label.split()) / 9) for k in kpis]
+        self._table([k.label for k in kpis], [[k.text(self.lang) for k in kpis]], widths, align="CENTER")
         self.set_font("DejaVu", "", 8)
         for kpi in kpis:
             if kpi.basis:

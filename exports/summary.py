@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
+
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, t
+from data_access.insights import distinct_contacts
 from data_access.report import MoReport, MtTotals
 
 
@@ -41,6 +44,12 @@ def mt_kpis(totals: MtTotals, lang: str) -> list[Kpi]:
 def mo_kpis(report: MoReport, lang: str) -> list[Kpi]:
     """Messages received and quick-reply clicks of the Received view."""
     return [Kpi(t("metric.total", lang), report.total), Kpi(t("metric.clicks", lang), report.quick_reply_clicks)]
+
+
+def contacts_kpi(conn: Connection, filters: Filters, lang: str) -> Kpi:
+    """Distinct recipients (Sent) or senders (Received) of a search, from one SQL aggregate."""
+    key = "metric.recipients" if filters.view == "mt" else "metric.senders"
+    return Kpi(t(key, lang), distinct_contacts(conn, filters))
 
 
 def search_block(view_title: str, filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from data_access.filters import Filters
 from data_access.i18n import excel_datetime_format, t
 from exports.rows import PAGE_ROWS, detail_schema, fetch_batches, localise, spool, unspool
 from data_access.views import View, view_of
-from exports.summary import Kpi, search_block
+from exports.summary import Kpi, contacts_kpi, search_block
 
 SHEET_ROWS = 1_048_576  # Excel's rows per sheet, header row included
 PROGRESS_ROWS = 8_192  # rows between two progress reports (about half a second)
@@ -52,7 +52,7 @@ def write_xlsx(
     view = view_of(filters)
     with tempfile.TemporaryFile(prefix="export-", suffix=".arrows") as spooled:
         with engine.connect() as conn:
-            kpis = view.kpis(view.summary(conn, filters), lang)
+            kpis = [*view.kpis(view.summary(conn, filters), lang), contacts_kpi(conn, filters, lang)]
             total = spool(fetch_batches(conn, filters, page_rows=PAGE_ROWS), detail_schema(view), spooled)
         progress(0, total)
         workbook = xlsxwriter.Workbook(out, {"constant_memory": True})

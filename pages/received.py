@@ -3,8 +3,9 @@ import streamlit as st
 
 from data_access.i18n import t
 from exports.charts import quick_reply_rows
-from pages import widgets
+from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
+from pages.chart_filter import button_bar_points, clickable_chart
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
@@ -22,7 +23,11 @@ if report is not None:
     if report.total == 0:
         widgets.empty_state(lang)
     else:
-        cards = st.columns(3)
+        insights = insights_view.mo_insights_of(db, filters, lang)  # insights: unique senders, replies by hour
+        cards = st.columns(3 if insights is None else 4)
+        if insights is not None:
+            with cards[3]:
+                insights_view.mo_card(insights, report.total, lang)
         with cards[0]:
             widgets.count_card(t("metric.replies", lang), report.total, lang)
         with cards[1]:
@@ -36,7 +41,8 @@ if report is not None:
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                chart_with_data(figures["quick_replies"], tables["quick_replies"], lang, key="mo.quick_replies")
+                clickable_chart(button_bar_points(figures["quick_replies"], report), tables["quick_replies"], lang,
+                                "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
                 widgets.section_title(t("chart.quick_replies_table", lang))
                 widgets.small_table(quick_reply_rows(report, lang), lang)
@@ -47,6 +53,8 @@ if report is not None:
             chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
+        if insights is not None:  # insights: weekday x hour of replies
+            insights_view.mo_charts(insights, filters.tz, lang)
 
         widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

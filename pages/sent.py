@@ -3,8 +3,9 @@ import streamlit as st
 
 from data_access.i18n import t
 from exports.charts import failure_reason_rows
-from pages import widgets
+from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
+from pages.chart_filter import clickable_chart, funnel_points, status_bar_points
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
@@ -36,15 +37,23 @@ if report is not None:
         with cards[3]:
             widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang)
+        # insights: unique recipients, median time to read
+        insights = insights_view.mt_insights_of(db, filters, lang)
+        if insights is not None:
+            insights_view.mt_cards(insights, totals.total, lang)
 
         charts = charts_of(db, view, filters, report, lang)  # built once for every session
         figures, tables = charts.figures, charts.tables
         left, right = st.columns(2)
-        with left:
-            chart_with_data(figures["funnel"], tables["funnel"], lang, key="mt.funnel")
+        with left:  # click to filter: a funnel stage or a status bar filters the page by status
+            clickable_chart(funnel_points(figures["funnel"]), tables["funnel"], lang, "mt.funnel", "mt", "status")
         with right:
-            chart_with_data(figures["status_breakdown"], tables["status_breakdown"], lang, key="mt.status_breakdown")
+            clickable_chart(status_bar_points(figures["status_breakdown"], report, lang), tables["status_breakdown"],
+                            lang, "mt.status_breakdown", "mt", "status")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
+        # insights: time-to-read distribution, weekday x hour of reads
+        if insights is not None:
+            insights_view.mt_charts(insights, filters.tz, lang)
         widgets.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:

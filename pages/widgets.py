@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.columns import DetailColumn
+from data_access.detail import TableOrder
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, label, results_text, t
 from data_access.report import PAGE_SIZES, page_count
@@ -19,6 +20,7 @@ from pages.chat_view import link as chat_link
 from pages.data import Db, detail_rows
 from pages.notices import code_span
 from pages.search_state import widget_key
+from pages.table_controls import order_widgets, rows_count, sorted_rows
 
 
 def results_header(total: int, filters: Filters, lang: str) -> None:
@@ -69,26 +71,37 @@ def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) 
 
 @st.fragment
 def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
-    """One page of the detail table, paged by the database, newest first. A fragment: turning a page,
-    the page size or the extra columns reruns the table alone, not the page's figures and filters."""
+    """One page of the detail table, paged by the database: newest first, or sorted by any column and
+    narrowed to messages holding a text, over every row of the search (`pages.table_controls`). A
+    fragment: turning a page, sorting or searching reruns the table alone, not the page's figures."""
     shown = view_of(filters)
     code = shown.code
     st.subheader(t("table.details", lang), anchor=False)
+    order = order_widgets(shown, lang)
+    total = rows_count(db, filters, order, total, lang)
+    if total is None:
+        return
     extra_col, size_col = st.columns([4, 1], vertical_alignment="bottom")
     show_extra = extra_col.toggle(t("table.show_extra", lang), key=widget_key(code, "extra"))
     size = size_col.selectbox(t("table.page_size", lang), PAGE_SIZES, key=widget_key(code, "page_size"))
     table_area = st.container()
     shown_col, pager_col = st.columns([3, 2], vertical_alignment="center")
     with pager_col.container(horizontal_alignment="right"):
-        page = st.pagination(page_count(total, size), key=_page_key(filters, size))
-    rows = detail_rows(db, shown, filters, page, size, total, lang)
+        page = st.pagination(page_count(total, size), key=_page_key(filters, size, order))
+    if order.is_default:
+        rows = detail_rows(db, shown, filters, page, size, total, lang)
+    else:
+        rows = sorted_rows(db, filters, order, page, size, lang, total)
     if rows is None:
         return
     first = (page - 1) * size + 1
-    shown_col.caption(
-        t("table.rows_shown", lang, first=format_int(first, lang),
-          last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
-    )
+    if order.text:
+        shown_col.caption(t("table.search_matches", lang, n=format_int(total, lang), text=code_span(order.text)))
+    if rows:
+        shown_col.caption(
+            t("table.rows_shown", lang, first=format_int(first, lang),
+              last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
+        )
     with table_area:
         frame = table_frame(rows, shown, lang, filters.tz, show_extra)
         config = {t(f"column.{code}.message", lang): st.column_config.TextColumn(width="large")}
@@ -108,9 +121,11 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
         )
 
 
-def _page_key(filters: Filters, size: int) -> str:
-    """A new key (so page 1) whenever the search or the page size changes."""
-    digest = hashlib.sha1(json.dumps([filters.to_params(), size], sort_keys=True).encode()).hexdigest()[:12]
+def _page_key(filters: Filters, size: int, order: TableOrder) -> str:
+    """A new key (so page 1) whenever the search, the page size or the table's order changes."""
+    digest = hashlib.sha1(
+        json.dumps([filters.to_params(), size, order.sort, order.descending, order.text], sort_keys=True).encode()
+    ).hexdigest()[:12]
     return f"{filters.view}.page.{digest}"
 
 

@@ -11,8 +11,10 @@ from tests.test_browser_pages import MOS, MTS, SHOWN_MS, WEEK, in_week, server  
 pytestmark = pytest.mark.browser
 
 CHART_TABLES = {
-    "sent": ["Funil de entrega", "Status das mensagens", "Taxa de entrega por dia"],
-    "received": ["Cliques em botões de resposta rápida", "Respostas por dia", "Tipos de conteúdo"],
+    "sent": ["Funil de entrega", "Status das mensagens", "Taxa de entrega por dia", "Tempo até a leitura",
+             "Leituras por dia da semana e hora"],
+    "received": ["Cliques em botões de resposta rápida", "Respostas por dia", "Tipos de conteúdo",
+                 "Respostas por dia da semana e hora"],
 }
 
 
@@ -23,10 +25,10 @@ CHART_TABLES = {
 def test_no_serious_or_critical_accessibility_violation_in_portuguese(server, page, path, total):
     page.goto(f"{server}/{path}?{WEEK}")
     expect(page.get_by_role("heading", name=f"{total} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=SHOWN_MS)
+    expect(page.locator(".js-plotly-plot")).to_have_count(len(CHART_TABLES[path]), timeout=SHOWN_MS)
     for title in CHART_TABLES[path]:
         page.get_by_text(f"Ver dados: {title}", exact=True).click()
-    expect(page.get_by_role("table")).to_have_count(3, timeout=SHOWN_MS)
+    expect(page.get_by_role("table")).to_have_count(len(CHART_TABLES[path]), timeout=SHOWN_MS)
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible(timeout=SHOWN_MS)
     height = page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
     page.set_viewport_size({"width": 1440, "height": height})  # the whole page on screen: axe checks what is drawn

@@ -60,6 +60,9 @@ def traffic() -> tuple[list[dict], list[dict]]:
             message=TEXTS[campaign].format(name=NAMES[i % len(NAMES)]), correlation_id=f"pedido-{4000 + i}",
             conversation_id=f"c{i // 3:04d}" if status != "sent" else None,
             conversation_type="user_initiated" if session else "business_initiated",
+            # delivered within a minute; read from a few minutes to two days later (a spread for the charts)
+            delivered_at=sent + timedelta(seconds=5 + (i * 7) % 50) if status in ("read", "delivered") else None,
+            read_at=sent + timedelta(minutes=1 + (i * i * 37) % 2900) if status == "read" else None,
         ))
         if status in ("read", "delivered") and campaign in BUTTONS and rng.random() < 0.5:
             button = BUTTONS[campaign][rng.random() < 0.35]

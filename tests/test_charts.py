@@ -304,7 +304,7 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
             mo_row(received_at=at(10, 17), content_type="image")])
     app = open_app({"from": "2026-11-10", "to": "2026-11-10"})
     specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3
+    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3  # no read time: no time-to-read charts
     assert specs[0]["data"][0]["text"] == ["3", "2", "1", "0"]
     assert specs[0]["data"][0]["y"] == ["Enviadas", f"Entregues<br>{pct_text(2, 3, 'pt-BR')} dos enviados",
                                         f"Lidas<br>{pct_text(1, 3, 'pt-BR')} dos enviados",
@@ -324,8 +324,9 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
     assert daily.reset_index().values.tolist() == [["10 de nov.", "3", "2", pct_text(2, 3, "pt-BR")]]
 
     app.switch_page("pages/received.py").run()
-    assert [e.label for e in app.main.expander] == ["Ver dados: Respostas por dia", "Ver dados: Tipos de conteúdo"]
-    daily, mix = (table.value for table in app.main.table)
+    assert [e.label for e in app.main.expander] == ["Ver dados: Respostas por dia", "Ver dados: Tipos de conteúdo",
+                                                    "Ver dados: Respostas por dia da semana e hora"]
+    daily, mix, _ = (table.value for table in app.main.table)
     assert daily.reset_index().values.tolist() == [["10 de nov.", "3"]]
     assert mix.reset_index().values.tolist() == [["Texto", "2", pct_text(2, 3, "pt-BR")],
                                                  ["Imagem", "1", pct_text(1, 3, "pt-BR")]]

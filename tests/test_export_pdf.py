@@ -6,7 +6,7 @@ import subprocess
 from pypdf import PdfReader
 
 from exports.export import export
-from tests.test_export_rows import MO_NOV10_11, NOV10_11, RICH_XML, data  # noqa: F401 (fixture)
+from tests.test_export_rows import M1, M2, M3, M4, MO_NOV10_11, NOV10_11, RICH_XML, data  # noqa: F401 (fixture)
 
 
 def pdf(engine, filters, lang="pt-BR", **options) -> tuple[int, bytes]:
@@ -36,8 +36,10 @@ def test_title_filters_totals_and_kpis(data):
     assert "Status Lida, Não entregue, Enviada, Entregue" in lines  # in the order chosen
     assert "Fuso horário America/Sao_Paulo" in lines
     assert any(re.fullmatch(r"Gerado em \d\d/\d\d/\d{4} \d\d:\d\d:\d\d", line) for line in lines)
-    # Total, pending, delivered (A1 read + A4), read, replied (A1 by R1), failed, then the four rates.
-    assert "4 1 2 1 1 1 50,0% 50,0% 25,0% 50,0%" in lines
+    # Total, pending, delivered (A1 read + A4), read, replied (A1 by R1), failed, the four rates, then the
+    # distinct recipients (A1..A4 each have their own phone).
+    assert "4 1 2 1 1 1 50,0% 50,0% 25,0% 50,0% 4" in lines
+    assert len({M1["phone"], M2["phone"], M3["phone"], M4["phone"]}) == 4
     assert "Não entregue 131049 Mensagem não entregue para o aparelho. Not delivered 1" in lines
 
 

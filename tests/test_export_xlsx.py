@@ -11,9 +11,13 @@ from data_access.views import view
 from exports.export import export
 from tests.test_export_rows import (
     HYPERLINK,
+    M1,
+    M3,
     MO_NOV10_11,
     NEWEST_FIRST,
     NOV10_11,
+    R1,
+    R2,
     RICH_XML,
     SQL_TEXT,
     data,  # noqa: F401 (fixture)
@@ -107,6 +111,7 @@ def test_filters_sheet_has_the_search_time_zone_generation_time_and_kpis(data):
     assert (values["Respondidas"], values["Falhas"]) == (1, 0)
     assert (values["Taxa de entrega"], values["Taxa de leitura"], values["Taxa de falha"]) == (0.5, 1.0, 0.0)
     assert values["Taxa de resposta"] == 1.0
+    assert values["Destinatários únicos"] == len({M1["phone"], M3["phone"]}) == 2
     assert sheet.cell(row=list(values).index("Taxa de entrega") + 3, column=2).number_format == "0.0%"
 
 
@@ -151,6 +156,7 @@ def test_mo_workbook_in_english(data):
         "Received (MO)", "2026-11-10 – 2026-11-11", "America/Sao_Paulo"
     )
     assert (values["Rows exported"], values["Total"], values["Clicks"]) == (2, 2, 1)
+    assert values["Unique senders"] == len({R1["phone"], R2["phone"]}) == 2
 
 
 def test_empty_search_keeps_the_header_row(data):

@@ -226,6 +226,9 @@ def test_rates_funnel_counts_and_failure_reasons(dataset):
         ("Taxa de leitura", pct(read, delivered)),
         ("Taxa de falha", pct(failed, total)),
         ("Taxa de resposta", pct(replied, delivered)),
+        ("Destinatários únicos", str(len({r["phone"] for r in MTS}))),
+        ("Mediana entrega → leitura", "–"),  # no read time in these rows: nothing to measure
+        ("Mediana envio → leitura", "–"),
     ]
     reasons = app.main.dataframe[0].value
     assert list(reasons.columns) == ["Status", "Quantidade", "Código de erro", "O que significa"]
@@ -436,7 +439,7 @@ def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
     insert(duck, mos=[mo_row(received_at=at(10, 12), content_type="button", button_payload="A", button_text=link),
                       mo_row(received_at=at(10, 13), content_type="button", button_payload="B", button_text=big)])
     app = open_app(NOVEMBER, page="pages/received.py")
-    [bars, _, _] = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    bars = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert bars["data"][0]["y"] == ["&lt;a href=https://evil.example&gt;clique&lt;/a&gt;",
                                     "&lt;span style=font-size:80px&gt;Sim&lt;/span&gt;"]
     assert "<a href" not in app.get("plotly_chart")[0].proto.spec
@@ -503,6 +506,7 @@ def test_received_page_counts_quick_reply_clicks(dataset):
         ("Respostas", str(len(MOS))),
         ("Cliques", str(len(clicks))),
         ("Parcela de cliques", pct(len(clicks), len(MOS))),
+        ("Remetentes únicos", str(len({m["phone"] for m in MOS}))),
     ]
     per_button = app.main.dataframe[0].value
     by_key: dict[tuple, int] = {}

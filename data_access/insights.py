@@ -1,0 +1,169 @@
+"""What analysts reach for after the totals, as SQL aggregates over one view's table: how many distinct
+people a search reached (or heard from), how long messages took to be read, and the weekday x hour at
+which reads (Sent) and replies (Received) happen in the report's time zone.
+
+Each view's figures come from two statements on one connection (`mt_insights`, `mo_insights`) and are
+small frozen values, cheap to cache under the filter value like `data_access.report`'s.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy.engine import Connection
+
+from data_access.filters import Filters, MoFilters, MtFilters
+from data_access.report import _fixed_offset_s
+from data_access.schema import mt_message
+
+# Upper bounds (seconds, exclusive) of the time-to-read buckets; the last bucket has none.
+READ_BUCKET_BOUNDS_S: tuple[int, ...] = (60, 5 * 60, 15 * 60, 60 * 60, 6 * 3600, 24 * 3600)
+READ_BUCKETS = ("lt_1m", "1m_5m", "5m_15m", "15m_1h", "1h_6h", "6h_24h", "gt_24h")
+WEEKDAYS = 7  # 0 = Monday ... 6 = Sunday
+HOURS = 24
+
+
+@dataclass(frozen=True)
+class ReadDelay:
+    """How long one kind of wait (delivered -> read, or sent -> read) took for the read messages."""
+
+    measured: int  # messages with both timestamps
+    median_s: float | None  # None when nothing was measured
+    buckets: tuple[int, ...]  # counts per READ_BUCKETS, in order
+
+
+@dataclass(frozen=True)
+class MtInsights:
+    recipients: int  # distinct recipients (phone, else the raw WhatsApp id)
+    delivered_to_read: ReadDelay
+    sent_to_read: ReadDelay
+    reads_by_hour: tuple[tuple[int, ...], ...]  # [weekday][hour] reads, local time of the read
+
+
+@dataclass(frozen=True)
+class MoInsights:
+    senders: int  # distinct senders (phone, else the raw WhatsApp id)
+    replies_by_hour: tuple[tuple[int, ...], ...]  # [weekday][hour] replies, local time received
+
+
+def contact(table: sa.Table) -> sa.ColumnElement:
+    """Who a row is with: the E.164 phone, else the raw WhatsApp id kept when the number was not one
+    (SPEC 1), so a contact without a phone is still counted once."""
+    return func.coalesce(table.c.phone, table.c.wa_user_id)
+
+
+def median(value: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """The continuous median of `value` (NULLs ignored): `quantile_cont` in DuckDB, the SQL-standard
+    ordered-set `percentile_cont(0.5) WITHIN GROUP (ORDER BY ...)` elsewhere (PostgreSQL)."""
+    if dialect == "duckdb":
+        return func.quantile_cont(value, 0.5)
+    return func.percentile_cont(0.5).within_group(value)
+
+
+def _seconds_between(start: sa.ColumnElement, end: sa.ColumnElement) -> sa.ColumnElement:
+    """Seconds from `start` to `end`, NULL when either is missing; a read stamped a moment before its
+    delivery (providers' clocks differ) counts as immediate, never negative."""
+    seconds = cast(sa.extract("epoch", end) - sa.extract("epoch", start), sa.Float)
+    return case((seconds < 0, 0.0), else_=seconds)
+
+
+def _bucket(seconds: sa.ColumnElement) -> sa.ColumnElement:
+    """The READ_BUCKETS index of a duration; NULL stays NULL."""
+    whens = [(seconds < bound, index) for index, bound in enumerate(READ_BUCKET_BOUNDS_S)]
+    return case((seconds.is_(None), None), *whens, else_=len(READ_BUCKET_BOUNDS_S))
+
+
+def _weekday_hour(column, filters: Filters, dialect: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """(weekday 0 = Monday .. 6, hour 0..23) of a UTC timestamp in the report's zone. With one UTC
+    offset over the search (as `report._local_day`) it is arithmetic on the shifted instant; else the
+    zone database converts each value."""
+    offset = _fixed_offset_s(filters)
+    if offset is None:
+        local = func.timezone(filters.tz, column)
+        return cast(sa.extract("isodow", local), Integer) - 1, cast(sa.extract("hour", local), Integer)
+    if dialect == "postgresql":  # the session's zone is UTC: the shifted instant's fields are local
+        local = column + sa.literal(timedelta(seconds=offset))
+        return cast(sa.extract("isodow", local), Integer) - 1, cast(sa.extract("hour", local), Integer)
+    local_s = func.floor(sa.extract("epoch", column) + offset)
+    day = func.floor(local_s / 86400)
+    weekday = cast(day + 3, Integer) % 7  # 1970-01-01 was a Thursday (3)
+    hour = cast(func.floor((local_s - day * 86400) / 3600), Integer)
+    return weekday, hour
+
+
+def _grid(rows) -> tuple[tuple[int, ...], ...]:
+    """A [weekday][hour] table of counts from (weekday, hour, count) rows."""
+    cells = [[0] * HOURS for _ in range(WEEKDAYS)]
+    for weekday, hour, n in rows:
+        cells[int(weekday)][int(hour)] += int(n)
+    return tuple(tuple(row) for row in cells)
+
+
+def _heatmap(conn: Connection, filters: Filters, column, *conditions) -> tuple[tuple[int, ...], ...]:
+    weekday, hour = _weekday_hour(column, filters, conn.dialect.name)
+    rows = conn.execute(
+        select(weekday.label("wd"), hour.label("hr"), func.count())
+        .where(filters.where(), *conditions)
+        .group_by(sa.literal_column("wd"), sa.literal_column("hr"))
+    ).all()
+    return _grid(rows)
+
+
+def _delay(measured: int, median_s, counts: dict[int, int]) -> ReadDelay:
+    return ReadDelay(
+        measured=int(measured),
+        median_s=None if median_s is None else float(median_s),
+        buckets=tuple(counts.get(index, 0) for index in range(len(READ_BUCKETS))),
+    )
+
+
+def distinct_contacts(conn: Connection, filters: Filters) -> int:
+    """Distinct recipients (Sent) or senders (Received) of the search."""
+    table = filters.table
+    return int(conn.execute(select(func.count(contact(table).distinct())).where(filters.where())).scalar_one())
+
+
+def mt_insights(conn: Connection, filters: MtFilters) -> MtInsights:
+    """Recipients, read delays (delivered -> read, sent -> read) and the weekday x hour of reads of one
+    Sent search, in two scans: one aggregate (distinct recipients, the medians; a delay is NULL for an
+    unread message, which the median skips), then the read messages grouped by (delivered -> read
+    bucket, sent -> read bucket, weekday, hour of the read), whose counts add up to each figure."""
+    table, dialect = mt_message, conn.dialect.name
+    delivered_read = _seconds_between(table.c.delivered_at, table.c.read_at)
+    sent_read = _seconds_between(table.c.sent_at, table.c.read_at)
+    recipients, measured, median_dr, median_sr = conn.execute(
+        select(func.count(contact(table).distinct()), func.count(delivered_read),
+               median(delivered_read, dialect), median(sent_read, dialect))
+        .where(filters.where())
+    ).one()
+    weekday, hour = _weekday_hour(table.c.read_at, filters, dialect)
+    groups = conn.execute(
+        select(_bucket(delivered_read).label("dr"), _bucket(sent_read).label("sr"),
+               weekday.label("wd"), hour.label("hr"), func.count())
+        .where(filters.where(), table.c.read_at.is_not(None))
+        .group_by(*(sa.literal_column(name) for name in ("dr", "sr", "wd", "hr")))
+    ).all()
+    by_dr: dict[int, int] = defaultdict(int)
+    by_sr: dict[int, int] = defaultdict(int)
+    for dr, sr, _, _, n in groups:
+        if dr is not None:
+            by_dr[int(dr)] += int(n)
+        by_sr[int(sr)] += int(n)
+    return MtInsights(
+        recipients=int(recipients),
+        delivered_to_read=_delay(measured, median_dr, by_dr),
+        sent_to_read=_delay(sum(by_sr.values()), median_sr, by_sr),
+        reads_by_hour=_grid((wd, hr, n) for *_, wd, hr, n in groups),
+    )
+
+
+def mo_insights(conn: Connection, filters: MoFilters) -> MoInsights:
+    """Senders and the weekday x hour of replies of one Received search."""
+    return MoInsights(
+        senders=distinct_contacts(conn, filters),
+        replies_by_hour=_heatmap(conn, filters, filters.table.c[filters.time_column]),
+    )
+

@@ -1,0 +1,86 @@
+"""The insights of a report page: distinct contacts and median time to read as cards, the
+time-to-read distribution and the weekday x hour heatmap as charts with their tables. Data comes
+from `data_access.insights`, cached like the report's figures (database URL, data version, search)."""
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from data_access.filters import MoFilters, MtFilters
+from data_access.i18n import format_int, t
+from data_access.insights import MoInsights, MtInsights, ReadDelay, mo_insights, mt_insights
+from data_access.report import with_connection
+from exports.insight_charts import format_average, format_duration, mo_insight_figures, mt_insight_figures
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
+from pages.chart_data import chart_with_data
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _mt_insights(_engine: Engine, url: str, version: int, filters: MtFilters) -> MtInsights:
+    return with_connection(_engine, mt_insights, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _mo_insights(_engine: Engine, url: str, version: int, filters: MoFilters) -> MoInsights:
+    return with_connection(_engine, mo_insights, filters)
+
+
+def mt_insights_of(db: Db | None, filters: MtFilters, lang: str) -> MtInsights | None:
+    """The Sent page's insights, or None (with a message) when the database fails."""
+    return None if db is None else guarded(lang, _mt_insights, db.engine, db.url, db.version, filters)
+
+
+def mo_insights_of(db: Db | None, filters: MoFilters, lang: str) -> MoInsights | None:
+    """The Received page's insights, or None (with a message) when the database fails."""
+    return None if db is None else guarded(lang, _mo_insights, db.engine, db.url, db.version, filters)
+
+
+def contacts_card(label_key: str, help_key: str, contacts: int, messages: int, lang: str) -> None:
+    """Distinct people, and how many messages each had on average."""
+    with st.container(border=True, height="stretch"):
+        st.metric(t(label_key, lang), format_int(contacts, lang), help=t(help_key, lang))
+        if contacts:
+            st.caption(t("kpi.per_contact", lang, n=format_average(messages / contacts, lang)))
+
+
+def delay_card(label_key: str, help_key: str, delay: ReadDelay, lang: str) -> None:
+    """A median wait, and how many read messages it was measured on."""
+    with st.container(border=True, height="stretch"):
+        st.metric(t(label_key, lang), format_duration(delay.median_s, lang), help=t(help_key, lang))
+        st.caption(t("kpi.read_measured", lang, n=format_int(delay.measured, lang)))
+
+
+def mt_cards(insights: MtInsights, total: int, lang: str) -> None:
+    """Unique recipients and the two median times to read, in a row of cards."""
+    cards = st.columns(3)
+    with cards[0]:
+        contacts_card("metric.recipients", "kpi.recipients_help", insights.recipients, total, lang)
+    with cards[1]:
+        delay_card("insight.median_delivered_read", "kpi.median_delivered_read_help", insights.delivered_to_read, lang)
+    with cards[2]:
+        delay_card("insight.median_sent_read", "kpi.median_sent_read_help", insights.sent_to_read, lang)
+
+
+def mt_charts(insights: MtInsights, tz: str, lang: str) -> None:
+    """The time-to-read distribution beside the weekday x hour of reads (a line instead when no read
+    message of the search has a read time)."""
+    if not insights.sent_to_read.measured:
+        st.caption(t("insight.no_reads", lang))
+        return
+    figures = mt_insight_figures(insights, lang)
+    left, right = st.columns(2)
+    with left:
+        chart_with_data(*figures["read_delay"], lang, key="mt.read_delay")
+    with right:
+        chart_with_data(*figures["reads_by_hour"], lang, key="mt.reads_by_hour")
+        st.caption(t("insight.in_zone", lang, tz=tz))
+
+
+def mo_card(insights: MoInsights, total: int, lang: str) -> None:
+    contacts_card("metric.senders", "kpi.senders_help", insights.senders, total, lang)
+
+
+def mo_charts(insights: MoInsights, tz: str, lang: str) -> None:
+    """The weekday x hour of replies."""
+    chart_with_data(*mo_insight_figures(insights, lang)["replies_by_hour"], lang, key="mo.replies_by_hour")
+    st.caption(t("insight.in_zone", lang, tz=tz))
