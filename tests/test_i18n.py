@@ -16,6 +16,7 @@ from data_access.accounts import ROLES
 from data_access.catalog import CONVERSATION_TYPE_OF, CONVERSATION_TYPES, FAILURE_STATUSES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, STATUSES
 from data_access.config import LANGUAGES
 from data_access.consolidated import DIMENSIONS
+from data_access.insights import READ_BUCKETS
 from data_access.filters import SESSIONS
 from data_access.opt_out import KINDS as OPT_OUT_KINDS
 from data_access.i18n import (
@@ -47,6 +48,7 @@ DYNAMIC_KEYS: dict[str, set[str]] = {
     "column.{}.message": {f"column.{v.code}.message" for v in VIEWS.values() if v.export is None},
     "column.opt_out.{}": {f"column.opt_out.{name}" for name in OPT_OUT_COLUMNS},
     "dimension.{}": {f"dimension.{d}" for d in DIMENSIONS},  # the Consolidado's groupings
+    "insight.bucket.{}": {f"insight.bucket.{name}" for name in READ_BUCKETS},  # time to read
     "status_help.{}": {f"status_help.{s}" for s in FAILURE_STATUSES},  # the failure reasons table
     "export.{}": {f"export.{fmt}" for fmt in FORMATS},  # the download buttons
     "export.file.{}": {f"export.file.{v.code}" for v in VIEWS.values() if v.export is None},
