@@ -273,7 +273,9 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     return True
 
 
-def _replace_rows(conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select) -> sa.Table:
+def _replace_rows(
+    conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select
+) -> sa.Table:
     """Replaces the targets' rows by `rows`, computed from them into a temporary table first;
     returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
