@@ -10,11 +10,17 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from server import control, headers, health, live, send_log, sign_in, webhooks
+from server.direct import DirectRoutes
 from server.lifespan import combined
 
 routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES, *sign_in.ROUTES]
-# Outermost first: security headers on every answer (refusals included), then the sign-in gate.
-middleware: list[Middleware] = [Middleware(headers.SecurityHeaders), Middleware(sign_in.SignInGate)]
+# Outermost first: security headers on every answer (refusals included), the webhooks served at
+# once (they need nothing of the stack below: server/direct.py), then the sign-in gate.
+middleware: list[Middleware] = [
+    Middleware(headers.SecurityHeaders),
+    Middleware(DirectRoutes, routes=webhooks.ROUTES, prefix="/webhooks/"),
+    Middleware(sign_in.SignInGate),
+]
 # Entered in order at startup, left in reverse order at shutdown (each an async context manager
 # factory taking the `st.App`; the dicts they yield are merged into `app.state`).
 lifespans = [control.owning, live.running]

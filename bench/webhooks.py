@@ -133,8 +133,10 @@ def _ingest_command(url: str, bodies: list[bytes], folder: Path) -> dict:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"ingest failed: {done.stderr.strip()}")
-    total = next(line for line in done.stdout.splitlines() if line.startswith("total")).split()
-    events = int(total[4].replace(",", ""))
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("format")).split()
+    total = next(line for line in lines if line.startswith("total")).split()
+    events = int(total[header.index("events")].replace(",", ""))  # by name: the summary gains columns
     own = re.search(r"events in ([\d.]+) s", done.stdout)  # the run's own clock, without the start-up
     return {"events": events, "wall_s": round(wall, 2), "events_per_s": round(events / wall),
             "events_per_s_run": round(events / float(own.group(1))) if own and float(own.group(1)) else None}

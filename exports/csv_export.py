@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from data_access.filters import Filters
 from data_access.report import count
 from data_access.views import View, view_of
-from exports.rows import fetch_batches, localise
+from exports.rows import PAGE_ROWS, fetch_batches, localise
 
 FORMULA_START = r"^[=+\-@\t\r]"
 DEFUSED_KINDS = ("text", "id")  # strings from outside the product; phones are validated E.164
@@ -34,7 +34,7 @@ def write_csv(
     progress(0, total)
     rows = 0
     with pacsv.CSVWriter(out, schema, write_options=pacsv.WriteOptions(quoting_style="needed")) as writer:
-        for batch in fetch_batches(conn, filters):
+        for batch in fetch_batches(conn, filters, page_rows=PAGE_ROWS):  # memory follows the page, not the search
             writer.write_batch(csv_batch(localise(batch, view, lang, filters.tz), view, schema))
             rows += batch.num_rows
             progress(rows, max(total, rows))

@@ -79,17 +79,19 @@ def _duckdb_pages(
     table = filters.table
     when, key = table.c[filters.time_column], table.c.message_id
     after: tuple | None = None
+    span = None  # the time the last page covered
     remaining = limit
     while remaining is None or remaining > 0:
         take = size if remaining is None else min(size, remaining)
         keys = select(when, key).where(filters.where(table))
         if after is not None:
             keys = keys.where(_older_than(when, key, *after))
-        bounds = [b for b in _duckdb_batches(conn, keys.order_by(when.desc(), key.desc()).limit(take)) if b.num_rows]
+        bounds = _page_keys(conn, keys, when, key, take, None if after is None or span is None else after[0] - 2 * span)
         if not bounds:
             return
         first = (bounds[0].column(0)[0].as_py(), bounds[0].column(1)[0].as_py())
         last = (bounds[-1].column(0)[-1].as_py(), bounds[-1].column(1)[-1].as_py())
+        span = first[0] - last[0]
         page = everything.where(not_(_older_than(when, key, *last)), not_(_newer_than(when, key, *first)))
         yield from _duckdb_batches(conn, page)
         taken = sum(b.num_rows for b in bounds)
@@ -98,6 +100,22 @@ def _duckdb_pages(
         after = last
         if remaining is not None:
             remaining -= taken
+
+
+def _page_keys(conn: Connection, keys: Select, when, key, take: int, since) -> list[pa.RecordBatch]:
+    """The (time, message id) of the next `take` rows, newest first. Looked for first among the rows
+    from `since` on (twice the time the last page covered), so that the scan skips the older row
+    groups; when those hold fewer than `take` rows, among all of them. Either way the same rows: a
+    full page from `since` on is newer than every row before `since`."""
+    def newest(query: Select) -> list[pa.RecordBatch]:
+        ordered = query.order_by(when.desc(), key.desc()).limit(take)
+        return [batch for batch in _duckdb_batches(conn, ordered) if batch.num_rows]
+
+    if since is not None:
+        bounds = newest(keys.where(when >= since))
+        if sum(batch.num_rows for batch in bounds) == take:
+            return bounds
+    return newest(keys)
 
 
 def _older_than(when, key, at, message_id) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ The search `NOV10_11` (10 and 11 November 2026 in America/Sao_Paulo, UTC-3) hold
 fall just outside it locally (m6 is inside it in UTC). Texts carry accents, emoji and hostile values
 (formulas, markup, SQL) that every format must keep inert and intact.
 """
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
 import pytest
@@ -143,3 +143,17 @@ def test_mo_fetch(data):
     assert table.column_names == [c.key for c in MO_COLUMNS]
     assert table.column("message_id").to_pylist() == ["wamid.R2", "wamid.R1"]
     assert table.to_pylist()[1]["button_payload"] == "SIM"
+
+
+@pytest.mark.parametrize("page_rows", [2, 3, 5])
+def test_paged_fetch_is_exact_across_bursts_and_gaps_in_time(engine, page_rows):
+    """A page's keys are looked for first in twice the time the last page covered: a gap in time
+    (fewer rows there than a page) and a dense burst right after a sparse stretch still give every
+    row once, in order."""
+    minutes = [0, 1, 2, 3, 600, 601, 601, 602, 1400, 1401, 1402, 1403, 1404, 1405, 1405]
+    rows = [mt_row(message_id=f"wamid.G{i:02d}", sent_at=datetime(2026, 11, 10, 3, tzinfo=timezone.utc)
+                   + timedelta(minutes=m)) for i, m in enumerate(minutes)]
+    insert(engine, rows)
+    newest_first = sorted(rows, key=lambda row: (row["sent_at"], row["message_id"]), reverse=True)
+    table = fetched(engine, NOV10_11, None, page_rows)
+    assert table.column("message_id").to_pylist() == [row["message_id"] for row in newest_first]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import open_database
 from data_access.schema import mo_message, mt_event, mt_message, mt_send_log, raw_payload, rejected_record, webhook_inbox
+from server.headers import SECURITY_HEADERS
 from tests.app_server import ROOT, AppProcess
 from tests.postgres import new_postgres_database
 from tests.test_ingest_support import PUBLIC, at, meta_status, send_log, table_rows
@@ -450,3 +451,32 @@ def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path)
     set_aside = [p.read_bytes() for p in (spool / "unfoldable").glob("*.body")]
     rejected = rows(db_url, rejected_record, "body")
     assert (set_aside, len(rejected)) in (([deep], 1), ([], 1))
+
+
+def test_webhooks_served_ahead_of_the_dashboard_keep_the_security_headers_and_405(app) -> None:
+    """The webhook routes are answered straight from the user middleware (server/direct.py): their
+    answers still carry the security headers, and a method they do not take still gets 405."""
+    body = body_of(meta_status("wamid.direct", "sent", 1))
+    parts = urlsplit(app.base)
+    sinch = f"/webhooks/sinch/{SECRETS['SINCH_WEBHOOK_TOKEN']}"
+    cases = {
+        "signed": ("POST", "/webhooks/meta", {"X-Hub-Signature-256": meta_signature(body)}),
+        "unsigned": ("POST", "/webhooks/meta", {}),
+        "wrong method": ("PUT", "/webhooks/meta", {}),
+        "sinch by DELETE": ("DELETE", sinch, {}),
+    }
+    answers = {}
+    for name, (method, path, headers) in cases.items():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            answer = conn.getresponse()
+            answer.read()
+            answers[name] = answer.status
+            for header, value in SECURITY_HEADERS:
+                assert answer.getheader(header) == value, (name, header)
+        finally:
+            conn.close()
+    assert answers == {"signed": 200, "unsigned": 401, "wrong method": 405, "sinch by DELETE": 405}
+    folded_then_killed(app)
+    assert payload_ids(app.db_url) == {sha(body)}

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -309,12 +310,13 @@ class _Loader:
         self.started = time.monotonic()
 
     def load(self, file: str, stream: BinaryIO) -> None:
+        may_be_slow = _may_be_slow(stream)
         for record in read_records(stream, self.progress.read):
             self.position = (file, record.line)
             self._record(file, record)
             if self.batch.size >= self.limit:
                 self.flush()
-            elif time.monotonic() - self.started >= MAX_BATCH_SECONDS:
+            elif may_be_slow and time.monotonic() - self.started >= MAX_BATCH_SECONDS:
                 self.flush(fold=True)  # a slow input (a pipe of live webhooks): show what came
 
     def where(self) -> str:
@@ -478,6 +480,17 @@ class _Loader:
                 counts.events += info.events
                 loaded += info.events
         self.progress.loaded(loaded)
+
+
+def _may_be_slow(stream: BinaryIO) -> bool:
+    """Whether the input can keep records waiting (a pipe, a terminal, a socket): a regular file or
+    a body in memory is read as fast as it is parsed, so its batches never wait for its records,
+    and folding a batch of it early would only scan the stored rows once more (on a busy machine
+    every batch of a large file took over `MAX_BATCH_SECONDS` to read, and each one was folded)."""
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
 
 
 def ingest_streams(

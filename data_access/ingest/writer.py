@@ -241,28 +241,31 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     if "mt" in kinds:
         touched = _pending("mt")
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
-        conn.execute(sa.delete(mt_message).where(mt_message.c.message_id.in_(sa.select(touched.c.message_id))))
-        conn.execute(sa.insert(mt_message).from_select([c.name for c in mt_message.columns], _mt_rows(touched)))
-        _mark_pending(conn, "mo", _mo_targets(touched))
+        changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
+        _mark_pending(conn, "mo", _mo_targets(conn, changed))
         conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(touched.c.message_id)))
     targets = _pending("mo")
     answered = sa.select(mo_message.c.in_reply_to).where(
         mo_message.c.message_id.in_(sa.select(targets.c.message_id)), mo_message.c.in_reply_to.is_not(None)
     )
     conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
-    _replace_rows(conn, stage, mo_message, targets, _attributed_rows(targets))
+    _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, targets))
     conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
     refresh_replied(conn, sa.select(maybe_replied.c.message_id))
     conn.execute(sa.delete(ingest_pending))
     return True
 
 
-def _replace_rows(conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select) -> None:
-    """Replaces the targets' rows by `rows`, computed from them into a temporary table first."""
+def _replace_rows(
+    conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select
+) -> sa.Table:
+    """Replaces the targets' rows by `rows`, computed from them into a temporary table first;
+    returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
     conn.execute(sa.delete(table).where(table.c.message_id.in_(sa.select(targets.c.message_id))))
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
+    return computed
 
 
 # -- MT: fold the send log and the events of each touched message --------------------------------
@@ -354,25 +357,41 @@ def _in_window(mo: sa.FromClause, mt: sa.FromClause) -> ColumnElement[bool]:
     return sa.and_(mt.c.sent_at <= mo.c.received_at, mt.c.sent_at > mo.c.received_at - REPLY_WINDOW)
 
 
-def _mo_targets(touched: sa.FromClause) -> sa.Select:
-    """MOs whose attribution may change because the touched MTs changed."""
-    mo, mt = mo_message, mt_message
-    touched_ids = sa.select(touched.c.message_id)
-    touched_mt = mt.join(touched, touched.c.message_id == mt.c.message_id)
-    targets = sa.union(
-        sa.select(mo.c.message_id).where(mo.c.in_reply_to.in_(touched_ids)),
-        sa.select(mo.c.message_id).where(mo.c.context_id.in_(touched_ids)),
-        sa.select(mo.c.message_id)
-        .select_from(mo.join(touched_mt, mt.c.phone == mo.c.phone))
-        .where(mo.c.context_id.is_(None), _in_window(mo, mt)),
-        sa.select(mo.c.message_id)
-        .select_from(mo.join(touched_mt, mt.c.wa_user_id == mo.c.wa_user_id))
-        .where(mo.c.context_id.is_(None), mo.c.phone.is_(None), _in_window(mo, mt)),
-    ).subquery("targets")
+def _time_bounds(conn: Connection, column: ColumnElement, source: sa.FromClause | None = None) -> tuple | None:
+    """The lowest and highest value of a time column (None when it has no rows): a range that a
+    join's window lies in, given to the scan of a large table as plain bounds, so that the scan
+    skips the stored blocks outside it (DuckDB's zone maps) instead of reading the whole table."""
+    statement = sa.select(sa.func.min(column), sa.func.max(column))
+    if source is not None:
+        statement = statement.select_from(source)
+    low, high = conn.execute(statement).one()
+    return None if low is None else (low, high)
+
+
+def _mo_targets(conn: Connection, changed: sa.Table) -> sa.Select:
+    """MOs whose attribution may change because the MTs of `changed` (their new rows) changed."""
+    mo, mt = mo_message, changed
+    changed_ids = sa.select(mt.c.message_id)
+    parts = [
+        sa.select(mo.c.message_id).where(mo.c.in_reply_to.in_(changed_ids)),
+        sa.select(mo.c.message_id).where(mo.c.context_id.in_(changed_ids)),
+    ]
+    bounds = _time_bounds(conn, mt.c.sent_at)
+    if bounds is not None:  # an MO answers an MT in the 24 h after it was sent: no other MO can
+        near = sa.and_(mo.c.received_at >= bounds[0], mo.c.received_at < bounds[1] + REPLY_WINDOW)
+        parts += [
+            sa.select(mo.c.message_id)
+            .select_from(mo.join(mt, mt.c.phone == mo.c.phone))
+            .where(near, mo.c.context_id.is_(None), _in_window(mo, mt)),
+            sa.select(mo.c.message_id)
+            .select_from(mo.join(mt, mt.c.wa_user_id == mo.c.wa_user_id))
+            .where(near, mo.c.context_id.is_(None), mo.c.phone.is_(None), _in_window(mo, mt)),
+        ]
+    targets = sa.union(*parts).subquery("targets")
     return sa.select(targets.c.message_id)
 
 
-def _attributed_rows(targets: sa.FromClause) -> sa.Select:
+def _attributed_rows(conn: Connection, targets: sa.FromClause) -> sa.Select:
     """The targets' full mo_message rows with in_reply_to, attribution and the MT's subaccount,
     user, campaign and template recomputed.
 
@@ -387,13 +406,16 @@ def _attributed_rows(targets: sa.FromClause) -> sa.Select:
         .where(mo.c.context_id.is_(None))
         .subquery("target")
     )
+    # Every candidate MT was sent in the 24 h before one of the targets was received.
+    bounds = _time_bounds(conn, target.c.received_at, target)
+    near = sa.false() if bounds is None else sa.and_(mt.c.sent_at > bounds[0] - REPLY_WINDOW, mt.c.sent_at <= bounds[1])
     candidates = sa.union_all(
         sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
         .join(mt, mt.c.phone == target.c.phone)
-        .where(_in_window(target, mt)),
+        .where(near, _in_window(target, mt)),
         sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
         .join(mt, mt.c.wa_user_id == target.c.wa_user_id)
-        .where(target.c.phone.is_(None), _in_window(target, mt)),
+        .where(near, target.c.phone.is_(None), _in_window(target, mt)),
     ).subquery("candidates")
     ranked = sa.select(
         candidates.c.mo_id,
