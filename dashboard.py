@@ -4,11 +4,12 @@ Sent with the link's query parameters. Administrators also get the Usuários and
 import streamlit as st
 
 from data_access.i18n import t
-from pages import common, session
+from pages import chrome, common, session
 
 run = common.start_run()
 # An emoji icon: a Material icon as the page icon makes the browser fetch it from an outside font host.
 st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout="wide")
+chrome.dress(run.lang)
 run = common.signed_in(run, *session.require_account(run.lang))
 
 sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")

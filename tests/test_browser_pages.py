@@ -143,10 +143,10 @@ def test_the_table_pages_through_the_results(server, page):
     assert total == 140
     page.goto(f"{server}/sent?{WEEK}")
     expect(page.get_by_text("Linhas 1–25 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    page.get_by_role("button", name="Next page").click()
+    page.get_by_role("button", name="Próxima página").click()
     expect(page.get_by_text("Linhas 26–50 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    expect(page.get_by_role("button", name="Page 2")).to_have_attribute("aria-current", "page")
-    page.get_by_role("button", name="Page 6").click()
+    expect(page.get_by_role("button", name="Página 2")).to_have_attribute("aria-current", "page")
+    page.get_by_role("button", name="Página 6").click()
     expect(page.get_by_text("Linhas 126–140 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
 
 
