@@ -3,14 +3,14 @@ document's language (`<html lang>`, which screen readers use to pick a voice), S
 words (labels read by screen readers, tooltips, the skip link) in the page's language, and a focus
 ring that shows where the keyboard is.
 
-Streamlit 1.67 has no setting for either: its index page says `lang="en"` and its widgets carry
-English labels. A small script (our own text, no user input in it) sets the attribute and swaps the
-known English words for the catalog's as they appear. The date picker's month and weekday names
-follow the browser's language (Streamlit reads `navigator.language`), which no page can change.
+Streamlit 1.67 has no setting for either: its index page says `lang="en"`, its widgets carry English
+labels, and its date picker names months and weekdays in the browser's language (`navigator.language`).
+A small component script (our own text and the catalog's words, no user input in it) sets the
+attribute, makes the page's language the one Streamlit reads as the browser's, and swaps the known
+English words for the catalog's as they appear. The list is Streamlit 1.67's; tests/test_browser_ui.py
+says which English is left after an upgrade.
 """
 from __future__ import annotations
-
-import json
 
 import streamlit as st
 
@@ -53,6 +53,8 @@ _WORDS = {
 }
 # Streamlit's English around a name it fills in ("Data start date"): catalog key taking `{name}`.
 _ENDINGS = {" start date": "ui.start_date", " end date": "ui.end_date"}
+# Streamlit's English before a name it fills in ("Choose date range, novembro de 2026"): the key of our words for it.
+_LABELLED = {"Choose date range": "ui.choose_date_range", "Choose date": "ui.choose_date"}
 _BEGINNINGS = {"Remove ": "ui.remove", "Help for ": "ui.help_for", "Page ": "ui.page", "day, ": "ui.day",
                "month, ": "ui.month", "year, ": "ui.year"}
 
@@ -71,11 +73,31 @@ label:has(input[type="checkbox"]:focus-visible), label:has(input[type="radio"]:f
 .st-key-report-chrome {{ display: none; }}
 </style>"""
 
-_SCRIPT = """<script>
-(() => {
-  const state = window.reportChrome = window.reportChrome || {};
-  state.lang = %(lang)s; state.words = %(words)s; state.endings = %(endings)s; state.beginnings = %(beginnings)s;
+# The component's script, run in the page (not in a frame) with the words of the run's language as
+# `data`. It writes them where Streamlit wrote English, now and as Streamlit draws more, and has the
+# widgets drawn again when their language changed.
+_SCRIPT = """
+export default function (component) {
+  const { data, setTriggerValue } = component;
+  const state = window.reportChrome = window.reportChrome || {drawnIn: navigator.language};
+  Object.assign(state, data);
   document.documentElement.lang = state.lang;
+  if (!state.told) {
+    // Streamlit hands the browser's language to its calendar (month and weekday names, the picker's
+    // own words) and number formats on every render: from now on that is the page's language.
+    for (const [name, value] of [["language", () => state.lang], ["languages", () => [state.lang]]])
+      Object.defineProperty(navigator, name, {get: value, configurable: true});
+    state.told = true;
+  }
+  if (state.drawnIn !== state.lang) {
+    // Widgets drawn before this script ran took the browser's own language: once this run is over
+    // (a run interrupted by another loses widget values), one more run draws them in the page's.
+    state.drawnIn = state.lang;
+    const app = document.querySelector('[data-testid="stApp"]');
+    const redraw = (tries) => app?.dataset.testScriptState === "running" && tries > 0
+      ? setTimeout(() => redraw(tries - 1), 200) : setTriggerValue("redraw", state.lang);
+    setTimeout(() => redraw(100), 200);
+  }
   const say = (text) => {  // our words for Streamlit's English, or null when it has none
     if (!text) return null;
     const whole = state.words[text.trim()];
@@ -91,26 +113,28 @@ _SCRIPT = """<script>
     return null;
   };
   const fix = (root) => {
-    const elements = root.querySelectorAll ? [root, ...root.querySelectorAll("[aria-label],[title],[placeholder]")] : [];
-    for (const el of elements) for (const name of ["aria-label", "title", "placeholder"]) {
-      const ours = el.getAttribute && say(el.getAttribute(name));
-      if (ours) el.setAttribute(name, ours);
-    }
+    if (!root || !root.querySelectorAll) return;
+    for (const el of [root, ...root.querySelectorAll("[aria-label],[title],[placeholder]")])
+      for (const name of ["aria-label", "title", "placeholder"]) {
+        const ours = say(el.getAttribute(name));
+        if (ours) el.setAttribute(name, ours);
+      }
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let node = walker.currentNode; node; node = walker.nextNode()) {
-      if (node.nodeType !== Node.TEXT_NODE) continue;
-      const ours = state.words[node.nodeValue.trim()];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      // whole texts anywhere; texts around a name only in the date picker (not in the data)
+      const inPicker = node.parentElement?.closest('[data-testid^="stDateInput"]');
+      const ours = inPicker ? say(node.nodeValue) : state.words[node.nodeValue.trim()];
       if (ours) node.nodeValue = ours;
     }
   };
-  state.fix = fix;
   if (!state.observer) {
     state.observer = new MutationObserver((changes) => {
       if (document.documentElement.lang !== state.lang) document.documentElement.lang = state.lang;
       for (const change of changes) {
-        if (change.type === "attributes") { state.fix(change.target); continue; }
-        if (change.type === "characterData") { state.fix(change.target.parentNode || change.target); continue; }
-        for (const node of change.addedNodes) state.fix(node.nodeType === Node.TEXT_NODE ? node.parentNode : node);
+        const node = change.target;
+        if (change.type === "attributes") state.fix(node);
+        else if (change.type === "characterData") state.fix(node.parentElement);
+        else for (const added of change.addedNodes) state.fix(added.nodeType === Node.TEXT_NODE ? added.parentElement : added);
       }
     });
     state.observer.observe(document.documentElement, {
@@ -118,25 +142,43 @@ _SCRIPT = """<script>
       attributeFilter: ["aria-label", "title", "placeholder", "lang"],
     });
   }
+  state.fix = fix;
   fix(document.body);
-})();
-</script>"""
+}
+"""
+_COMPONENT = st.components.v2.component("report_chrome", js=_SCRIPT)
 
 
 def dress(lang: str) -> None:
     """Sets the document's language, the focus ring and Streamlit's words in `lang` (call once per run)."""
     st.html(_STYLE)
     english = lang == "en"
-    values = {
-        "lang": _js(lang if lang in LANGUAGES else "en"),
-        "words": _js({} if english else {text: t(key, lang) for text, key in _WORDS.items()}),
-        "endings": _js({} if english else {text: t(key, lang) for text, key in _ENDINGS.items()}),
-        "beginnings": _js({} if english else {text: t(key, lang) for text, key in _BEGINNINGS.items()}),
+    beginnings = {**_BEGINNINGS, **{f"{text}, ": key for text, key in _LABELLED.items()}}
+    data = {
+        "lang": lang if lang in LANGUAGES else "en",
+        "words": {} if english else {text: t(key, lang) for text, key in _WORDS.items()},
+        "endings": {} if english else {text: t(key, lang) for text, key in _ENDINGS.items()},
+        "beginnings": {} if english else {
+            text: t(key, lang) if "{name}" in t(key, "en") else f"{t(key, lang)}, {{name}}"
+            for text, key in beginnings.items()
+        },
     }
     with st.container(key="report-chrome"):
-        st.html(_SCRIPT % values, unsafe_allow_javascript=True)
+        _COMPONENT(key="report-chrome-words", data=data, height=0, on_redraw_change=_redrawn)
 
 
-def _js(value: object) -> str:
-    """`value` as a JavaScript literal that cannot end the script element it sits in."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+def _redrawn() -> None:
+    """The page asked for one more run (its widgets draw again in the page's language): nothing to do."""
+
+
+def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]]) -> None:
+    """The row of links between the views (and the administrators' pages), on the page itself: at
+    phone width Streamlit's own navigation hides in the closed drawer. Each link carries the query its
+    view will show (`None`: none), so opening a view adds one history entry and Back returns to the
+    view left (Streamlit's navigation carries the old view's query, which the new view then rewrites:
+    two entries)."""
+    with st.container(horizontal=True, key="view-switch", gap="small"):
+        for page, query in links:
+            st.page_link(page, query_params=query)
+
+

@@ -6,12 +6,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_pages import MOS, MTS, SHOWN_MS, WEEK, browser, in_week, server  # noqa: F401
+from data_access.engine import open_database
+from tests.app_server import AppServerError, serve_app
+from tests.factories import at, insert, mo_row
+from tests.test_browser_pages import MOS, MTS, SHOWN_MS, WEEK, browser, in_week  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
+# The factory week plus one reply of each rarer content type: many thin slices in the donut, whose
+# labels sit outside it.
+RARE = ["video", "document", "interactive", "contacts", "other", "video", "document"]
+REPLIES = MOS + [mo_row(message_id=f"wamid.RARE{i:03d}", received_at=at(11 + i % 5, 9, i), content_type=kind)
+                 for i, kind in enumerate(RARE)]
 SENT = sum(1 for r in MTS if in_week(r["sent_at"]))
-RECEIVED = sum(1 for r in MOS if in_week(r["received_at"]))
+RECEIVED = sum(1 for r in REPLIES if in_week(r["received_at"]))
 
 # The ring around the focused element, or around the frame of the field that holds it (up to 7 levels up).
 FOCUS_RING = """() => {
@@ -31,6 +39,22 @@ ENGLISH = ["Skip to main content", "Show/hide columns", "Download as CSV", "Sear
            "Next page", "Previous page", "Pagination", "Sidebar", "App pages"]
 LABELS = """() => [...document.querySelectorAll("[aria-label], [title], [placeholder]")]
   .flatMap(el => ["aria-label", "title", "placeholder"].map(name => el.getAttribute(name)).filter(Boolean))"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py -- --db URL` on a DuckDB file of the week above; its base URL."""
+    folder = tmp_path_factory.mktemp("browser_ui")
+    url = f"duckdb:///{folder / 'report.duckdb'}"
+    engine = open_database(url)
+    insert(engine, MTS, REPLIES)
+    engine.dispose()
+    try:
+        with serve_app(url, folder / "streamlit.log") as base:
+            yield base
+    except AppServerError as error:
+        pytest.fail(str(error))
+    assert "Traceback" not in (folder / "streamlit.log").read_text()
 
 
 @pytest.fixture
@@ -91,3 +115,48 @@ def test_streamlits_own_words_are_in_the_pages_language(server, page, lang, word
     page.wait_for_timeout(500)
     left = [text for text in page.evaluate(LABELS) if any(re.search(rf"\b{re.escape(e)}\b", text) for e in ENGLISH)]
     assert left == []
+
+
+def test_back_after_switching_views_returns_to_the_view_left(server, page):  # noqa: F811
+    read = sum(1 for r in MTS if in_week(r["sent_at"]) and r["status"] == "read")
+    open_sent(page, server, f"{WEEK}&status=read", f"{read} resultados")  # a filter only Sent has
+    page.get_by_role("link", name="Recebido (MO)").first.click()
+    expect(page.get_by_role("heading", name=f"{RECEIVED} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(page).to_have_url(f"{server}/received?{WEEK}&tz=America%2FSao_Paulo&lang=pt-BR")
+    page.go_back()
+    expect(page.get_by_role("heading", name=f"{read} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(page).to_have_url(f"{server}/sent?{WEEK}&tz=America%2FSao_Paulo&status=read&lang=pt-BR")
+    page.go_forward()
+    expect(page.get_by_role("heading", name=f"{RECEIVED} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(page).to_have_url(f"{server}/received?{WEEK}&tz=America%2FSao_Paulo&lang=pt-BR")
+
+
+# Per chart (by its title): the figure's width, its plotting area's width, and how far its texts reach
+# past the figure's left and right edges (0 when none is cut).
+CHART_GEOMETRY = """(title) => {
+  const plot = [...document.querySelectorAll(".js-plotly-plot")].find(p => p.querySelector(".gtitle")?.textContent === title);
+  const figure = plot.querySelector(".main-svg").getBoundingClientRect();
+  const area = plot.querySelector(".nsewdrag")?.getBoundingClientRect();
+  const texts = [...plot.querySelectorAll(".pielayer text, .ytick text, .legendtext")].map(t => t.getBoundingClientRect());
+  return {figure: figure.width, area: area ? area.width : null,
+          cut: Math.max(0, ...texts.map(t => figure.left - t.left), ...texts.map(t => t.right - figure.right))};
+}"""
+
+
+def test_at_phone_width_the_view_switch_the_view_name_and_the_charts_fit(server, phone):  # noqa: F811
+    phone.goto(f"{server}/sent?{WEEK}")
+    expect(phone.get_by_role("heading", name=f"{SENT} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(phone.locator("h1")).to_contain_text("Enviado (MT)")
+    switch = phone.get_by_test_id("stMain").get_by_role("link", name="Recebido (MO)")
+    expect(switch).to_be_visible()  # on the page, not in the closed drawer
+    expect(phone.locator(".js-plotly-plot")).to_have_count(3, timeout=SHOWN_MS)
+    bars = phone.evaluate(CHART_GEOMETRY, "Status das mensagens")
+    assert bars["area"] >= 0.6 * bars["figure"], bars  # the bars keep most of the width beside their names
+    assert bars["cut"] == 0
+    switch.click()
+    expect(phone.get_by_role("heading", name=f"{RECEIVED} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    expect(phone.locator("h1")).to_contain_text("Recebido (MO)")
+    expect(phone.locator(".js-plotly-plot")).to_have_count(3, timeout=SHOWN_MS)
+    phone.wait_for_timeout(1000)
+    donut = phone.evaluate(CHART_GEOMETRY, "Tipos de conteúdo")
+    assert donut["cut"] == 0, donut  # every percentage and legend entry inside the figure
