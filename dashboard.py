@@ -1,36 +1,35 @@
 """The dashboard's router (served by `app.py`): settings shared by every page, the signed-in account,
-then the router. The Sent page lives at /sent, the Received page at /received; the root URL opens
-Sent with the link's query parameters. Administrators also get the Usuários and audit log pages."""
+then the navigation: one page per registered report view (`data_access.views.VIEWS`, in order, at
+its path: /sent, /received...), the root URL opening the first with the link's query parameters.
+Administrators also get the Usuários and audit log pages."""
 import streamlit as st
 
 from data_access.i18n import t
-from pages import chrome, common, session
+from data_access.views import VIEWS
+from pages import chrome, session
+from pages import run as runs
 
-run = common.start_run()
+run = runs.start_run()
 # An emoji icon: a Material icon as the page icon makes the browser fetch it from an outside font host.
 st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout="wide")
 chrome.dress(run.lang)
-run = common.signed_in(run, *session.require_account(run.lang))
+run = runs.signed_in(run, *session.require_account(run.lang))
 
-sent = st.Page("pages/sent.py", title=t("page.sent", run.lang), icon=":material/send:", url_path="sent")
-received = st.Page(
-    "pages/received.py", title=t("page.received", run.lang), icon=":material/move_to_inbox:", url_path="received"
-)
+report_pages = [(st.Page(v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
 
 
 def home() -> None:
-    """The root URL: the Sent page, keeping the link's search."""
-    st.switch_page(sent, query_params=run.url)
+    """The root URL: the first report view, keeping the link's search."""
+    st.switch_page(report_pages[0][0], query_params=run.url)
 
 
 admin_pages = [
     st.Page("pages/users.py", title=t("page.users", run.lang), icon=":material/group:", url_path="users"),
     st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
 ] if session.is_admin(run.account) else []
-page = st.navigation(
-    [st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden"), sent, received, *admin_pages],
-    position="top",
-)
+root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
+page = st.navigation([root, *(p for p, _ in report_pages), *admin_pages], position="top")
+run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
-common.header(run)
+runs.header(run)
 page.run()

@@ -24,15 +24,15 @@ from bench.memory import peak_rss_mib
 from bench.scenarios import PAGE_SIZE, scenarios
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.engine import open_database
-from data_access.filters import MoFilters
-from data_access.report import detail_page, mo_report, mt_report
+from data_access.report import detail_page
+from data_access.views import view_of
 
 
 def refresh(conn, filters) -> None:
     """What the page runs for a filter change: the figures, then the first page of rows."""
-    report = mo_report(conn, filters) if isinstance(filters, MoFilters) else mt_report(conn, filters)
-    total = report.total if isinstance(filters, MoFilters) else report.totals.total
-    detail_page(conn, filters, 1, PAGE_SIZE, total)
+    view = view_of(filters)
+    report = view.report(conn, filters)
+    detail_page(conn, filters, view.columns, 1, PAGE_SIZE, view.total(view.summary_of(report)))
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -104,48 +104,50 @@ def run_peer(engine, cases, repeats: int) -> dict[str, float]:
     """Load both tables whole, then filter with pandas masks."""
     started = time.perf_counter()
     with engine.connect() as conn:
-        mt, mo = _whole_table(conn, "mt_message"), _whole_table(conn, "mo_message")
+        frames = {"mt": _whole_table(conn, "mt_message"), "mo": _whole_table(conn, "mo_message")}
     out: dict[str, float] = {"load_ms": round((time.perf_counter() - started) * 1000, 1)}
     for case in cases:
         samples = []
         for _ in range(repeats):
             started = time.perf_counter()
-            _pandas_refresh(mt, mo, case.filters)
+            _PANDAS_REFRESH[case.filters.view](frames[case.filters.view], case.filters)
             samples.append(time.perf_counter() - started)
         out[case.name] = _median_ms(samples)
     return out
 
 
-def _mask(frame, f, time_column: str):
+# Each filter op as a pandas mask (the peer's way of doing `Field.condition`); `owner` as plain `in`.
+_PANDAS_OPS = {
+    "in": lambda column, field, value: column.isin(value),
+    "owner": lambda column, field, value: column.isin(value),
+    "eq": lambda column, field, value: column == value,
+    "prefix": lambda column, field, value: column.str.startswith(value, na=False),
+    "flag": lambda column, field, value: column == (value == field.flag_true),
+}
+
+
+def _mask(frame, f):
     start, end = f.utc_bounds()
-    when = frame[time_column]
+    when = frame[f.time_column]
     mask = (when >= start) & (when < end)
     for name, spec in f.FIELDS.items():
         value = getattr(f, name)
-        if spec.column is None or value in (None, ()):
-            continue
-        column = frame[spec.column]
-        if name == "phone":
-            mask &= column.str.startswith(value, na=False)
-        elif name == "session":
-            mask &= column == (value == "open")
-        elif spec.multi:
-            mask &= column.isin(value)
-        else:
-            mask &= column == value
+        if value not in (None, ()):
+            mask &= _PANDAS_OPS[spec.op](frame[spec.column], spec, value)
     return mask
 
 
-def _pandas_refresh(mt, mo, f) -> None:
-    if isinstance(f, MoFilters):
-        rows = mo[_mask(mo, f, "received_at")]
-        clicks = rows[rows["button_payload"].notna()]
-        clicks.groupby(["button_text", "campaign", "template_name"], dropna=False).size()
-        rows.groupby(rows["received_at"].dt.tz_convert(f.tz).dt.floor("D")).size()
-        rows["content_type"].value_counts()
-        rows.nlargest(PAGE_SIZE, "received_at")
-        return
-    rows = mt[_mask(mt, f, "sent_at")]
+def _pandas_mo(mo, f) -> None:
+    rows = mo[_mask(mo, f)]
+    clicks = rows[rows["button_payload"].notna()]
+    clicks.groupby(["button_text", "campaign", "template_name"], dropna=False).size()
+    rows.groupby(rows["received_at"].dt.tz_convert(f.tz).dt.floor("D")).size()
+    rows["content_type"].value_counts()
+    rows.nlargest(PAGE_SIZE, "received_at")
+
+
+def _pandas_mt(mt, f) -> None:
+    rows = mt[_mask(mt, f)]
     status = rows["status"]
     delivered = status.isin(DELIVERED_STATUSES)
     (len(rows), int((status == "sent").sum()), int(delivered.sum()), int((status == "read").sum()),
@@ -158,6 +160,7 @@ def _pandas_refresh(mt, mo, f) -> None:
     rows.nlargest(PAGE_SIZE, "sent_at")
 
 
+_PANDAS_REFRESH = {"mt": _pandas_mt, "mo": _pandas_mo}
 MODES = {"layer": run_layer, "peer": run_peer}
 
 

@@ -1,16 +1,16 @@
-"""The detail columns of each view, in the order of SPEC section 4 (main columns, then the extra ones).
+"""The detail columns of the Sent and Received views, in the order of SPEC section 4 (main columns,
+then the extra ones), and the query that selects a view's columns for a search.
 
-Pages (the paged table) and exports (CSV, XLSX, PDF) both read these definitions, so a column is
-named, ordered and typed in exactly one place. Header words come from `data_access.i18n`.
+Each view's declaration (`data_access.views`) names its columns; pages (the paged table) and exports
+(CSV, XLSX, PDF) read them there, so a column is named, ordered and typed in exactly one place.
 """
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, case, literal, select
+from sqlalchemy import ColumnElement, Select, Table, case, literal, select
 
 from data_access.filters import Filters
-from data_access.i18n import t
-from data_access.schema import mt_message
 
 Kind = Literal["datetime", "status", "content_type", "conversation_type", "bool", "text", "id", "phone"]
 
@@ -21,6 +21,18 @@ class DetailColumn:
     kind: Kind  # how it is shown: datetime in the report's zone, codes as labels, bool as Yes/No
     extra: bool = False  # may be hidden on screen; always exported
     free_text: bool = False  # typed by people: subject to the CSV formula-injection rule
+    # Computed from other columns of the table (None: the table's column `key`).
+    sql: Callable[[Table], ColumnElement] | None = field(default=None, compare=False)
+
+
+def _error_text(table: Table) -> ColumnElement[str]:
+    """"131049: This message was not delivered..." from the provider's code and title."""
+    code, title = table.c.error_code, table.c.error_title
+    return case(
+        (code.is_(None), title),
+        (title.is_(None), code),
+        else_=code + literal(": ") + title,
+    )
 
 
 MT_COLUMNS: tuple[DetailColumn, ...] = (
@@ -38,7 +50,7 @@ MT_COLUMNS: tuple[DetailColumn, ...] = (
     DetailColumn("conversation_expires_at", "datetime"),
     DetailColumn("subaccount", "text", extra=True, free_text=True),
     DetailColumn("correlation_id", "text", extra=True, free_text=True),
-    DetailColumn("error", "text", extra=True, free_text=True),
+    DetailColumn("error", "text", extra=True, free_text=True, sql=_error_text),
     DetailColumn("message_id", "id", extra=True),
 )
 
@@ -57,32 +69,12 @@ MO_COLUMNS: tuple[DetailColumn, ...] = (
     DetailColumn("message_id", "id", extra=True),
 )
 
-COLUMNS_OF_VIEW: dict[str, tuple[DetailColumn, ...]] = {"mt": MT_COLUMNS, "mo": MO_COLUMNS}
 
-
-def headers(view: str, lang: str, include_extra: bool = True) -> list[str]:
-    return [t(f"column.{view}.{c.key}", lang) for c in COLUMNS_OF_VIEW[view] if include_extra or not c.extra]
-
-
-def _mt_error() -> ColumnElement[str]:
-    """"131049: This message was not delivered..." from the provider's code and title."""
-    code, title = mt_message.c.error_code, mt_message.c.error_title
-    return case(
-        (code.is_(None), title),
-        (title.is_(None), code),
-        else_=code + literal(": ") + title,
-    )
-
-
-def detail_select(filters: Filters) -> Select:
-    """Every column of the view for the search, newest first (ties broken by message id, so
+def detail_select(filters: Filters, columns: Sequence[DetailColumn]) -> Select:
+    """`columns` of the view's table for the search, newest first (ties broken by message id, so
     pages are stable). Callers page it with `.limit()` / `.offset()` or stream it whole."""
     table = filters.table
-    computed = {"error": _mt_error()} if filters.view == "mt" else {}
-    selected = [
-        computed[c.key].label(c.key) if c.key in computed else table.c[c.key]
-        for c in COLUMNS_OF_VIEW[filters.view]
-    ]
+    selected = [table.c[c.key] if c.sql is None else c.sql(table).label(c.key) for c in columns]
     when = table.c[filters.time_column]
     return (
         select(*selected)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, and_, false, or_, select, true
@@ -45,16 +45,46 @@ class FilterError(ValueError):
         self.param, self.value, self.problem = param, value, problem
 
 
+Op = Literal["in", "eq", "prefix", "flag", "owner"]
+Widget = Literal["multiselect", "select", "radio", "text", "phone"]
+
+
 @dataclass(frozen=True)
-class _Field:
-    """How one filter field maps to its URL parameter, its column and its allowed values."""
+class Field:
+    """One filter field: its URL parameter, the column it filters, how (`op`) and which widget shows it.
+
+    Ops: `in` one of the chosen values; `eq` the one value; `prefix` the value's beginning (escaped);
+    `flag` a boolean column, true for the value `flag_true`; `owner` rows a chosen subaccount owns
+    (`owned_by`). `in` and `owner` take several values (repeated URL keys and CLI flags)."""
 
     param: str  # URL query parameter and CLI option name (CLI spells `_` as `-`)
-    column: str | None  # table column it filters, None for the date range
-    multi: bool = False
-    choices: tuple[str, ...] | None = None
+    column: str
+    op: Op
+    widget: Widget
+    label_key: str
+    choices: tuple[str, ...] | None = None  # the accepted values, when the catalogue fixes them
     label_kind: str | None = None  # i18n kind of its values (status, content_type, ...)
-    label_key: str = ""
+    options: str | None = None  # the `FilterOptions` list that offers values found in the data
+    flag_true: str | None = None  # `flag`: the value that means the column is true
+    normalise: Callable[[str], str] | None = None  # typed text -> the value searched (raises FilterError)
+    any_key: str = "filter.any"  # the words for "no filter" in a select or radio
+
+    @property
+    def multi(self) -> bool:
+        return self.op in ("in", "owner")
+
+    def condition(self, table: Table, value: Any) -> ColumnElement[bool]:
+        """The bound SQL condition of `value` (set, not empty) over `table`."""
+        return _WHERE[self.op](self, table, value)
+
+
+_WHERE: dict[str, Callable[[Field, Table, Any], ColumnElement[bool]]] = {
+    "in": lambda field, table, values: table.c[field.column].in_(values),
+    "eq": lambda field, table, value: table.c[field.column] == value,
+    "prefix": lambda field, table, value: table.c[field.column].startswith(value, autoescape=True),
+    "flag": lambda field, table, value: table.c[field.column].is_(value == field.flag_true),
+    "owner": lambda field, table, values: owned_by(table, values),
+}
 
 
 def today_in(tz: str) -> date:
@@ -78,7 +108,9 @@ def normalise_phone(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Filters:
+class Filters:
+    """A search of one view: the period, its time zone and the view's `FIELDS`; one frozen subclass a view."""
+
     date_from: date
     date_to: date
     tz: str = DEFAULT_TZ
@@ -93,7 +125,7 @@ class _Filters:
     table: ClassVar[Table]
     time_column: ClassVar[str]
     view: ClassVar[str]
-    FIELDS: ClassVar[dict[str, _Field]]
+    FIELDS: ClassVar[dict[str, Field]]
 
     def __post_init__(self) -> None:
         try:
@@ -122,8 +154,8 @@ class _Filters:
                         raise FilterError(
                             f"unknown {spec.param} {v!r}: accepted are {', '.join(spec.choices)}", spec.param, v
                         )
-        if self.phone is not None:
-            object.__setattr__(self, "phone", normalise_phone(self.phone))
+            if spec.normalise is not None and value is not None:
+                object.__setattr__(self, name, spec.normalise(value))
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -221,19 +253,8 @@ class _Filters:
         conditions: list[ColumnElement[bool]] = [when >= start, when < end]
         for name, spec in self.FIELDS.items():
             value = getattr(self, name)
-            if spec.column is None or value in (None, ()):
-                continue
-            column = table.c[spec.column]
-            if name == "phone":
-                conditions.append(column.startswith(value, autoescape=True))
-            elif name == "subaccount":
-                conditions.append(owned_by(table, value))
-            elif name == "session":
-                conditions.append(column.is_(value == "open"))
-            elif spec.multi:
-                conditions.append(column.in_(value))
-            else:
-                conditions.append(column == value)
+            if value not in (None, ()):
+                conditions.append(spec.condition(table, value))
         if not self.scope.all:
             conditions.append(scope_condition(self.scope, table))
         return and_(true(), *conditions)
@@ -281,14 +302,20 @@ def _parse_date(param: str, text: str) -> date:
 
 
 _COMMON_FIELDS = {
-    "subaccount": _Field("subaccount", "subaccount", multi=True, label_key="filter.subaccount"),
-    "user": _Field("user", "user_name", multi=True, label_key="filter.user"),
-    "campaign": _Field("campaign", "campaign", multi=True, label_key="filter.campaign"),
+    "subaccount": Field("subaccount", "subaccount", "owner", "multiselect", "filter.subaccount", options="subaccounts"),
+    "user": Field("user", "user_name", "in", "multiselect", "filter.user", options="users"),
+    "campaign": Field("campaign", "campaign", "in", "multiselect", "filter.campaign", options="campaigns"),
 }
+_PHONE = Field("phone", "phone", "prefix", "phone", "filter.phone", normalise=normalise_phone)
+
+
+def _content_type(choices: tuple[str, ...]) -> Field:
+    return Field("content_type", "content_type", "in", "multiselect", "filter.content_type", choices=choices,
+                 label_kind="content_type", options="content_types")
 
 
 @dataclass(frozen=True)
-class MtFilters(_Filters):
+class MtFilters(Filters):
     """A search of the Sent (MT) view."""
 
     session: str | None = None  # open | closed
@@ -300,28 +327,25 @@ class MtFilters(_Filters):
     table: ClassVar[Table] = mt_message
     time_column: ClassVar[str] = "sent_at"
     view: ClassVar[str] = "mt"
-    FIELDS: ClassVar[dict[str, _Field]] = {
+    # In the sidebar's order (SPEC section 4).
+    FIELDS: ClassVar[dict[str, Field]] = {
         **_COMMON_FIELDS,
-        "content_type": _Field(
-            "content_type", "content_type", multi=True, choices=MT_CONTENT_TYPES,
-            label_kind="content_type", label_key="filter.content_type",
-        ),
-        "session": _Field("session", "sent_with_session", choices=SESSIONS, label_kind="session",
-                          label_key="filter.session"),
-        "correlation_id": _Field("correlation_id", "correlation_id", label_key="filter.correlation_id"),
-        "status": _Field("status", "status", multi=True, choices=STATUSES, label_kind="status",
-                         label_key="filter.status"),
-        "phone": _Field("phone", "phone", label_key="filter.phone"),
-        "conversation_id": _Field("conversation_id", "conversation_id", label_key="filter.conversation_id"),
-        "conversation_type": _Field(
-            "conversation_type", "conversation_type", choices=CONVERSATION_TYPES,
-            label_kind="conversation_type", label_key="filter.conversation_type",
-        ),
+        "content_type": _content_type(MT_CONTENT_TYPES),
+        "session": Field("session", "sent_with_session", "flag", "radio", "filter.session", choices=SESSIONS,
+                         label_kind="session", flag_true="open", any_key="session.any"),
+        "correlation_id": Field("correlation_id", "correlation_id", "eq", "text", "filter.correlation_id"),
+        "status": Field("status", "status", "in", "multiselect", "filter.status", choices=STATUSES,
+                        label_kind="status"),
+        "phone": _PHONE,
+        "conversation_id": Field("conversation_id", "conversation_id", "eq", "text", "filter.conversation_id"),
+        "conversation_type": Field("conversation_type", "conversation_type", "eq", "select",
+                                   "filter.conversation_type", choices=CONVERSATION_TYPES,
+                                   label_kind="conversation_type"),
     }
 
 
 @dataclass(frozen=True)
-class MoFilters(_Filters):
+class MoFilters(Filters):
     """A search of the Received (MO) view."""
 
     button: tuple[str, ...] = ()  # the clicked quick-reply button's text
@@ -329,16 +353,11 @@ class MoFilters(_Filters):
     table: ClassVar[Table] = mo_message
     time_column: ClassVar[str] = "received_at"
     view: ClassVar[str] = "mo"
-    FIELDS: ClassVar[dict[str, _Field]] = {
+    FIELDS: ClassVar[dict[str, Field]] = {
         **_COMMON_FIELDS,
-        "content_type": _Field(
-            "content_type", "content_type", multi=True, choices=MO_CONTENT_TYPES,
-            label_kind="content_type", label_key="filter.content_type",
-        ),
-        "phone": _Field("phone", "phone", label_key="filter.phone"),
-        "button": _Field("button", "button_text", multi=True, label_key="filter.button"),
+        "content_type": _content_type(MO_CONTENT_TYPES),
+        "phone": _PHONE,
+        "button": Field("button", "button_text", "in", "multiselect", "filter.button", options="buttons"),
     }
 
 
-Filters = MtFilters | MoFilters
-FILTERS_OF_VIEW: dict[str, type[_Filters]] = {"mt": MtFilters, "mo": MoFilters}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
-from data_access.columns import detail_select
+from data_access.columns import DetailColumn, detail_select
 from data_access.filters import Filters, MoFilters, MtFilters, owned_by, scope_condition
 from data_access.schema import business_number, mo_message, mt_message
 from data_access.scope import Scope
@@ -280,9 +280,14 @@ def _newest_windows(filters: Filters, needed: int, total: int | None) -> list[da
 
 
 def detail_page(
-    conn: Connection, filters: Filters, page: int, page_size: int, total: int | None = None
+    conn: Connection,
+    filters: Filters,
+    columns: Sequence[DetailColumn],
+    page: int,
+    page_size: int,
+    total: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows `page` (1-based) of the detail table, newest first, paged by the database.
+    """Rows `page` (1-based) of the detail table (the view's `columns`), newest first, paged by the database.
 
     Rows are stored in time order, so the newest rows of a broad search sit in its last few row
     groups: the page is looked for in the search's last day, then its last week, then all of it,
@@ -291,7 +296,7 @@ def detail_page(
     offset = max(page - 1, 0) * page_size
     when = filters.table.c[filters.time_column]
     for window_start in _newest_windows(filters, offset + page_size, total):
-        query = detail_select(filters).limit(page_size).offset(offset)
+        query = detail_select(filters, columns).limit(page_size).offset(offset)
         if window_start is not None:
             query = query.where(when >= window_start)
         rows = [dict(row) for row in conn.execute(query).mappings()]
@@ -306,12 +311,12 @@ def page_count(total: int, page_size: int) -> int:
 
 @dataclass(frozen=True)
 class FilterOptions:
-    """Values offered by the sidebar lists, from the data itself."""
+    """Values offered by the sidebar lists, from the data itself (a field's `options` names its list)."""
 
-    subaccounts: tuple[str, ...]
-    users: tuple[str, ...]
-    campaigns: tuple[str, ...]
-    buttons: tuple[str, ...] = ()  # MO only
+    subaccounts: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    buttons: tuple[str, ...] = ()
     content_types: tuple[str, ...] = ()  # codes present in the view's table
 
 
@@ -321,27 +326,35 @@ def _distinct(conn: Connection, column, *conditions) -> tuple[str, ...]:
 
 
 def filter_options(
-    conn: Connection, view: str, subaccounts: tuple[str, ...] = (), scope: Scope = Scope.ALL
+    conn: Connection, search: type[Filters], subaccounts: tuple[str, ...] = (), scope: Scope = Scope.ALL
 ) -> FilterOptions:
-    """Option lists of a view; choosing subaccounts narrows users, campaigns and buttons. Only values
-    of rows the `scope` may see are offered (a subaccount, user or campaign of another never is).
-    MO subaccounts include the owners of the business numbers unattributed MOs were sent to."""
-    table = mt_message if view == "mt" else mo_message
+    """The option lists of a view's fields (those that declare `options`). Choosing subaccounts narrows
+    the free values (users, campaigns, buttons); catalogue codes are those present in the view. Only
+    values of rows the `scope` may see are offered (a subaccount, user or campaign of another never is)."""
+    table = search.table
     visible = () if scope.all else (scope_condition(scope, table),)
     narrow = (*visible, owned_by(table, subaccounts)) if subaccounts else visible
+    offered: dict[str, tuple[str, ...]] = {}
+    for field in search.FIELDS.values():
+        if field.options is None:
+            continue
+        column = table.c[field.column]
+        if field.op == "owner":
+            offered[field.options] = _owners(conn, table, visible)
+        else:
+            offered[field.options] = _distinct(conn, column, *(visible if field.choices else narrow))
+    return FilterOptions(**offered)
+
+
+def _owners(conn: Connection, table: sa.Table, visible: tuple) -> tuple[str, ...]:
+    """The subaccounts of the rows: attributed ones, and the owners of the business numbers that rows
+    with no attributed subaccount were sent to (MOs)."""
     offered = _distinct(conn, table.c.subaccount, *visible)
-    if view == "mo":
-        numbers = sa.select(table.c.business_number).where(table.c.subaccount.is_(None), *visible)
-        owners = _distinct(conn, business_number.c.subaccount, business_number.c.number.in_(numbers))
-        if set(owners) - set(offered):
-            offered = tuple(sorted(set(offered) | set(owners)))
-    return FilterOptions(
-        subaccounts=offered,
-        users=_distinct(conn, table.c.user_name, *narrow),
-        campaigns=_distinct(conn, table.c.campaign, *narrow),
-        buttons=_distinct(conn, table.c.button_text, *narrow) if view == "mo" else (),
-        content_types=_distinct(conn, table.c.content_type, *visible),
-    )
+    if "business_number" not in table.c:
+        return offered
+    numbers = sa.select(table.c.business_number).where(table.c.subaccount.is_(None), *visible)
+    owners = _distinct(conn, business_number.c.subaccount, business_number.c.number.in_(numbers))
+    return tuple(sorted(set(offered) | set(owners))) if set(owners) - set(offered) else offered
 
 
 def with_connection(engine: Engine, work, *args):

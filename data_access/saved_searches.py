@@ -18,9 +18,10 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_access.filters import FILTERS_OF_VIEW, Filters, today_in
+from data_access.filters import Filters, today_in
 from data_access.schema import account, account_subaccount, saved_search
 from data_access.scope import Scope
+from data_access.views import view
 
 DEFAULT_OWNER = "default"
 MAX_NAME_LENGTH = 80
@@ -64,7 +65,7 @@ class SavedSearch:
     search_id: str
     owner: str
     name: str
-    view: str  # mt | mo
+    view: str  # a registered view's code (mt, mo)
     range_kind: str  # fixed | one of RELATIVE_RANGES
     params: dict  # the filter's URL parameters as saved (from/to, tz included)
     lang: str
@@ -75,7 +76,7 @@ class SavedSearch:
     def filters(self, today: date | None = None, scope: Scope = Scope.ALL) -> Filters:
         """The filter value to apply now, seen with the viewer's `scope`: a relative range moves
         with the calendar; a subaccount outside the scope named by the search shows nothing."""
-        filters = FILTERS_OF_VIEW[self.view].from_params(self.params).replace(scope=scope)
+        filters = view(self.view).filters.from_params(self.params).replace(scope=scope)
         if self.range_kind == FIXED:
             return filters
         start, end = resolve_range(self.range_kind, today or today_in(filters.tz))

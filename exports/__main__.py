@@ -20,19 +20,26 @@ from sqlalchemy.engine import Engine
 from data_access import config
 from data_access.config import SettingError
 from data_access.engine import DatabaseBusy, DatabaseError, open_database
-from data_access.filters import FILTERS_OF_VIEW, FilterError
+from data_access.filters import Field, FilterError
+from data_access.i18n import t
 from data_access.server_link import Presence, find_server
+from data_access.views import VIEWS, view
 from exports.chart_images import ChartError
 from exports.export import FORMATS
 from exports.search_export import BadSearch, ExportRequest, export_search, export_through_server
 
-MULTI = ("status", "subaccount", "user", "campaign", "content_type", "button")
-SINGLE = ("session", "correlation_id", "phone", "conversation_id", "conversation_type")
-ONLY_FOR = {  # options that filter one view only
-    **{name: "mt" for name in ("status", "session", "correlation_id", "conversation_id", "conversation_type")},
-    "button": "mo",
-}
 PROGRESS_EVERY_S = 2.0
+
+
+def filter_options() -> dict[str, tuple[Field, tuple[str, ...]]]:
+    """Every view's filter fields by URL parameter (the option is the same name, `_` spelt `-`), with
+    the codes of the views that have it."""
+    found: dict[str, tuple[Field, tuple[str, ...]]] = {}
+    for declared in VIEWS.values():
+        for field in declared.filters.FIELDS.values():
+            known, codes = found.get(field.param, (field, ()))
+            found[field.param] = (known, (*codes, declared.code))
+    return found
 
 
 class UsageError(Exception):
@@ -50,7 +57,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m exports", description="Export a search of the WhatsApp Detailed Report.")
-    parser.add_argument("--view", required=True, choices=("mt", "mo"), help="mt: sent messages; mo: received")
+    parser.add_argument("--view", required=True, choices=tuple(VIEWS),
+                        help="; ".join(f"{code}: {v.title('en')}" for code, v in VIEWS.items()))
     parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     parser.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL, else the embedded file)")
@@ -62,16 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start from a saved search (its filters, period, language, zone); options given override it")
     parser.add_argument("--as", dest="as_", metavar="EMAIL",
                         help="run with this account's scope and saved searches (required once accounts exist)")
-    for name in MULTI:
-        parser.add_argument(f"--{name.replace('_', '-')}", action="append", metavar="X",
-                            help=f"repeat for several values{_only(name)}")
-    for name in SINGLE:
-        parser.add_argument(f"--{name.replace('_', '-')}", metavar="X", help=_only(name).lstrip("; ") or None)
+    for param, (field, codes) in filter_options().items():
+        only = _only(codes)
+        about = "; ".join(part for part in (t(field.label_key, "en"), "repeat for several values" * field.multi, only)
+                          if part)
+        if field.multi:
+            parser.add_argument(_flag(param), action="append", metavar="X", help=about)
+        else:
+            parser.add_argument(_flag(param), metavar="X", help=about)
     return parser
 
 
-def _only(name: str) -> str:
-    return f"; --view {ONLY_FOR[name]} only" if name in ONLY_FOR else ""
+def _flag(param: str) -> str:
+    return f"--{param.replace('_', '-')}"
+
+
+def _only(codes: tuple[str, ...]) -> str:
+    """"--view mt only" for an option some views lack."""
+    return "" if len(codes) == len(VIEWS) else f"--view {' or --view '.join(codes)} only"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,9 +105,9 @@ def _fail(message: str, code: int) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    for name, view in ONLY_FOR.items():
-        if getattr(args, name) is not None and args.view != view:
-            raise UsageError(f"--{name.replace('_', '-')} filters --view {view} only, not --view {args.view}")
+    for param, (_, codes) in filter_options().items():
+        if getattr(args, param) is not None and args.view not in codes:
+            raise UsageError(f"{_flag(param)} filters {_only(codes)}, not --view {args.view}")
     try:
         lang = config.check_lang(args.lang) if args.lang else None
         tz = config.check_tz(args.tz) if args.tz else None
@@ -104,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved, args.as_
     )
     if args.saved is None:  # refuse bad filters before the database is opened
-        FILTERS_OF_VIEW[args.view].from_params({**defaults, **request.params})
+        view(args.view).filters.from_params({**defaults, **request.params})
     started = time.monotonic()
     server = _server(args.db)
     engine = None if server is not None else _open(args.db)
@@ -144,10 +160,10 @@ def _given_params(args: argparse.Namespace, tz: str | None) -> dict[str, list[st
     for param, value in (("from", args.from_), ("to", args.to), ("tz", tz)):
         if value is not None:
             params[param] = [value]
-    for name in MULTI + SINGLE:
-        value = getattr(args, name)
+    for param in filter_options():
+        value = getattr(args, param)
         if value is not None:
-            params[name] = value if isinstance(value, list) else [value]
+            params[param] = value if isinstance(value, list) else [value]
     return params
 
 

@@ -223,6 +223,19 @@ def failure_reason_rows(report: MtReport, lang: str) -> list[dict[str, object]]:
     ]
 
 
+def quick_reply_rows(report: MoReport, lang: str) -> list[dict[str, object]]:
+    """The quick-reply clicks as table rows: button, campaign, template, clicks."""
+    return [
+        {
+            t("chart.button", lang): q.button_text or "",
+            t("filter.campaign", lang): q.campaign or "",
+            t("chart.template", lang): q.template_name or "",
+            t("metric.clicks", lang): q.clicks,
+        }
+        for q in report.quick_replies
+    ]
+
+
 def _clicks_per_button(report: MoReport) -> list[tuple[str, int]]:
     """Clicks per button text (all campaigns and templates of the search added up), fewest first."""
     per_button: dict[str, int] = defaultdict(int)

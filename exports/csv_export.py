@@ -15,9 +15,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy.engine import Connection
 
-from data_access.columns import COLUMNS_OF_VIEW, headers
 from data_access.filters import Filters
 from data_access.report import count
+from data_access.views import View, view_of
 from exports.rows import fetch_batches, localise
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -28,8 +28,8 @@ def write_csv(
     conn: Connection, filters: Filters, lang: str, out: IO[bytes], progress: Callable[[int, int], None]
 ) -> int:
     """Writes every row of the search to `out`; returns the number of rows written."""
-    view = filters.view
-    schema = pa.schema([(name, pa.string()) for name in headers(view, lang)])
+    view = view_of(filters)
+    schema = pa.schema([(name, pa.string()) for name in view.headers(lang)])
     total = count(conn, filters)
     progress(0, total)
     rows = 0
@@ -41,10 +41,10 @@ def write_csv(
     return rows
 
 
-def csv_batch(batch: pa.RecordBatch, view: str, schema: pa.Schema) -> pa.RecordBatch:
+def csv_batch(batch: pa.RecordBatch, view: View, schema: pa.Schema) -> pa.RecordBatch:
     """A localised batch as CSV text: ISO 8601 timestamps, outside text defused."""
     arrays = []
-    for column, array in zip(COLUMNS_OF_VIEW[view], batch.columns):
+    for column, array in zip(view.columns, batch.columns):
         if column.kind == "datetime":
             array = iso_8601(array)
         elif column.kind in DEFUSED_KINDS:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from data_access.config import check_lang
 from data_access.engine import DatabaseError, first_line
 from data_access.filters import Filters
-from data_access.i18n import t
+from data_access.views import view_of
 from exports.csv_export import write_csv
 from exports.pdf_export import PDF_ROWS, write_pdf
 from exports.xlsx_export import SHEET_ROWS, write_xlsx
@@ -60,7 +60,7 @@ def export(
 def file_name(filters: Filters, fmt: str, lang: str) -> str:
     """`relatorio-enviadas-2026-11-01_2026-11-07.csv`: the view and the period, in the language."""
     period = f"{filters.date_from.isoformat()}_{filters.date_to.isoformat()}"
-    return f"{t(f'export.file.{filters.view}', lang)}-{period}.{fmt}"
+    return f"{view_of(filters).file_stem(lang)}-{period}.{fmt}"
 
 
 def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_rows) -> int:

@@ -23,14 +23,13 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace, TTFFont
 from sqlalchemy.engine import Engine
 
-from data_access.columns import COLUMNS_OF_VIEW, DetailColumn, headers
+from data_access.columns import DetailColumn
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, results_text, t
-from data_access.report import MoReport, MtReport, mo_report, mt_report
+from data_access.views import View, view_of
 from exports.chart_images import png, warm_up
-from exports.charts import failure_reason_rows, mo_figures, mt_figures
 from exports.rows import fetch_batches, localise
-from exports.summary import Kpi, mo_kpis, mt_kpis, search_block
+from exports.summary import Kpi, search_block
 
 PDF_ROWS = 10_000
 FONT_DIR = Path("/usr/share/fonts/truetype")
@@ -65,18 +64,18 @@ def write_pdf(
     """Writes the PDF of the search to `out`; returns the number of detail rows it shows."""
     warm_up()  # the browser starts while the database answers
     generated_at = datetime.now(timezone.utc)
+    view = view_of(filters)
     with engine.connect() as conn:
-        report = mt_report(conn, filters) if filters.view == "mt" else mo_report(conn, filters)
+        report = view.report(conn, filters)
         batches = list(fetch_batches(conn, filters, limit=max_rows))
     shown = sum(batch.num_rows for batch in batches)
     progress(0, shown)
     doc = _Document(lang)
-    doc.front(filters, report, generated_at)
-    figures = mt_figures(report, lang) if filters.view == "mt" else mo_figures(report, lang)
+    doc.front(view, filters, report, generated_at)
+    figures = view.figures(report, lang)
     doc.charts([(png(fig, CHART_WIDTH_PX, _height_px(fig)), _height_px(fig)) for fig in figures.values()])
-    columns = _cell_texts(batches, filters, lang)
-    total = report.totals.total if isinstance(report, MtReport) else report.total
-    doc.detail_rows(filters.view, headers(filters.view, lang), columns, total, shown)
+    columns = _cell_texts(batches, view, filters, lang)
+    doc.detail_rows(view, view.headers(lang), columns, view.total(view.summary_of(report)), shown)
     out.write(doc.output())
     progress(shown, shown)
     return shown
@@ -86,12 +85,11 @@ def _height_px(figure) -> int:
     return int(figure.layout.height or 320)
 
 
-def _cell_texts(batches: list[pa.RecordBatch], filters: Filters, lang: str) -> list[list[str]]:
+def _cell_texts(batches: list[pa.RecordBatch], view: View, filters: Filters, lang: str) -> list[list[str]]:
     """The shown rows as one list of one-line texts per column, in the language and the zone."""
-    view = filters.view
     localised = [localise(batch, view, lang, filters.tz) for batch in batches]
     columns = []
-    for i, column in enumerate(COLUMNS_OF_VIEW[view]):
+    for i, column in enumerate(view.columns):
         texts: list[str] = []
         for batch in localised:
             array = batch.column(i)
@@ -129,33 +127,26 @@ class _Document(FPDF):
 
     # -- front page -------------------------------------------------------------------------------
 
-    def front(self, filters: Filters, report: MtReport | MoReport, generated_at: datetime) -> None:
+    def front(self, view: View, filters: Filters, report: object, generated_at: datetime) -> None:
         lang = self.lang
-        view_name = t("page.sent" if filters.view == "mt" else "page.received", lang)
-        title = f"{t('app.title', lang)} – {view_name}"
+        title = f"{t('app.title', lang)} – {view.title(lang)}"
         self.set_title(title)
         self.add_page()
         self.set_font("DejaVu", "B", 16)
         self.cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
-        total = report.totals.total if isinstance(report, MtReport) else report.total
+        summary = view.summary_of(report)
         self.set_font("DejaVu", "", 11)
-        self.cell(0, 7, results_text(total, lang), new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 7, results_text(view.total(summary), lang), new_x="LMARGIN", new_y="NEXT")
         self._section(t("export.filters", lang))
-        self._pairs(search_block(filters, lang, generated_at))
+        self._pairs(search_block(view.title(lang), filters, lang, generated_at))
         self._section(t("export.summary", lang))
-        kpis = mt_kpis(report.totals, lang) if isinstance(report, MtReport) else mo_kpis(report, lang)
-        self._kpi_grid(kpis)
-        if isinstance(report, MtReport) and report.failure_reasons:
-            rows = failure_reason_rows(report, lang)
-            body = [[format_int(v, lang) if isinstance(v, int) else str(v) for v in row.values()] for row in rows]
-            self._section(t("chart.failure_reasons", lang))
-            self._table(list(rows[0]), body, (3, 1.4, 9, 1.6))
-        if isinstance(report, MoReport) and report.quick_replies:
-            self._section(t("chart.quick_replies", lang))
-            head = [t("chart.button", lang), t("filter.campaign", lang), t("chart.template", lang), t("metric.clicks", lang)]
-            body = [[q.button_text or "", q.campaign or "", q.template_name or "", format_int(q.clicks, lang)]
-                    for q in report.quick_replies]
-            self._table(head, body, (4, 4, 3, 1.2))
+        self._kpi_grid(view.kpis(summary, lang))
+        for table in view.tables:
+            rows = table.rows(report, lang)
+            if rows:
+                body = [[format_int(v, lang) if isinstance(v, int) else str(v) for v in row.values()] for row in rows]
+                self._section(t(table.title_key, lang))
+                self._table(list(rows[0]), body, table.widths)
 
     def _section(self, title: str) -> None:
         self.ln(3)
@@ -225,7 +216,7 @@ class _Document(FPDF):
     # -- detail rows ------------------------------------------------------------------------------
 
     def detail_rows(
-        self, view: str, header_texts: list[str], columns: list[list[str]], total: int, shown: int
+        self, view: View, header_texts: list[str], columns: list[list[str]], total: int, shown: int
     ) -> None:
         """The first rows of the search in fixed columns, the header repeated on every page."""
         lang = self.lang
@@ -238,7 +229,7 @@ class _Document(FPDF):
             self.set_font("DejaVu", "", 9)
         self.multi_cell(0, 5, t("export.shortened", lang), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
-        grid = _Grid(self, COLUMNS_OF_VIEW[view], header_texts, columns)
+        grid = _Grid(self, view.columns, header_texts, columns)
         self.set_auto_page_break(False)
         self.set_fallback_fonts([])  # switched on only for the cells that need it (it parses per character)
         margin, self.c_margin = self.c_margin, CELL_PAD

@@ -1,7 +1,7 @@
 """The rows of a search as Arrow record batches, fetched the fast way of each engine, and the form
 people read them in.
 
-Fetching (`fetch_batches`) runs `detail_select(filters)`, compiled with bound parameters:
+Fetching (`fetch_batches`) runs `detail_select(filters, columns)`, compiled with bound parameters:
 - DuckDB: the compiled SQL and its parameters go to the raw DuckDB connection, read as an Arrow stream
   (optionally a page at a time, see `fetch_batches`);
 - PostgreSQL: `COPY (<the compiled SQL>) TO STDOUT` in CSV, its parameters merged by psycopg on the
@@ -24,9 +24,10 @@ import pyarrow.csv as pacsv
 from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.engine import Connection
 
-from data_access.columns import COLUMNS_OF_VIEW, detail_select
+from data_access.columns import detail_select
 from data_access.filters import Filters
 from data_access.i18n import label, t
+from data_access.views import View, view_of
 
 BATCH_ROWS = 65_536  # rows per DuckDB batch
 PAGE_ROWS = 131_072  # rows per DuckDB page when memory must stay flat
@@ -36,9 +37,9 @@ LABELLED_KINDS = ("status", "content_type", "conversation_type")  # stored codes
 _ARROW_TYPES = {"datetime": pa.timestamp("us", tz="UTC"), "bool": pa.bool_()}
 
 
-def detail_schema(view: str) -> pa.Schema:
+def detail_schema(view: View) -> pa.Schema:
     """The Arrow schema of a view's detail rows as fetched: column keys, UTC timestamps."""
-    return pa.schema([(c.key, _ARROW_TYPES.get(c.kind, pa.string())) for c in COLUMNS_OF_VIEW[view]])
+    return pa.schema([(c.key, _ARROW_TYPES.get(c.kind, pa.string())) for c in view.columns])
 
 
 def fetch_batches(
@@ -51,12 +52,14 @@ def fetch_batches(
     then the page's rows. Memory then follows the page, not the search, for one more query a page.
     PostgreSQL sorts on the server (spilling to disk) and streams the result: one query always.
     """
-    schema = detail_schema(filters.view)
+    view = view_of(filters)
+    schema = detail_schema(view)
+    everything = detail_select(filters, view.columns)
     if conn.dialect.name == "duckdb":
         size = min((n for n in (page_rows, limit) if n is not None), default=None)
-        batches = _duckdb_pages(conn, filters, size, limit) if size else _duckdb_batches(conn, detail_select(filters))
+        batches = _duckdb_pages(conn, filters, everything, size, limit) if size else _duckdb_batches(conn, everything)
     else:
-        query = detail_select(filters) if limit is None else detail_select(filters).limit(limit)
+        query = everything if limit is None else everything.limit(limit)
         batches = _postgres_batches(conn, query, schema)
     for batch in batches:
         if batch.num_rows:
@@ -69,8 +72,10 @@ def _compiled(conn: Connection, query: Select):
     return query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
 
 
-def _duckdb_pages(conn: Connection, filters: Filters, size: int, limit: int | None) -> Iterator[pa.RecordBatch]:
-    """Keyset pagination in the order of `detail_select` (time, then message id, both descending)."""
+def _duckdb_pages(
+    conn: Connection, filters: Filters, everything: Select, size: int, limit: int | None
+) -> Iterator[pa.RecordBatch]:
+    """Keyset pagination of `everything` (`detail_select`: time, then message id, both descending)."""
     table = filters.table
     when, key = table.c[filters.time_column], table.c.message_id
     after: tuple | None = None
@@ -85,7 +90,7 @@ def _duckdb_pages(conn: Connection, filters: Filters, size: int, limit: int | No
             return
         first = (bounds[0].column(0)[0].as_py(), bounds[0].column(1)[0].as_py())
         last = (bounds[-1].column(0)[-1].as_py(), bounds[-1].column(1)[-1].as_py())
-        page = detail_select(filters).where(not_(_older_than(when, key, *last)), not_(_newer_than(when, key, *first)))
+        page = everything.where(not_(_older_than(when, key, *last)), not_(_newer_than(when, key, *first)))
         yield from _duckdb_batches(conn, page)
         taken = sum(b.num_rows for b in bounds)
         if taken < take:
@@ -165,10 +170,10 @@ class _CopyStream(io.RawIOBase):
         return filled
 
 
-def localise(batch: pa.RecordBatch, view: str, lang: str, tz: str) -> pa.RecordBatch:
+def localise(batch: pa.RecordBatch, view: View, lang: str, tz: str) -> pa.RecordBatch:
     """Codes as words of `lang`, booleans as Yes/No, timestamps in the zone `tz`; the rest as stored."""
     arrays = []
-    for column, array in zip(COLUMNS_OF_VIEW[view], batch.columns):
+    for column, array in zip(view.columns, batch.columns):
         if column.kind == "datetime":
             array = array.cast(pa.timestamp("us", tz=tz))
         elif column.kind in LABELLED_KINDS:

@@ -14,10 +14,11 @@ from sqlalchemy.engine import Engine
 
 from data_access.accounts import SYSTEM_ACTOR, Account, any_account, audit_export, get_account
 from data_access.engine import DatabaseError
-from data_access.filters import FILTERS_OF_VIEW, FilterError
+from data_access.filters import FilterError
 from data_access.saved_searches import DEFAULT_OWNER, SavedSearchError, get
 from data_access.scope import Scope
 from data_access.server_link import EXPORT_ROUTE, Presence, ServerGone, post, read_frames
+from data_access.views import view
 from exports.export import export
 
 Progress = Callable[[int, int], None]
@@ -51,7 +52,7 @@ class ExportRequest:
 def export_search(engine: Engine, request: ExportRequest, out: IO[bytes] | Path, progress: Progress) -> int:
     """Writes the search to `out` with the scope of the account `--as` names, and audits it; returns
     the rows written. Raises `BadSearch` for exit 2."""
-    view_filters = FILTERS_OF_VIEW[request.view]
+    view_filters = view(request.view).filters
     lang = request.lang
     account = signed_in_as(engine, request.as_email)
     owner, scope = (account.email, account.scope) if account else (DEFAULT_OWNER, Scope.ALL)

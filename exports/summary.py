@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Connection
-
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, t
-from data_access.report import MoReport, MtTotals, mo_report, mt_totals
+from data_access.report import MoReport, MtTotals
 
 
 @dataclass(frozen=True)
@@ -45,18 +43,10 @@ def mo_kpis(report: MoReport, lang: str) -> list[Kpi]:
     return [Kpi(t("metric.total", lang), report.total), Kpi(t("metric.clicks", lang), report.quick_reply_clicks)]
 
 
-def search_kpis(conn: Connection, filters: Filters, lang: str) -> list[Kpi]:
-    """The KPIs of a search, from SQL aggregates."""
-    if filters.view == "mt":
-        return mt_kpis(mt_totals(conn, filters), lang)
-    return mo_kpis(mo_report(conn, filters), lang)
-
-
-def search_block(filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
+def search_block(view_title: str, filters: Filters, lang: str, generated_at: datetime) -> list[tuple[str, str]]:
     """(label, value) rows naming the search: view, period, each filter set, time zone, generation time."""
-    view = t("page.sent" if filters.view == "mt" else "page.received", lang)
     return [
-        (t("export.view", lang), view),
+        (t("export.view", lang), view_title),
         *filters.describe(lang),
         (t("export.generated_at", lang), format_datetime(generated_at, lang, filters.tz)),
     ]

@@ -20,11 +20,11 @@ from sqlalchemy.engine import Engine
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from data_access.columns import COLUMNS_OF_VIEW, headers
 from data_access.filters import Filters
 from data_access.i18n import t
 from exports.rows import PAGE_ROWS, detail_schema, fetch_batches, localise, spool, unspool
-from exports.summary import Kpi, search_block, search_kpis
+from data_access.views import View, view_of
+from exports.summary import Kpi, search_block
 
 SHEET_ROWS = 1_048_576  # Excel's rows per sheet, header row included
 PROGRESS_ROWS = 8_192  # rows between two progress reports (about half a second)
@@ -50,20 +50,21 @@ def write_xlsx(
     if sheet_rows < 2:
         raise ValueError("sheet_rows must leave room for the header row and one data row")
     generated_at = datetime.now(timezone.utc)
+    view = view_of(filters)
     with tempfile.TemporaryFile(prefix="export-", suffix=".arrows") as spooled:
         with engine.connect() as conn:
-            kpis = search_kpis(conn, filters, lang)
-            total = spool(fetch_batches(conn, filters, page_rows=PAGE_ROWS), detail_schema(filters.view), spooled)
+            kpis = view.kpis(view.summary(conn, filters), lang)
+            total = spool(fetch_batches(conn, filters, page_rows=PAGE_ROWS), detail_schema(view), spooled)
         progress(0, total)
         workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
-        data = _DataSheets(workbook, filters.view, lang, sheet_rows)
+        data = _DataSheets(workbook, view, lang, sheet_rows)
         for batch in unspool(spooled):
-            localised = localise(batch, filters.view, lang, filters.tz)
+            localised = localise(batch, view, lang, filters.tz)
             for start in range(0, localised.num_rows, PROGRESS_ROWS):
                 data.write(localised.slice(start, PROGRESS_ROWS))
                 progress(data.rows, total)
         data.finish()
-        _filters_sheet(workbook, lang, search_block(filters, lang, generated_at), data, kpis)
+        _filters_sheet(workbook, lang, search_block(view.title(lang), filters, lang, generated_at), data, kpis)
         workbook.close()
     return data.rows
 
@@ -72,10 +73,10 @@ class _DataSheets:
     """Data rows across as many sheets as they need, each with the header, widths, frozen header
     row and autofilter."""
 
-    def __init__(self, workbook: Workbook, view: str, lang: str, sheet_rows: int) -> None:
+    def __init__(self, workbook: Workbook, view: View, lang: str, sheet_rows: int) -> None:
         self.workbook = workbook
-        self.columns = COLUMNS_OF_VIEW[view]
-        self.headers = headers(view, lang)
+        self.columns = view.columns
+        self.headers = view.headers(lang)
         self.sheet_rows = sheet_rows
         self.base_name = t("export.sheet_data", lang)
         self.header_format = workbook.add_format({"bold": True, "bg_color": "#E6ECEA", "bottom": 1})

@@ -7,15 +7,18 @@ import streamlit as st
 from data_access import accounts
 from data_access.i18n import format_int, t
 from exports import audit_csv
-from pages import common, session
+from data_access.report import page_count
+from pages import session
+from pages.data import database
+from pages.run import current_run
 
 PAGE_SIZE = 50
 
 
-run = common.current_run()
+run = current_run()
 if session.is_admin(run.account):
     lang = run.lang
-    db = common.database(lang)
+    db = database(lang)
     if db is not None:
         st.header(t("page.audit", lang), anchor=False)
         total = accounts.audit_count(db.engine)
@@ -24,7 +27,7 @@ if session.is_admin(run.account):
             t("audit.export", lang), data=lambda: audit_csv.csv_bytes(db.engine, lang, run.tz),
             file_name="audit_log.csv", mime="text/csv", on_click="ignore", icon=":material/download:",
         )
-        page = st.pagination(common.page_count(total, PAGE_SIZE), key="audit.page") if total else 1
+        page = st.pagination(page_count(total, PAGE_SIZE), key="audit.page") if total else 1
         entries = accounts.audit_entries(db.engine, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         columns = audit_csv.columns(lang)
         st.dataframe([dict(zip(columns, audit_csv.cells(e, lang, run.tz))) for e in entries], hide_index=True,

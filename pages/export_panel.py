@@ -32,7 +32,7 @@ from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
 from exports.pdf_export import PDF_ROWS
 from exports.xlsx_export import SHEET_ROWS
-from pages.common import code_span
+from pages.notices import code_span
 
 PROGRESS_MIN_ROWS = 50_000  # below this a file builds in about a second: the button's spinner is enough
 PROGRESS_EVERY_S = 1.0

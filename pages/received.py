@@ -2,50 +2,42 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import mo_chart_tables, mo_figures
-from pages import common
+from exports.charts import quick_reply_rows
+from pages import widgets
 from pages.chart_data import chart_with_data
+from pages.data import database, report_of
 from pages.export_panel import render_export_panel
+from pages.run import current_run
+from pages.sidebar import sidebar
 
-run = common.current_run()
-lang = run.lang
-db = common.database(lang)
-filters = common.mo_sidebar(db, run)
-report = common.mo_report_of(db, filters, lang)
+run = current_run()
+view, lang = run.view, run.lang
+db = database(lang)
+filters = sidebar(db, run, view)
+report = report_of(db, view, filters, lang)
 
 if report is not None:
-    common.results_header(report.total, filters, lang)
+    widgets.results_header(report.total, filters, lang)
     if report.total == 0:
-        common.empty_state(lang)
+        widgets.empty_state(lang)
     else:
         cards = st.columns(3)
         with cards[0]:
-            common.count_card(t("metric.replies", lang), report.total, lang)
+            widgets.count_card(t("metric.replies", lang), report.total, lang)
         with cards[1]:
-            common.count_card(t("metric.clicks", lang), report.quick_reply_clicks, lang, t("kpi.clicks_help", lang))
+            widgets.count_card(t("metric.clicks", lang), report.quick_reply_clicks, lang, t("kpi.clicks_help", lang))
         with cards[2]:
-            common.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
+            widgets.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
                        report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang)
 
-        figures, tables = mo_figures(report, lang), mo_chart_tables(report, lang)
+        figures, tables = view.figures(report, lang), view.chart_tables(report, lang)
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
                 chart_with_data(figures["quick_replies"], tables["quick_replies"], lang, key="mo.quick_replies")
             with right:
-                common.section_title(t("chart.quick_replies_table", lang))
-                common.small_table(
-                    [
-                        {
-                            t("chart.button", lang): q.button_text or "",
-                            t("filter.campaign", lang): q.campaign or "",
-                            t("chart.template", lang): q.template_name or "",
-                            t("metric.clicks", lang): q.clicks,
-                        }
-                        for q in report.quick_replies
-                    ],
-                    lang,
-                )
+                widgets.section_title(t("chart.quick_replies_table", lang))
+                widgets.small_table(quick_reply_rows(report, lang), lang)
         else:
             st.caption(t("chart.no_clicks", lang))
         left, right = st.columns(2)
@@ -54,5 +46,5 @@ if report is not None:
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
 
-        common.detail_table(db, filters, report.total, lang)
+        widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

@@ -33,7 +33,10 @@ from data_access.filters import FilterError, Filters
 from data_access.i18n import date_format, label, t
 from data_access.saved_searches import DEFAULT_OWNER, FIXED, MAX_NAME_LENGTH, RANGE_KINDS, SavedSearch, SavedSearchError
 from data_access.scope import Scope
-from pages import common
+from pages import search_state
+from pages.data import DB_ERRORS, Db, show_database_error
+from pages.notices import code_span
+from pages.run import Run
 
 # What a saved-search action cannot do, said in the message (nothing is changed).
 REFUSALS = (SavedSearchError, FilterError)
@@ -50,13 +53,13 @@ class Viewer:
     shares: bool  # a manager: may share its searches with its subaccounts
 
     @classmethod
-    def of(cls, run: common.Run) -> Viewer:
+    def of(cls, run: Run) -> Viewer:
         if run.account is None:
             return cls(DEFAULT_OWNER, run.scope, False)
         return cls(run.account.email, run.scope, run.account.role == "manager")
 
 
-def section(db: common.Db | None, search: Filters, run: common.Run) -> None:
+def section(db: Db | None, search: Filters, run: Run) -> None:
     """The sidebar section of `search`'s view (nothing when the database cannot be used)."""
     if db is None:
         return
@@ -69,8 +72,8 @@ def section(db: common.Db | None, search: Filters, run: common.Run) -> None:
             _show_outcome(view, lang)
         try:
             searches = _visible(saved_searches.list_searches(db.engine, viewer.owner, view))
-        except common.DB_ERRORS as exc:
-            common.show_database_error(exc, lang)
+        except DB_ERRORS as exc:
+            show_database_error(exc, lang)
             return
         _list(db.engine, view, searches, lang, viewer)
         _save_form(search, lang, viewer)
@@ -130,7 +133,7 @@ def _carry_out(engine: Engine, search: Filters, lang: str, viewer: Viewer) -> No
             name = state.pop(_key(view, "confirm"), None) or ""
             saved_searches.delete(engine, name, viewer.owner)
             stored, done = None, ("saved.deleted", name)
-    except (*REFUSALS, *common.DB_ERRORS) as exc:
+    except (*REFUSALS, *DB_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     if stored is None:
@@ -148,11 +151,11 @@ def _apply(engine: Engine, view: str, viewer: Viewer) -> None:
     try:
         stored = saved_searches.get(engine, name, viewer.owner)
         search = resolved(stored, viewer.scope)
-    except (*REFUSALS, *common.DB_ERRORS) as exc:
+    except (*REFUSALS, *DB_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     state["lang"], state["tz"] = stored.lang, search.tz
-    common._seed(search)
+    search_state.seed(search)
     state[_key(view, "outcome")] = ("saved.applied", stored.name)
 
 
@@ -162,7 +165,7 @@ def _share(engine: Engine, view: str, name: str, viewer: Viewer, key: str) -> No
     shared = bool(state.get(key))
     try:
         stored = saved_searches.set_shared(engine, name, shared, viewer.owner)
-    except (*REFUSALS, *common.DB_ERRORS) as exc:
+    except (*REFUSALS, *DB_ERRORS) as exc:
         state[_key(view, "outcome")] = exc
         return
     state[_key(view, "outcome")] = ("saved.shared_on" if shared else "saved.shared_off", stored.name)
@@ -182,12 +185,12 @@ def _show_outcome(view: str, lang: str) -> None:
     if outcome is None:
         return
     if isinstance(outcome, REFUSALS):
-        st.error(t("saved.failed", lang, detail=common.code_span(str(outcome))), icon=":material/error:")
+        st.error(t("saved.failed", lang, detail=code_span(str(outcome))), icon=":material/error:")
     elif isinstance(outcome, Exception):
-        common.show_database_error(outcome, lang)
+        show_database_error(outcome, lang)
     else:
         text_key, name = outcome
-        st.success(t(text_key, lang, name=common.code_span(name)), icon=":material/check_circle:")
+        st.success(t(text_key, lang, name=code_span(name)), icon=":material/check_circle:")
 
 
 # -- widgets ------------------------------------------------------------------------------------
@@ -208,7 +211,7 @@ def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str, vie
     st.button(t("saved.apply", lang), key=_key(view, "apply"), on_click=_apply, args=(engine, view, viewer),
               type="primary", icon=":material/manage_search:", width="stretch")
     if current.owner != viewer.owner:
-        st.caption(t("saved.shared_by", lang, owner=common.code_span(current.owner)))
+        st.caption(t("saved.shared_by", lang, owner=code_span(current.owner)))
         return
     with st.expander(t("saved.manage", lang)):
         st.text_input(t("saved.new_name", lang), key=_key(view, "new_name"), max_chars=MAX_NAME_LENGTH)
@@ -222,7 +225,7 @@ def _list(engine: Engine, view: str, searches: list[SavedSearch], lang: str, vie
             st.checkbox(t("saved.share", lang), key=share_key, on_change=_share,
                         args=(engine, view, current.name, viewer, share_key))
         if state.get(_key(view, "confirm")) == picked:
-            st.warning(t("saved.confirm_delete", lang, name=common.code_span(picked)), icon=":material/warning:")
+            st.warning(t("saved.confirm_delete", lang, name=code_span(picked)), icon=":material/warning:")
             yes, no = st.columns(2)
             yes.button(t("saved.delete", lang), key=_key(view, "confirm_delete"), on_click=_request,
                        args=(view, "delete"), type="primary", width="stretch")
@@ -260,9 +263,9 @@ def _summary(stored: SavedSearch, lang: str) -> str:
     try:
         as_saved = stored.filters()
     except REFUSALS as exc:
-        return common.code_span(str(exc))
+        return code_span(str(exc))
     if stored.range_kind == FIXED:
         period = f"{t('saved.range_fixed', lang)}: {_period(as_saved, lang)}"
     else:
         period = f"{t('saved.range_relative', lang)}: {t(f'range.{stored.range_kind}', lang)}"
-    return f"{period} · {label('lang', stored.lang, stored.lang)} · {common.code_span(as_saved.tz)}"
+    return f"{period} · {label('lang', stored.lang, stored.lang)} · {code_span(as_saved.tz)}"

@@ -2,50 +2,53 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import failure_reason_rows, mt_chart_tables, mt_figures
-from pages import common
+from exports.charts import failure_reason_rows
+from pages import widgets
 from pages.chart_data import chart_with_data
+from pages.data import database, report_of
 from pages.export_panel import render_export_panel
+from pages.run import current_run
+from pages.sidebar import sidebar
 
-run = common.current_run()
-lang = run.lang
-db = common.database(lang)
-filters = common.mt_sidebar(db, run)
-report = common.mt_report_of(db, filters, lang)
+run = current_run()
+view, lang = run.view, run.lang
+db = database(lang)
+filters = sidebar(db, run, view)
+report = report_of(db, view, filters, lang)
 
 if report is not None:
     totals = report.totals
-    common.results_header(totals.total, filters, lang)
+    widgets.results_header(totals.total, filters, lang)
     if totals.total == 0:
-        common.empty_state(lang)
+        widgets.empty_state(lang)
     else:
         cards = st.columns(4)
         with cards[0]:
-            common.kpi(t("metric.delivery_rate", lang), totals.delivery_rate, totals.delivered, totals.total,
+            widgets.kpi(t("metric.delivery_rate", lang), totals.delivery_rate, totals.delivered, totals.total,
                        t("kpi.delivery_help", lang), lang)
         with cards[1]:
-            common.kpi(t("metric.read_rate", lang), totals.read_rate, totals.read, totals.delivered,
+            widgets.kpi(t("metric.read_rate", lang), totals.read_rate, totals.read, totals.delivered,
                        t("kpi.read_help", lang), lang)
         with cards[2]:
-            common.kpi(t("metric.failure_rate", lang), totals.failure_rate, totals.failed, totals.total,
+            widgets.kpi(t("metric.failure_rate", lang), totals.failure_rate, totals.failed, totals.total,
                        t("kpi.failure_help", lang), lang)
         with cards[3]:
-            common.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
+            widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang)
 
-        figures, tables = mt_figures(report, lang), mt_chart_tables(report, lang)
+        figures, tables = view.figures(report, lang), view.chart_tables(report, lang)
         left, right = st.columns(2)
         with left:
             chart_with_data(figures["funnel"], tables["funnel"], lang, key="mt.funnel")
         with right:
             chart_with_data(figures["status_breakdown"], tables["status_breakdown"], lang, key="mt.status_breakdown")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
-        common.section_title(t("chart.failure_reasons", lang))
+        widgets.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:
-            common.small_table(reasons, lang, wrap_last=True)
+            widgets.small_table(reasons, lang, wrap_last=True)
         else:
             st.caption(t("chart.no_failures", lang))
 
-        common.detail_table(db, filters, totals.total, lang)
+        widgets.detail_table(db, filters, totals.total, lang)
         render_export_panel(db.engine, filters, lang, total=totals.total, account=run.account)

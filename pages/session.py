@@ -17,7 +17,8 @@ from data_access import accounts
 from data_access.accounts import Account
 from data_access.i18n import t
 from data_access.scope import Scope
-from pages import common
+from pages.data import DB_ERRORS, database_engine
+from pages.notices import code_span
 from server.sign_in import SESSION_COOKIE, sso_configured
 
 NOTHING = Scope(subaccounts=())  # what a run shows when it cannot tell who is signed in
@@ -29,14 +30,14 @@ def require_account(lang: str) -> tuple[Account | None, Scope]:
     loopback then): no account, every subaccount. When the database cannot answer: no account and
     nothing (the page says why). Anyone not signed in sees why there is nothing to show, and the run stops."""
     try:
-        engine = common.database_engine()
+        engine = database_engine()
         if not accounts.any_account(engine):
             return None, Scope.ALL
         token = st.context.cookies.get(SESSION_COOKIE)
         account = accounts.session_account(engine, token) if token else None
         if account is not None and not accounts.address_allowed(st.context.ip_address, account.ip_allow):
             account = None  # a cookie taken elsewhere: not signed in from here (the session goes on)
-    except common.DB_ERRORS:
+    except DB_ERRORS:
         return None, NOTHING
     if account is not None:
         return account, account.scope
@@ -75,7 +76,7 @@ def account_bar(account: Account | None, lang: str) -> None:
     if account is None:
         return
     with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center"):
-        st.caption(t("signin.signed_in_as", lang, email=common.code_span(account.email),
+        st.caption(t("signin.signed_in_as", lang, email=code_span(account.email),
                      role=t(f"role.{account.role}", lang)))
         if st.context.cookies.get(SESSION_COOKIE):  # a form posting to the route that ends the session
             action = html.escape(f"/signout?{urlencode({'lang': lang})}")

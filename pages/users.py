@@ -15,7 +15,10 @@ from sqlalchemy.engine import Engine
 from data_access import accounts
 from data_access.accounts import Account, AccountConflict, AccountError
 from data_access.i18n import t
-from pages import common, session
+from pages import session
+from pages.data import DB_ERRORS, database, show_database_error
+from pages.notices import code_span
+from pages.run import current_run
 
 ROLES = ("admin", "manager", "analyst")
 _REFUSALS = (AccountError, AccountConflict)
@@ -31,9 +34,9 @@ def _attempt(lang: str, work, *args, **kwargs):  # noqa: ANN001, ANN202 (any acc
     try:
         return work(*args, **kwargs)
     except _REFUSALS as exc:
-        st.error(t("users.refused", lang, detail=common.code_span(str(exc))), icon=":material/error:")
-    except common.DB_ERRORS as exc:
-        common.show_database_error(exc, lang)
+        st.error(t("users.refused", lang, detail=code_span(str(exc))), icon=":material/error:")
+    except DB_ERRORS as exc:
+        show_database_error(exc, lang)
     return None
 
 
@@ -64,7 +67,7 @@ def _add_form(engine: Engine, who: dict, lang: str) -> None:
             added = _attempt(lang, accounts.add_account, engine, email, role, name, _lines(subaccounts),
                              password or None, **who)
             if added is not None:
-                st.success(t("users.added", lang, email=common.code_span(added.email)), icon=":material/check_circle:")
+                st.success(t("users.added", lang, email=code_span(added.email)), icon=":material/check_circle:")
 
 
 def _edit(engine: Engine, account: Account, who: dict, lang: str) -> None:
@@ -148,10 +151,10 @@ def _tokens(engine: Engine, who: dict, lang: str) -> None:
                 st.rerun()
 
 
-run = common.current_run()
+run = current_run()
 if session.is_admin(run.account):
     lang = run.lang
-    db = common.database(lang)
+    db = database(lang)
     if db is not None:
         who = {"actor": run.account.email, "address": st.context.ip_address}
         st.header(t("page.users", lang), anchor=False)

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from data_access.columns import headers
+from data_access.views import view
 from data_access.engine import DatabaseError, make_engine
 from exports.export import export, file_name
 from tests.test_export_rows import (
@@ -29,7 +29,7 @@ def read_csv(engine, filters, lang="pt-BR") -> tuple[int, list[list[str]]]:
 def test_header_then_every_row_newest_first(data):
     written, (header, *rows) = read_csv(data, NOV10_11)
     assert written == 4
-    assert header == headers("mt", "pt-BR")
+    assert header == view("mt").headers("pt-BR")
     assert len(header) == 16 and header[-4:] == ["Subconta", "Correlation ID", "Erro", "ID da mensagem"]
     assert [row[-1] for row in rows] == NEWEST_FIRST
 
@@ -69,7 +69,7 @@ def test_formula_like_text_is_defused_and_phones_stay(data):
 
 def test_time_zone_moves_the_period_and_the_offsets(data):
     _, (header, *rows) = read_csv(data, NOV10_11.replace(tz="UTC"), lang="en")
-    assert header == headers("mt", "en")
+    assert header == view("mt").headers("en")
     sent = {row[-1]: row[0] for row in rows}
     # In UTC the 10th and 11th hold A6 (02:59:59Z on the 10th) and no longer A3 (02:59:59Z on the 12th).
     assert sent == {
@@ -83,7 +83,7 @@ def test_time_zone_moves_the_period_and_the_offsets(data):
 
 def test_mo_csv_in_spanish(data):
     _, (header, *rows) = read_csv(data, MO_NOV10_11, lang="es")
-    assert header == headers("mo", "es")
+    assert header == view("mo").headers("es")
     by_id = {row[-1]: dict(zip(header, row)) for row in rows}
     assert list(by_id) == ["wamid.R2", "wamid.R1"]
     r1, r2 = by_id["wamid.R1"], by_id["wamid.R2"]
@@ -97,7 +97,7 @@ def test_mo_csv_in_spanish(data):
 
 def test_empty_search_is_the_header_alone(data):
     written, rows = read_csv(data, NOV10_11.replace(status=("tier_limit",)))
-    assert (written, rows) == (0, [headers("mt", "pt-BR")])
+    assert (written, rows) == (0, [view("mt").headers("pt-BR")])
 
 
 def test_progress_reports_rows_against_the_total(data):

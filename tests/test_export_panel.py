@@ -22,11 +22,11 @@ sys.path.insert(0, {root!r})
 import streamlit as st
 from streamlit.runtime import Runtime
 from data_access.engine import make_engine
-from data_access.filters import FILTERS_OF_VIEW
+from data_access.views import view
 from pages.export_panel import render_export_panel
 
 st.session_state["media"] = Runtime.instance().media_file_mgr  # lets the test play the server's part
-filters = FILTERS_OF_VIEW[{view!r}].from_params({{"from": "2026-11-10", "to": "2026-11-11"}})
+filters = view({view!r}).filters.from_params({{"from": "2026-11-10", "to": "2026-11-11"}})
 render_export_panel(make_engine({url!r}), filters, {lang!r}, **{options!r})
 """
 

@@ -11,6 +11,7 @@ import pytest
 
 from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.filters import MoFilters, MtFilters
+from data_access.views import view, view_of
 from exports.rows import detail_schema, fetch_batches, localise
 from tests.factories import insert, mo_row, mt_row
 
@@ -75,12 +76,12 @@ def data(engine):
 def fetched(engine, filters, limit=None, page_rows=None) -> pa.Table:
     with engine.connect() as conn:
         batches = list(fetch_batches(conn, filters, limit, page_rows))
-    return pa.Table.from_batches(batches, schema=detail_schema(filters.view))
+    return pa.Table.from_batches(batches, schema=detail_schema(view_of(filters)))
 
 
 def test_fetch_gives_every_column_newest_first_in_utc(data):
     table = fetched(data, NOV10_11)
-    assert table.schema == detail_schema("mt")
+    assert table.schema == detail_schema(view("mt"))
     assert table.column_names == [c.key for c in MT_COLUMNS]
     assert table.column("message_id").to_pylist() == NEWEST_FIRST
     rows = {r["message_id"]: r for r in table.to_pylist()}
@@ -127,7 +128,7 @@ def test_fetch_of_an_empty_search_gives_no_batch(data):
 
 def test_localise_labels_codes_and_moves_timestamps_to_the_zone(data):
     table = fetched(data, NOV10_11)
-    local = localise(table.to_batches()[0], "mt", "es", "America/Sao_Paulo").to_pylist()
+    local = localise(table.to_batches()[0], view("mt"), "es", "America/Sao_Paulo").to_pylist()
     by_id = {r["message_id"]: r for r in local}
     assert [by_id[i]["status"] for i in NEWEST_FIRST] == ["Enviado", "Entregado", "No entregado", "Leído"]
     assert by_id["wamid.A3"]["content_type"] == "Texto"

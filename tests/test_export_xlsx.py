@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from data_access.columns import headers
+from data_access.views import view
 from exports.export import export
 from tests.test_export_rows import (
     HYPERLINK,
@@ -43,7 +43,7 @@ def test_data_sheet_rows_headers_and_typed_cells(data):
     assert book.sheetnames == ["Dados", "Filtros"]
     sheet = book["Dados"]
     header, *rows = sheet_rows(sheet)
-    assert list(header) == headers("mt", "pt-BR")
+    assert list(header) == view("mt").headers("pt-BR")
     assert [row[-1] for row in rows] == NEWEST_FIRST
     by_id = {row[-1]: dict(zip(header, row)) for row in rows}
     a1, a2 = by_id["wamid.A1"], by_id["wamid.A2"]
@@ -116,7 +116,7 @@ def test_rows_continue_on_further_sheets_with_nothing_lost(data):
     assert written == 4
     assert split.sheetnames == ["Dados", "Dados (2)", "Filtros"]
     first, second = sheet_rows(split["Dados"]), sheet_rows(split["Dados (2)"])
-    assert first[0] == second[0] == tuple(headers("mt", "pt-BR"))
+    assert first[0] == second[0] == tuple(view("mt").headers("pt-BR"))
     assert (len(first), len(second)) == (3, 3)
     assert first[1:] + second[1:] == sheet_rows(whole["Dados"])[1:]
     assert split["Dados (2)"].freeze_panes == "A2" and split["Dados (2)"].auto_filter.ref == "A1:P3"
@@ -137,7 +137,7 @@ def test_mo_workbook_in_english(data):
     written, book = workbook(data, MO_NOV10_11, lang="en")
     assert (written, book.sheetnames) == (2, ["Data", "Filters"])
     header, *rows = sheet_rows(book["Data"])
-    assert list(header) == headers("mo", "en")
+    assert list(header) == view("mo").headers("en")
     by_id = {row[-1]: dict(zip(header, row)) for row in rows}
     r1, r2 = by_id["wamid.R1"], by_id["wamid.R2"]
     assert r1["Replied"] == datetime(2026, 11, 10, 1, 0, 0)
@@ -156,5 +156,5 @@ def test_mo_workbook_in_english(data):
 def test_empty_search_keeps_the_header_row(data):
     written, book = workbook(data, NOV10_11.replace(status=("tier_limit",)))
     assert written == 0
-    assert sheet_rows(book["Dados"]) == [tuple(headers("mt", "pt-BR"))]
+    assert sheet_rows(book["Dados"]) == [tuple(view("mt").headers("pt-BR"))]
     assert pairs(book["Filtros"])["Status"] == "Limite de tier do WhatsApp"

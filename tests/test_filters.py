@@ -1,10 +1,12 @@
-"""The filter value's three faces, table-driven over pure functions (no database needed)."""
+"""The filter value's three faces, table-driven over pure functions; each field's SQL on both engines."""
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
 from data_access.filters import FilterError, MoFilters, MtFilters, normalise_phone
+from data_access.views import VIEWS
 
 TODAY = date(2026, 11, 25)
 
@@ -170,3 +172,79 @@ def test_a_link_with_a_bad_date_keeps_the_other(params, expected, refused):
     search, errors = MtFilters.from_link(params, today=TODAY)
     assert (search.date_from, search.date_to) == expected
     assert [(e.param, e.problem) for e in errors] == refused
+
+
+# -- each field's way of filtering, as SQL (datasette's test_build_where) ------------------------
+# (filter class, field, value, SQL with {c} where PostgreSQL casts a bound text, bound parameters)
+OWNED_MO = ("mo_message.subaccount IN (:subaccount_1_1{c}, :subaccount_1_2{c}) OR mo_message.subaccount IS NULL "
+            "AND mo_message.business_number IN (SELECT business_number.number \nFROM business_number \n"
+            "WHERE business_number.subaccount IN (:subaccount_2_1{c}, :subaccount_2_2{c}))")
+WHERE_CASES = [
+    (MtFilters, "subaccount", ("Atacado",), "mt_message.subaccount IN (:subaccount_1_1{c})",
+     {"subaccount_1_1": "Atacado"}),
+    (MoFilters, "subaccount", ("Atacado", "Varejo"), OWNED_MO,
+     {"subaccount_1_1": "Atacado", "subaccount_1_2": "Varejo", "subaccount_2_1": "Atacado", "subaccount_2_2": "Varejo"}),
+    (MtFilters, "user", ("ana", "bia"), "mt_message.user_name IN (:user_name_1_1{c}, :user_name_1_2{c})",
+     {"user_name_1_1": "ana", "user_name_1_2": "bia"}),
+    (MoFilters, "user", ("ana",), "mo_message.user_name IN (:user_name_1_1{c})", {"user_name_1_1": "ana"}),
+    (MtFilters, "campaign", ("Natal",), "mt_message.campaign IN (:campaign_1_1{c})", {"campaign_1_1": "Natal"}),
+    (MoFilters, "campaign", ("Natal",), "mo_message.campaign IN (:campaign_1_1{c})", {"campaign_1_1": "Natal"}),
+    (MtFilters, "content_type", ("template",), "mt_message.content_type IN (:content_type_1_1{c})",
+     {"content_type_1_1": "template"}),
+    (MoFilters, "content_type", ("button", "text"),
+     "mo_message.content_type IN (:content_type_1_1{c}, :content_type_1_2{c})",
+     {"content_type_1_1": "button", "content_type_1_2": "text"}),
+    (MtFilters, "session", "open", "mt_message.sent_with_session IS true", {}),
+    (MtFilters, "session", "closed", "mt_message.sent_with_session IS false", {}),
+    (MtFilters, "correlation_id", "c-1", "mt_message.correlation_id = :correlation_id_1{c}",
+     {"correlation_id_1": "c-1"}),
+    (MtFilters, "status", ("read", "sent"), "mt_message.status IN (:status_1_1{c}, :status_1_2{c})",
+     {"status_1_1": "read", "status_1_2": "sent"}),
+    (MtFilters, "phone", "+551", "mt_message.phone LIKE :phone_1{c} || '%' ESCAPE '/'", {"phone_1": "+551"}),
+    (MoFilters, "phone", "+5511", "mo_message.phone LIKE :phone_1{c} || '%' ESCAPE '/'", {"phone_1": "+5511"}),
+    (MtFilters, "conversation_id", "conv-9", "mt_message.conversation_id = :conversation_id_1{c}",
+     {"conversation_id_1": "conv-9"}),
+    (MtFilters, "conversation_type", "user_initiated", "mt_message.conversation_type = :conversation_type_1{c}",
+     {"conversation_type_1": "user_initiated"}),
+    (MoFilters, "button", ("Sim", "Não"), "mo_message.button_text IN (:button_text_1_1{c}, :button_text_1_2{c})",
+     {"button_text_1_1": "Sim", "button_text_1_2": "Não"}),
+]
+
+
+def _compiled(condition, dialect) -> tuple[str, dict]:
+    """SQL text (the engine's dialect, parameters shown by name) and its bound parameters."""
+    named = type(dialect)(paramstyle="named")
+    compiled = condition.compile(dialect=named, compile_kwargs={"render_postcompile": True})
+    return str(compiled), compiled.params
+
+
+@pytest.mark.parametrize("cls, name, value, sql, params", WHERE_CASES,
+                         ids=[f"{c.view}-{n}-{v}" for c, n, v, _, _ in WHERE_CASES])
+def test_build_where(engine, cls, name, value, sql, params):
+    postgres = engine.dialect.name == "postgresql"
+    cast, zoned = ("::VARCHAR", "::TIMESTAMP WITH TIME ZONE") if postgres else ("", "")
+    field = cls.FIELDS[name]
+    assert _compiled(field.condition(cls.table, value), engine.dialect) == (sql.format(c=cast), params)
+    # The search's where() is the period, then exactly this condition; and the database takes it.
+    search = cls(date_from=date(2026, 11, 1), date_to=date(2026, 11, 1), tz="UTC", **{name: value})
+    where_sql, where_params = _compiled(search.where(), engine.dialect)
+    when = f"{cls.table.name}.{cls.time_column}"
+    period = f"{when} >= :{cls.time_column}_1{zoned} AND {when} < :{cls.time_column}_2{zoned} AND "
+    assert where_sql in (period + sql.format(c=cast), f"{period}({sql.format(c=cast)})")
+    assert where_params == {f"{cls.time_column}_1": datetime(2026, 11, 1, tzinfo=timezone.utc),
+                            f"{cls.time_column}_2": datetime(2026, 11, 2, tzinfo=timezone.utc), **params}
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(cls.table).where(search.where())).scalar_one() == 0
+
+
+def test_a_prefix_escapes_the_values_own_wildcards():
+    field = MtFilters.FIELDS["phone"]
+    assert _compiled(field.condition(MtFilters.table, "+55_1%"), postgresql.psycopg.dialect()) == (
+        "mt_message.phone LIKE :phone_1::VARCHAR || '%' ESCAPE '/'", {"phone_1": "+55/_1/%"}
+    )
+
+
+def test_every_field_of_every_view_is_in_the_where_table():
+    covered = {(cls.view, name) for cls, name, *_ in WHERE_CASES}
+    declared = {(v.code, name) for v in VIEWS.values() for name in v.filters.FIELDS}
+    assert covered == declared

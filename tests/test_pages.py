@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from data_access.engine import open_database
-from pages import common
+from pages import data, notices
 from tests.factories import at, insert, mo_row, mt_row
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -437,9 +437,9 @@ def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
 
 
 def test_code_span_fences_backticks():
-    assert common.code_span("a `b` c") == "``a `b` c``"
-    assert common.code_span("`x`") == "`` `x` ``"
-    assert common.code_span("one\nline  only") == "`one line only`"
+    assert notices.code_span("a `b` c") == "``a `b` c``"
+    assert notices.code_span("`x`") == "`` `x` ``"
+    assert notices.code_span("one\nline  only") == "`one line only`"
 
 
 # -- the Received page --------------------------------------------------------------------------
@@ -535,7 +535,7 @@ def test_database_down_shows_a_message_and_the_filters(monkeypatch):
 
 
 def test_database_busy_shows_updating_data(duck, monkeypatch, tmp_path):
-    monkeypatch.setattr(common, "BUSY_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(data, "BUSY_TIMEOUT_S", 0.3)
     path = str(duck.url.database)
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""

@@ -27,14 +27,18 @@ import sys
 sys.path.insert(0, {root!r})
 import streamlit as st
 from data_access import accounts
-from pages import common
+from data_access.views import VIEWS
+from pages import run as runs
+from pages.data import database_engine
 
-run = common.start_run()
-account = accounts.get_account(common.database_engine(), {email!r})
-run = common.signed_in(run, account, account.scope)
+run = runs.start_run()
+account = accounts.get_account(database_engine(), {email!r})
+run = runs.signed_in(run, account, account.scope)
 sent = st.Page({sent!r}, url_path="sent", default=True)
 received = st.Page({received!r}, url_path="received")
-st.navigation([sent, received], position="top").run()
+page = st.navigation([sent, received], position="top")
+runs.routed(run, VIEWS["mt"] if page is sent else VIEWS["mo"])
+page.run()
 """
 WEEK = {"from": "2026-11-09", "to": "2026-11-15"}
 MTS = [

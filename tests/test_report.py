@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from data_access.columns import MT_COLUMNS
 from data_access.filters import MoFilters, MtFilters
 from data_access.report import count, detail_page, filter_options, mo_report, mt_report
 from tests.factories import at, insert, mo_row, mt_row
@@ -87,8 +88,8 @@ def test_each_filter_changes_the_count(dataset, changes, expected):
 
 def test_detail_page_is_newest_first_and_paged(dataset):
     with dataset.connect() as conn:
-        first = detail_page(conn, NOV10, page=1, page_size=4)
-        second = detail_page(conn, NOV10, page=2, page_size=4)
+        first = detail_page(conn, NOV10, MT_COLUMNS, page=1, page_size=4)
+        second = detail_page(conn, NOV10, MT_COLUMNS, page=2, page_size=4)
     assert [r["message_id"] for r in first] == ["m6", "m5", "m4", "m3"]
     assert [r["message_id"] for r in second] == ["m2", "m1"]
     assert first[0]["error"] == "131050: Opted out"
@@ -113,9 +114,9 @@ def test_mo_report(dataset):
 
 def test_filter_options_narrow_by_subaccount(dataset):
     with dataset.connect() as conn:
-        every = filter_options(conn, "mt")
-        narrowed = filter_options(conn, "mt", ("Atacado",))
-        mo = filter_options(conn, "mo")
+        every = filter_options(conn, MtFilters)
+        narrowed = filter_options(conn, MtFilters, ("Atacado",))
+        mo = filter_options(conn, MoFilters)
     assert every.subaccounts == ("Atacado", "Varejo")
     assert every.campaigns == ("Black Friday", "Natal")
     assert narrowed.campaigns == ("Natal",)
@@ -167,7 +168,7 @@ def test_detail_pages_are_the_same_whatever_window_finds_them(engine, total):
     filters = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 16))
     expected = sorted(rows, key=lambda r: (r["sent_at"], r["message_id"]), reverse=True)
     with engine.connect() as conn:
-        pages = [detail_page(conn, filters, page, 8, total=total) for page in range(1, 7)]
+        pages = [detail_page(conn, filters, MT_COLUMNS, page, 8, total=total) for page in range(1, 7)]
     assert [[r["message_id"] for r in p] for p in pages] == [
         [r["message_id"] for r in expected[i:i + 8]] for i in range(0, 48, 8)
     ]

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from data_access import accounts, saved_searches
+from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.engine import open_database
 from data_access.filters import MoFilters, MtFilters
 from data_access.report import count, detail_page, filter_options, mo_report, mt_report
@@ -158,11 +159,11 @@ def test_option_lists(scoped, email):
     scope = scope_of(engine, email)
     mts, mos = visible_mts(email), visible_mos(email)
     with engine.connect() as conn:
-        sent = filter_options(conn, "mt", scope=scope)
-        received = filter_options(conn, "mo", scope=scope)
+        sent = filter_options(conn, MtFilters, scope=scope)
+        received = filter_options(conn, MoFilters, scope=scope)
         # Narrowing by a subaccount of another scope offers nothing of it.
-        narrowed = filter_options(conn, "mt", ("Atacado",), scope=scope)
-        narrowed_mo = filter_options(conn, "mo", ("Atacado",), scope=scope)
+        narrowed = filter_options(conn, MtFilters, ("Atacado",), scope=scope)
+        narrowed_mo = filter_options(conn, MoFilters, ("Atacado",), scope=scope)
     assert (sent.subaccounts, sent.users, sent.campaigns) == (
         values(mts, "subaccount"), values(mts, "user_name"), values(mts, "campaign")
     )
@@ -178,8 +179,8 @@ def test_detail_rows(scoped, email):
     engine, _ = scoped
     scope = scope_of(engine, email)
     with engine.connect() as conn:
-        sent = detail_page(conn, MtFilters(**PERIOD, scope=scope), 1, 25)
-        received = detail_page(conn, MoFilters(**PERIOD, scope=scope), 1, 25)
+        sent = detail_page(conn, MtFilters(**PERIOD, scope=scope), MT_COLUMNS, 1, 25)
+        received = detail_page(conn, MoFilters(**PERIOD, scope=scope), MO_COLUMNS, 1, 25)
     assert [r["message_id"] for r in sent] == newest_first(visible_mts(email), "sent_at")
     assert [r["message_id"] for r in received] == newest_first(visible_mos(email), "received_at")
 
@@ -198,9 +199,9 @@ def test_url_naming_a_subaccount_shows_only_what_the_scope_allows(scoped, email,
                                       "subaccount": [subaccount]}).replace(scope=scope)
     expected_mos = [r for r in visible_mos(email) if owner(r) == subaccount]
     with engine.connect() as conn:
-        assert [r["message_id"] for r in detail_page(conn, filters, 1, 25)] == newest_first(expected, "sent_at")
+        assert [r["message_id"] for r in detail_page(conn, filters, MT_COLUMNS, 1, 25)] == newest_first(expected, "sent_at")
         assert mt_report(conn, filters).totals.total == len(expected)
-        assert [r["message_id"] for r in detail_page(conn, received, 1, 25)] == newest_first(expected_mos, "received_at")
+        assert [r["message_id"] for r in detail_page(conn, received, MO_COLUMNS, 1, 25)] == newest_first(expected_mos, "received_at")
         assert mo_report(conn, received).total == len(expected_mos)
 
 
@@ -269,7 +270,7 @@ def test_saved_searches_listed_and_applied_with_the_viewers_scope(scoped, email)
         named = next(subs for n, subs, _ in SAVED if n == search.name)
         expected = [r for r in visible_mos(email) if not named or owner(r) in named]
         with engine.connect() as conn:
-            rows = detail_page(conn, search.filters(scope=scope), 1, 25)
+            rows = detail_page(conn, search.filters(scope=scope), MO_COLUMNS, 1, 25)
         assert [r["message_id"] for r in rows] == newest_first(expected, "received_at")
 
 

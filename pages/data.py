@@ -1,0 +1,143 @@
+"""The dashboard's data: the database of the run, the cached report calls of any view, and database
+failures shown as one clear message.
+
+Data comes only from `data_access` (no SQL here); every cached result is keyed by the database URL,
+the data version and the frozen filter value, so new data shows on the next interaction after an ingest.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import data_version
+from data_access.config import database_url
+from data_access.engine import DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
+from data_access.filters import Filters
+from data_access.i18n import t
+from data_access.report import FilterOptions, detail_page, filter_options, with_connection
+from data_access.scope import Scope
+from data_access.views import View, view
+from pages.notices import code_span
+
+T = TypeVar("T")
+
+# The dashboard waits this long for an ingest that holds the embedded file, under a spinner, then says so.
+BUSY_TIMEOUT_S = 10.0
+CACHE_TTL_S = 600
+CACHE_ENTRIES = 256
+DB_ERRORS = (DatabaseError, SQLAlchemyError, duckdb.Error, OSError)
+NO_OPTIONS = FilterOptions()
+
+
+@dataclass(frozen=True)
+class Db:
+    """An open database and the version of its data at the start of this run."""
+
+    engine: Engine
+    url: str
+    version: int
+    changed_at: datetime | None = None  # when the data last changed (UTC)
+
+
+def _cli_db() -> str | None:
+    """`streamlit run app.py -- --db URL`."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--db")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return known.db
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str, busy_timeout_s: float) -> Engine:
+    return open_database(url, busy_timeout_s, create=False)  # a misspelt file is said, not created
+
+
+def database_engine() -> Engine:
+    """The engine of this run's database, opened once per URL (raises what opening it raises)."""
+    return _engine(database_url(_cli_db()), BUSY_TIMEOUT_S)
+
+
+def database(lang: str) -> Db | None:
+    """The database of this run, or None after showing why it cannot be used."""
+    url = database_url(_cli_db())
+
+    def open_and_check() -> Db:
+        engine = database_engine()
+        return Db(engine, url, *with_connection(engine, data_version.state))
+
+    return guarded(lang, open_and_check)
+
+
+def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
+    """`work(*args)` under a spinner; a database failure becomes a message on the page and None."""
+    try:
+        with st.spinner(t("loading", lang)):
+            return work(*args)
+    except DB_ERRORS as exc:
+        show_database_error(exc, lang)
+        return None
+
+
+def show_database_error(exc: BaseException, lang: str) -> None:
+    """One clear line, the driver's detail shown literally (never as Markdown or HTML)."""
+    if isinstance(exc, DatabaseBusy):
+        st.warning(t("error.busy", lang), icon=":material/hourglass_top:")
+        return
+    if isinstance(exc, DatabaseMissing):
+        st.error(t("error.no_database", lang, path=code_span(exc.path)), icon=":material/database_off:")
+        return
+    detail = str(exc) if isinstance(exc, DatabaseError) else first_line(exc)
+    st.error(t("error.database", lang, detail=code_span(detail)), icon=":material/database_off:")
+
+
+# -- cached report calls ----------------------------------------------------------------------
+# `url`, `version` and the view's `code` are not used inside but for the cache key, with the filter
+# value. The engine (`_engine`, not hashed) is the one `url` opened.
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _report(_engine: Engine, url: str, version: int, code: str, filters: Filters) -> Any:
+    return with_connection(_engine, view(code).report, filters)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _detail_page(
+    _engine: Engine, url: str, version: int, code: str, filters: Filters, page: int, size: int, total: int
+) -> list[dict[str, Any]]:
+    return with_connection(_engine, detail_page, filters, view(code).columns, page, size, total)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _options(
+    _engine: Engine, url: str, version: int, code: str, subaccounts: tuple[str, ...], scope: Scope
+) -> FilterOptions:
+    return with_connection(_engine, filter_options, view(code).filters, subaccounts, scope)
+
+
+def report_of(db: Db | None, shown: View, filters: Filters, lang: str) -> Any:
+    """The view's report of the search (`shown.report`), or None (with a message) when the database fails."""
+    return None if db is None else guarded(lang, _report, db.engine, db.url, db.version, shown.code, filters)
+
+
+def detail_rows(db: Db, shown: View, filters: Filters, page: int, size: int, total: int, lang: str) -> list[dict] | None:
+    """One page of the view's detail rows, or None (with a message) when the database fails."""
+    return guarded(lang, _detail_page, db.engine, db.url, db.version, shown.code, filters, page, size, total)
+
+
+def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: Scope) -> FilterOptions:
+    """The sidebar's option lists of the view (none when the database fails: the page's own call says why)."""
+    if db is None:
+        return NO_OPTIONS
+    try:
+        return _options(db.engine, db.url, db.version, shown.code, subaccounts, scope)
+    except DB_ERRORS:
+        return NO_OPTIONS

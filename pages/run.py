@@ -1,0 +1,121 @@
+"""The run: what one script run of the dashboard knows before drawing anything (language, time zone,
+the URL as sent, the signed-in account and its scope, the view being shown), and the settings row.
+
+The router (`dashboard.py`) starts the run, signs it in and routes it to a view; the page it runs
+reads it with `current_run()`.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, replace
+from zoneinfo import available_timezones
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from data_access.accounts import Account
+from data_access.config import DEFAULT_LANG, DEFAULT_TZ, LANGUAGES, SettingError, check_lang, check_tz, report_lang, report_tz
+from data_access.i18n import label, t
+from data_access.scope import Scope
+from data_access.views import View
+from pages.notices import code_span
+
+_BUILT_IN = {"lang": DEFAULT_LANG, "tz": DEFAULT_TZ}
+# The run the router started, handed to the page it routes to (same script thread, same run).
+_router = threading.local()
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every part of one script run needs to know before drawing anything."""
+
+    lang: str
+    tz: str
+    url: dict[str, list[str]]  # query parameters as the browser sent them
+    url_changed: bool  # differs from what the app wrote last: a new link, the back button, a page switch
+    notices: tuple[str, ...]  # Markdown-safe warnings about the link or the settings
+    account: Account | None = None  # who is signed in; None while no account exists (the loopback demo)
+    scope: Scope = Scope.ALL  # what the run may show (pages/session.py decides)
+    view: View | None = None  # the report view routed to (None on the other pages)
+
+
+def url_params() -> dict[str, list[str]]:
+    """The current query parameters, repeated keys as lists."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def start_run() -> Run:
+    """Resolves language and time zone (link over the selectors over REPORT_LANG / REPORT_TZ) at the
+    top of the router, before any widget exists, and keeps the result for the page."""
+    state = st.session_state
+    url = url_params()
+    url_changed = url != state.get("_url")
+    notices: list[str] = []
+    for key, check, fallback in (("lang", check_lang, report_lang), ("tz", check_tz, report_tz)):
+        if url_changed and url.get(key):
+            try:
+                state[key] = check(url[key][-1])
+            except SettingError as exc:
+                notices.append(t("notice.bad_link", state.get("lang", DEFAULT_LANG), detail=code_span(str(exc))))
+        if key not in state:
+            try:
+                state[key] = fallback()
+            except SettingError as exc:  # a bad REPORT_LANG / REPORT_TZ: say so, use the built-in one
+                notices.append(code_span(str(exc)))
+                state[key] = _BUILT_IN[key]
+    return _keep(Run(state["lang"], state["tz"], url, url_changed, tuple(notices)))
+
+
+def signed_in(run: Run, account: Account | None, scope: Scope) -> Run:
+    """The run with its signed-in account and scope (the router, after the sign-in check)."""
+    return _keep(replace(run, account=account, scope=scope))
+
+
+def routed(run: Run, view: View | None) -> Run:
+    """The run with the report view the router is about to run (None for the other pages)."""
+    return _keep(replace(run, view=view))
+
+
+def _keep(run: Run) -> Run:
+    _router.run = run
+    return run
+
+
+def current_run() -> Run:
+    """The run the router started (pages call this first).
+
+    A process's first request for /sent or /received runs the page file alone: Streamlit keeps its
+    legacy `pages/` folder mode (the folder sits beside the router) until `st.navigation` is first
+    called. The page then leaves that mode and runs again, through the router.
+    """
+    run = getattr(_router, "run", None)
+    _router.run = None
+    if run is None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return run
+
+
+def header(run: Run) -> None:
+    """Title row with the language and time-zone selectors (shared by every page)."""
+    title, lang_col, tz_col = st.columns([5, 1.6, 1.8], vertical_alignment="bottom")
+    with title:
+        st.title(t("app.title", run.lang), anchor=False)
+        st.caption(t("app.subtitle", run.lang))
+    lang_col.selectbox(
+        t("settings.language", run.lang), LANGUAGES, key="lang", format_func=lambda code: label("lang", code, code)
+    )
+    tz_col.selectbox(t("settings.tz", run.lang), _zones(run.tz), key="tz")
+    for notice in run.notices:
+        st.warning(notice, icon=":material/link_off:")
+
+
+def _zones(current: str) -> list[str]:
+    return sorted({*_named_zones(), "UTC", current})
+
+
+@functools.cache
+def _named_zones() -> frozenset[str]:
+    """IANA region/city zones (the tz database is read once per process)."""
+    return frozenset(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))

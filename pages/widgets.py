@@ -1,0 +1,137 @@
+"""What the report pages draw: the results line, KPI and count cards, charts in the language's
+number and date formats, small tables and the paged detail table of any view."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from data_access.columns import DetailColumn
+from data_access.filters import Filters
+from data_access.i18n import date_format, format_datetime, format_int, format_pct, label, results_text, t
+from data_access.report import PAGE_SIZES, page_count
+from data_access.views import View, view_of
+from pages.data import Db, detail_rows
+from pages.notices import code_span
+from pages.search_state import widget_key
+
+
+def results_header(total: int, filters: Filters, lang: str) -> None:
+    """"2.400 resultados" and the search it answers, each filter value shown literally."""
+    st.header(results_text(total, lang), anchor=False)
+    st.caption(" · ".join(f"{name}: {code_span(value)}" for name, value in filters.describe(lang)))
+
+
+def empty_state(lang: str) -> None:
+    st.info(f"**{t('empty.title', lang)}**  \n{t('empty.hint', lang)}", icon=":material/search_off:")
+
+
+def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: str, lang: str) -> None:
+    """A rate card: the percentage, its fraction underneath, the definition as help."""
+    with st.container(border=True, height="stretch"):
+        st.metric(label_text, format_pct(ratio, lang), help=help_text)
+        st.caption(t("kpi.of", lang, part=format_int(part, lang), whole=format_int(whole, lang)))
+
+
+def count_card(label_text: str, n: int, lang: str, help_text: str | None = None) -> None:
+    """A count card, the same height as the rate cards beside it."""
+    with st.container(border=True, height="stretch"):
+        st.metric(label_text, format_int(n, lang), help=help_text)
+
+
+def section_title(text: str) -> None:
+    """A plain title, like the charts' own, above a table."""
+    st.markdown(text)
+
+
+def chart(figure: go.Figure, lang: str, key: str) -> None:
+    """A Plotly figure with the language's number and date formats."""
+    thousands, decimal = format_int(1000, lang)[1], format_pct(0.015, lang)[1]  # "1.000", "1,5%"
+    figure.update_layout(separators=decimal + thousands)
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)  # room for long labels such as "Não entregue por opt-out"
+    if any(_is_dates(getattr(trace, "x", None)) for trace in figure.data):
+        day = "%d/%m" if date_format(lang).startswith("%d") else "%m-%d"
+        figure.update_xaxes(tickformat=day, hoverformat=date_format(lang))
+    st.plotly_chart(figure, theme=None, config={"displayModeBar": False}, key=key)
+
+
+def _is_dates(values: Any) -> bool:
+    return values is not None and len(values) > 0 and hasattr(values[0], "isoformat")
+
+
+def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) -> None:
+    """A short table of already-labelled rows, read as "what, how many, details": the first column,
+    then the counts (in the language's format), then the rest. `wrap_last` makes rows tall enough for
+    long text in the last column to wrap (Streamlit wraps text in rows taller than 4rem)."""
+    names = list(rows[0])
+    counts = [name for name in names[1:] if isinstance(rows[0][name], int)]
+    order = [names[0], *counts, *(name for name in names[1:] if name not in counts)]
+    frame = pd.DataFrame(
+        [{k: format_int(row[k], lang) if k in counts else row[k] for k in order} for row in rows], columns=order
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", row_height=72 if wrap_last else None)
+
+
+def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
+    """One page of the detail table, paged by the database, newest first."""
+    shown = view_of(filters)
+    code = shown.code
+    st.subheader(t("table.details", lang), anchor=False)
+    extra_col, size_col = st.columns([4, 1], vertical_alignment="bottom")
+    show_extra = extra_col.toggle(t("table.show_extra", lang), key=widget_key(code, "extra"))
+    size = size_col.selectbox(t("table.page_size", lang), PAGE_SIZES, key=widget_key(code, "page_size"))
+    table_area = st.container()
+    shown_col, pager_col = st.columns([3, 2], vertical_alignment="center")
+    with pager_col.container(horizontal_alignment="right"):
+        page = st.pagination(page_count(total, size), key=_page_key(filters, size))
+    rows = detail_rows(db, shown, filters, page, size, total, lang)
+    if rows is None:
+        return
+    first = (page - 1) * size + 1
+    shown_col.caption(
+        t("table.rows_shown", lang, first=format_int(first, lang),
+          last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
+    )
+    with table_area:
+        frame = table_frame(rows, shown, lang, filters.tz, show_extra)
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            height=35 * (min(len(rows), 25) + 1) + 3,
+            column_config={t(f"column.{code}.message", lang): st.column_config.TextColumn(width="large")},
+        )
+
+
+def _page_key(filters: Filters, size: int) -> str:
+    """A new key (so page 1) whenever the search or the page size changes."""
+    digest = hashlib.sha1(json.dumps([filters.to_params(), size], sort_keys=True).encode()).hexdigest()[:12]
+    return f"{filters.view}.page.{digest}"
+
+
+def table_frame(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, include_extra: bool) -> pd.DataFrame:
+    """One page of rows as display text: timestamps in the zone, codes as words, booleans as Sim/Não."""
+    columns = shown.shown_columns(include_extra)
+    names = shown.headers(lang, include_extra)
+    return pd.DataFrame(
+        {name: [display_value(c, row[c.key], lang, tz) for row in rows] for name, c in zip(names, columns)},
+        columns=names,
+    )
+
+
+def display_value(column: DetailColumn, value: Any, lang: str, tz: str) -> str:
+    """A detail cell as people read it in `lang`."""
+    if value is None:
+        return ""
+    if column.kind == "datetime":
+        return format_datetime(value, lang, tz)
+    if column.kind in ("status", "content_type", "conversation_type"):
+        return label(column.kind, value, lang)
+    if column.kind == "bool":
+        return t("bool.true" if value else "bool.false", lang)
+    return str(value)
