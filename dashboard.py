@@ -6,7 +6,7 @@ import streamlit as st
 
 from data_access.i18n import t
 from data_access.views import VIEWS
-from pages import chrome, session
+from pages import chrome, search_state, session
 from pages import run as runs
 
 run = runs.start_run()
@@ -28,8 +28,16 @@ admin_pages = [
     st.Page("pages/audit.py", title=t("page.audit", run.lang), icon=":material/history:", url_path="audit"),
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
-page = st.navigation([root, *(p for p, _ in report_pages), *admin_pages], position="top")
+# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`), filled once the page ran.
+page = st.navigation([root, *(p for p, _ in report_pages), *admin_pages], position="hidden")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
+switch = st.container()
 runs.header(run)
 page.run()
+with switch:
+    chrome.view_switch([
+        *((p, search_state.published_query() if p is page else search_state.opening_query(view.filters, run))
+          for p, view in report_pages),
+        *((p, None) for p in admin_pages),
+    ])

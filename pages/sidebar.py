@@ -10,10 +10,14 @@ from data_access.filters import FIRST_DAY, LAST_DAY, Field, FilterError, Filters
 from data_access.i18n import date_format, label, t
 from data_access.report import FilterOptions
 from data_access.views import View
-from pages import freshness, notices, saved, search_state
+from pages import freshness, notices, saved, search_state, widgets
 from pages.data import Db, options_of
 from pages.run import Run
 from pages.search_state import widget_key
+
+
+# A filter's change waits in the browser until the next run (the apply button's, or any other action's).
+HELD = "ignore"
 
 
 def sidebar(db: Db | None, run: Run, shown: View) -> Filters:
@@ -25,10 +29,14 @@ def sidebar(db: Db | None, run: Run, shown: View) -> Filters:
     with st.sidebar:
         if db is not None:
             freshness.section(db.engine, db.version, db.changed_at, lang)
-        st.header(t("filter.header", lang), anchor=False)
+        widgets.sidebar_title(t("filter.header", lang))
         _date_range(cls.view, lang)
         for name, field in cls.FIELDS.items():
             WIDGETS[field.widget](cls, name, field, _offered(field, options), lang)
+        # Changes wait in the browser (`on_change="ignore"` on every filter) until this button runs
+        # the search once: six changes make one report and one history entry, not six.
+        st.button(t("filter.apply", lang), type="primary", icon=":material/filter_alt:", width="stretch",
+                  key=widget_key(cls.view, "apply"), help=t("filter.apply_help", lang))
         st.button(t("filter.clear", lang), on_click=search_state.clear, args=(cls, run.tz),
                   icon=":material/filter_alt_off:", width="stretch", key=widget_key(cls.view, "clear"))
     search = search_state.publish(cls, run)
@@ -49,7 +57,7 @@ def _date_range(code: str, lang: str) -> None:
     picker_format = date_format(lang).replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY")
     chosen = search_state.chosen_dates(code)
     st.date_input(t("filter.date", lang), value=chosen, min_value=FIRST_DAY, max_value=LAST_DAY,
-                  format=picker_format, key=search_state.dates_key(code))
+                  format=picker_format, key=search_state.dates_key(code), on_change=HELD)
     if len(chosen) == 1:
         st.caption(t("filter.date_pick_end", lang))
 
@@ -65,6 +73,8 @@ def _multiselect(cls: type[Filters], name: str, field: Field, offered: Sequence[
         key=key,
         format_func=(lambda code: label(kind, code, lang)) if kind else str,
         placeholder=t("filter.any", lang),
+        on_change=HELD,
+        select_all=False,  # else Enter on a typed word picks the first row, "Select N matches"
     )
 
 
@@ -77,21 +87,22 @@ def _one_of(horizontal: bool) -> Callable[..., None]:
         format_func = lambda code: label(field.label_kind, code, lang) if code else any_text  # noqa: E731
         key = widget_key(cls.view, name)
         if horizontal:
-            st.radio(t(field.label_key, lang), options, key=key, format_func=format_func, horizontal=True)
+            st.radio(t(field.label_key, lang), options, key=key, format_func=format_func, horizontal=True,
+                     on_change=HELD)
         else:
-            st.selectbox(t(field.label_key, lang), options, key=key, format_func=format_func)
+            st.selectbox(t(field.label_key, lang), options, key=key, format_func=format_func, on_change=HELD)
 
     return draw
 
 
 def _text(cls: type[Filters], name: str, field: Field, offered: Sequence[str], lang: str) -> None:
-    st.text_input(t(field.label_key, lang), key=widget_key(cls.view, name))
+    st.text_input(t(field.label_key, lang), key=widget_key(cls.view, name), on_change=HELD)
 
 
 def _phone(cls: type[Filters], name: str, field: Field, offered: Sequence[str], lang: str) -> None:
     """A text box for a number or its beginning; text that is no number is said, and ignored."""
     key = widget_key(cls.view, name)
-    st.text_input(t(field.label_key, lang), key=key, help=t("filter.phone_help", lang))
+    st.text_input(t(field.label_key, lang), key=key, help=t("filter.phone_help", lang), on_change=HELD)
     typed = (st.session_state.get(key) or "").strip()
     if typed and field.normalise is not None:
         try:
