@@ -3,7 +3,7 @@ document's language (`<html lang>`, which screen readers use to pick a voice), S
 words (labels read by screen readers, tooltips, the skip link) in the page's language, and a focus
 ring that shows where the keyboard is.
 
-Streamlit 1.67 has no setting for either: its index page says `lang="en"`, its widgets carry English
+Streamlit 1.67 has no setting for any of this: its index page says `lang="en"`, its widgets carry English
 labels, and its date picker names months and weekdays in the browser's language (`navigator.language`).
 A small component script (our own text and the catalog's words, no user input in it) sets the
 attribute, makes the page's language the one Streamlit reads as the browser's, and swaps the known
@@ -47,6 +47,11 @@ _WORDS = {
     "Selected values": "ui.selected_values",
     "Multiselect options": "ui.options",
     "Selectbox options": "ui.options",
+    "Sort ascending": "ui.sort_ascending",
+    "Sort descending": "ui.sort_descending",
+    "Pin column": "ui.pin_column",
+    "Unpin column": "ui.unpin_column",
+    "Hide column": "ui.hide_column",
     "Pagination": "ui.pagination",
     "Previous page": "ui.previous_page",
     "Next page": "ui.next_page",
@@ -89,14 +94,18 @@ export default function (component) {
       Object.defineProperty(navigator, name, {get: value, configurable: true});
     state.told = true;
   }
-  if (state.drawnIn !== state.lang) {
-    // Widgets drawn before this script ran took the browser's own language: once this run is over
-    // (a run interrupted by another loses widget values), one more run draws them in the page's.
-    state.drawnIn = state.lang;
-    const app = document.querySelector('[data-testid="stApp"]');
-    const redraw = (tries) => app?.dataset.testScriptState === "running" && tries > 0
-      ? setTimeout(() => redraw(tries - 1), 200) : setTriggerValue("redraw", state.lang);
-    setTimeout(() => redraw(100), 200);
+  // A date picker drawn before this script ran took the browser's own language: the first time one
+  // takes the focus, one more run draws it again in the page's (not at once: a run started while
+  // another is under way, or while the user clicks, can lose widget values).
+  state.redraw = () => setTriggerValue("redraw", state.lang);
+  if (!state.watching) {
+    state.watching = true;
+    document.addEventListener("focusin", (event) => {
+      const same = state.drawnIn.split("-")[0] === state.lang.split("-")[0];  // "en-US" writes dates as "en"
+      if (same || !event.target.closest?.('[data-testid^="stDateInput"]')) return;
+      state.drawnIn = state.lang;
+      state.redraw();
+    }, true);
   }
   const say = (text) => {  // our words for Streamlit's English, or null when it has none
     if (!text) return null;

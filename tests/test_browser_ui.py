@@ -60,7 +60,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     yield context.new_page()
     context.close()
 
@@ -108,9 +108,9 @@ def test_the_skip_link_comes_first_and_the_h1_before_any_other_heading(server, p
 
 @pytest.mark.parametrize("lang, words", [
     ("pt-BR", {"lang": "pt-BR", "download": "Baixar como CSV", "start": "Data: data inicial",
-               "skip": "Pular para o conteúdo"}),
+               "skip": "Pular para o conteúdo", "month": "novembro de 2026", "choose": "Escolher período"}),
     ("es", {"lang": "es", "download": "Descargar como CSV", "start": "Fecha: fecha inicial",
-            "skip": "Saltar al contenido"}),
+            "skip": "Saltar al contenido", "month": "noviembre de 2026", "choose": "Elegir período"}),
 ])
 def test_streamlits_own_words_are_in_the_pages_language(server, page, lang, words):  # noqa: F811
     heading = f"{SENT} resultados"
@@ -123,6 +123,10 @@ def test_streamlits_own_words_are_in_the_pages_language(server, page, lang, word
     page.wait_for_timeout(500)
     left = [text for text in page.evaluate(LABELS) if any(re.search(rf"\b{re.escape(e)}\b", text) for e in ENGLISH)]
     assert left == []
+    page.get_by_role("button", name=words["choose"], exact=True).click()  # the calendar, in an English browser
+    calendar = page.get_by_test_id("stDateInputCalendar")
+    expect(calendar).to_contain_text(words["month"], timeout=SHOWN_MS)
+    expect(calendar).not_to_contain_text("November")
 
 
 def test_back_after_switching_views_returns_to_the_view_left(server, page):  # noqa: F811
@@ -186,7 +190,7 @@ def test_enter_on_a_typed_status_picks_that_status_alone(server, page):  # noqa:
 
 
 def apply(page) -> None:
-    page.get_by_test_id("stSidebar").get_by_role("button", name="Aplicar", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Aplicar filtros", exact=True).click()
 
 
 def test_filters_wait_for_the_apply_button_and_make_one_search(server, page):  # noqa: F811
