@@ -96,13 +96,19 @@ export default function (component) {
   }
   // A date picker drawn before this script ran took the browser's own language: the first time one
   // takes the focus, one more run draws it again in the page's (not at once: a run started while
-  // another is under way, or while the user clicks, can lose widget values).
+  // another is under way, or while the user clicks, can lose widget values). Not after another filter
+  // was touched: the run would apply its held change (and draws the picker again anyway).
   state.redraw = () => setTriggerValue("redraw", state.lang);
   if (!state.watching) {
     state.watching = true;
+    const inPicker = (event) => event.target.closest?.('[data-testid^="stDateInput"]');
+    for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, (event) => {
+      if (["Tab", "Shift"].includes(event.key) || inPicker(event)) return;  // moving through is no change
+      if (event.target.closest?.('[data-testid="stSidebar"]')) state.drawnIn = state.lang;
+    }, true);
     document.addEventListener("focusin", (event) => {
       const same = state.drawnIn.split("-")[0] === state.lang.split("-")[0];  // "en-US" writes dates as "en"
-      if (same || !event.target.closest?.('[data-testid^="stDateInput"]')) return;
+      if (same || !inPicker(event)) return;
       state.drawnIn = state.lang;
       state.redraw();
     }, true);
