@@ -7,12 +7,13 @@ import streamlit as st
 
 from data_access.i18n import t
 from data_access.views import PAGES, VIEWS
+from pages import chrome, search_state, session
 from pages import run as runs
-from pages import session
 
 run = runs.start_run()
 # An emoji icon: a Material icon as the page icon makes the browser fetch it from an outside font host.
 st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout="wide")
+chrome.dress(run.lang)
 run = runs.signed_in(run, *session.require_account(run.lang))
 
 report_pages = [(st.Page(v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
@@ -28,8 +29,17 @@ admin_pages = [
     st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
-page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="top")
+# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`), filled once the page ran.
+page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="hidden")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
+switch = st.container()
 runs.header(run)
 page.run()
+with switch:
+    chrome.view_switch([
+        *((p, search_state.published_query() if p is page else search_state.opening_query(view.filters, run))
+          for p, view in report_pages),
+        *((p, {"lang": [run.lang], "tz": [run.tz]}) for p in other_reports),
+        *((p, None) for p in admin_pages),
+    ])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -71,6 +72,12 @@ def _template(kinds: frozenset[str]) -> go.layout.Template:
     white = pio.templates["plotly_white"]
     layout = {key: value for key, value in white.layout.to_plotly_json().items() if key in _TEMPLATE_LAYOUT}
     return go.layout.Template(layout=layout, data={kind: white.data[kind] for kind in sorted(kinds)})
+
+
+def axis_label(text: str, width: int = 16) -> str:
+    """A category label for a bar axis, literal, broken into lines of about `width` characters: long
+    names ("Limite de tier do WhatsApp") would otherwise take the bars' room at phone width."""
+    return "<br>".join(literal(line) for line in textwrap.wrap(text, width, break_long_words=False)) or literal(text)
 
 
 def _layout(fig: go.Figure, title: str, lang: str, height: int = 320) -> go.Figure:
@@ -203,7 +210,7 @@ def status_breakdown(report: MtReport, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[n for _, n in rows],
-            y=[literal(label("status", s, lang)) for s, _ in rows],
+            y=[axis_label(label("status", s, lang)) for s, _ in rows],
             orientation="h",
             marker={"color": [STATUS_COLORS.get(s, VERMILLION) for s, _ in rows]},
             text=[format_int(n, lang) for _, n in rows],
@@ -213,7 +220,7 @@ def status_breakdown(report: MtReport, lang: str) -> go.Figure:
     _bar_text(fig)
     fig.update_xaxes(title=t("chart.count", lang))
     _count_axis(fig, "x", max((n for _, n in rows), default=0))
-    return _layout(fig, t("chart.status_breakdown", lang), lang, height=max(240, 60 + 28 * len(rows)))
+    return _layout(fig, t("chart.status_breakdown", lang), lang, height=max(240, 60 + 34 * len(rows)))
 
 
 def failure_reason_rows(report: MtReport, lang: str) -> list[dict[str, object]]:
@@ -308,10 +315,13 @@ def content_mix(report: MoReport, lang: str) -> go.Figure:
             hovertemplate="%{label}: %{hovertext}<extra></extra>",
             hole=0.45,
             sort=False,
+            automargin=True,  # room for the labels outside small slices, at any width
         )
     )
-    fig = _layout(fig, t("chart.content_mix", lang), lang)
-    fig.update_layout(showlegend=True, legend={"font": {"color": INK}})
+    fig = _layout(fig, t("chart.content_mix", lang), lang, height=420)
+    # the legend under the donut: beside it, a phone-width column leaves the donut no room
+    fig.update_layout(showlegend=True, legend={"font": {"color": INK}, "orientation": "h", "x": 0, "y": -0.05,
+                                               "yanchor": "top"})
     return fig
 
 

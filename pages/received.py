@@ -34,7 +34,7 @@ if report is not None:
             widgets.count_card(t("metric.clicks", lang), report.quick_reply_clicks, lang, t("kpi.clicks_help", lang))
         with cards[2]:
             widgets.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
-                       report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang)
+                       report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang, "kpi.of_replies")
 
         charts = charts_of(db, view, filters, report, lang)  # built once for every session
         figures, tables = charts.figures, charts.tables

@@ -26,6 +26,7 @@ ADMIN_PAGES = (
     ("pages/users.py", "page.users", ":material/group:", "users"),
     ("pages/audit.py", "page.audit", ":material/history:", "audit"),
 )
+_SELECTOR_LABELS = {"lang": "settings.language", "tz": "settings.tz"}
 # The run the router started, handed to the page it routes to (same script thread, same run).
 _router = threading.local()
 
@@ -60,8 +61,10 @@ def start_run() -> Run:
         if url_changed and url.get(key):
             try:
                 state[key] = check(url[key][-1])
-            except SettingError as exc:
-                notices.append(t("notice.bad_link", state.get("lang", DEFAULT_LANG), detail=code_span(str(exc))))
+            except SettingError:  # said in the page's words, with the selector's name (not the command's)
+                lang = state.get("lang", DEFAULT_LANG)
+                notices.append(t("notice.value_ignored", lang, field=t(_SELECTOR_LABELS[key], lang),
+                                 value=code_span(url[key][-1])))
         if key not in state:
             try:
                 state[key] = fallback()
@@ -117,8 +120,10 @@ def page_scripts() -> list[tuple[str, str]]:
 def header(run: Run) -> None:
     """Title row with the language and time-zone selectors (shared by every page)."""
     title, lang_col, tz_col = st.columns([5, 1.6, 1.8], vertical_alignment="bottom")
-    with title:
-        st.title(t("app.title", run.lang), anchor=False)
+    with title:  # the view's name too: which view is open, at any width
+        name = t("app.title", run.lang)
+        st.title(t("app.view_title", run.lang, view=run.view.title(run.lang), app=name) if run.view else name,
+                 anchor=False)
         st.caption(t("app.subtitle", run.lang))
     lang_col.selectbox(
         t("settings.language", run.lang), LANGUAGES, key="lang", format_func=lambda code: label("lang", code, code)

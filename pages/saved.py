@@ -33,8 +33,9 @@ from data_access.filters import FilterError, Filters
 from data_access.i18n import date_format, label, t
 from data_access.saved_searches import DEFAULT_OWNER, FIXED, MAX_NAME_LENGTH, RANGE_KINDS, SavedSearch, SavedSearchError
 from data_access.scope import Scope
-from pages import search_state
 from data_access.engine import DATABASE_ERRORS
+from data_access.views import view as view_named
+from pages import notices, search_state, widgets
 from pages.data import Db, show_database_error
 from pages.notices import code_span
 from pages.run import Run
@@ -67,7 +68,7 @@ def section(db: Db | None, search: Filters, run: Run) -> None:
     view, lang, viewer = search.view, run.lang, Viewer.of(run)
     with st.sidebar:
         st.divider()
-        st.header(t("saved.header", lang), anchor=False)
+        widgets.sidebar_title(t("saved.header", lang))
         _carry_out(db.engine, search, lang, viewer)
         with st.container():  # always there, so the widgets below keep their place (an open expander stays open)
             _show_outcome(view, lang)
@@ -186,7 +187,7 @@ def _show_outcome(view: str, lang: str) -> None:
     if outcome is None:
         return
     if isinstance(outcome, REFUSALS):
-        st.error(t("saved.failed", lang, detail=code_span(str(outcome))), icon=":material/error:")
+        st.error(t("saved.failed", lang, detail=_refusal(outcome, view, lang)), icon=":material/error:")
     elif isinstance(outcome, Exception):
         show_database_error(outcome, lang)
     else:
@@ -259,12 +260,21 @@ def _range_text(kind: str, search: Filters, lang: str) -> str:
     return f"{t('saved.range_fixed', lang)}: {_period(search, lang)}" if kind == FIXED else t(f"range.{kind}", lang)
 
 
+def _refusal(exc: Exception, code: str, lang: str) -> str:
+    """Why a saved search was refused: a filter value named by its field's label in `lang` (not by the
+    command's flag, nor by its stored code), else the message (Markdown-safe)."""
+    if isinstance(exc, FilterError):
+        field = notices.field_label(view_named(code).filters, exc.param, lang)
+        return t("saved.bad_value", lang, field=field, value=code_span(exc.value or ""))
+    return code_span(str(exc))
+
+
 def _summary(stored: SavedSearch, lang: str) -> str:
     """What applying `stored` sets besides the filters: the period, the language, the time zone."""
     try:
         as_saved = stored.filters()
     except REFUSALS as exc:
-        return code_span(str(exc))
+        return _refusal(exc, stored.view, lang)
     if stored.range_kind == FIXED:
         period = f"{t('saved.range_fixed', lang)}: {_period(as_saved, lang)}"
     else:

@@ -7,7 +7,8 @@ written into the widgets, so its first value is the new period.
 
 Public API: `prepare` (before the widgets), `publish` (after them, with the page's own parameters),
 `seed` (write a search into the widgets, e.g. a saved search), `clear` (every filter back to "all"),
-`widget_key`, `dates_key`, `chosen_dates`, `last_search`.
+`opening_query` (the URL a view opens with from another page), `published_query`, `widget_key`,
+`dates_key`, `chosen_dates`, `last_search`.
 """
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def _starting_search(cls: type[Filters], run: Run) -> Filters:
         for exc in refused:  # each bad value costs only itself
             st.warning(notices.filter_notice(exc, cls, run.lang), icon=":material/link_off:")
         return search
+    return _remembered_search(cls, run)
+
+
+def _remembered_search(cls: type[Filters], run: Run) -> Filters:
+    """This view's last search; else the default, keeping the period and the fields it shares with
+    the search made last in another view."""
     last = last_search(cls.view)
     if last is not None:
         return last.replace(tz=run.tz)
@@ -55,6 +62,17 @@ def _starting_search(cls: type[Filters], run: Run) -> Filters:
         shared = {name: getattr(other, name) for name, spec in cls.FIELDS.items() if other.FIELDS.get(name) == spec}
         search = search.replace(date_from=other.date_from, date_to=other.date_to, **shared)
     return search
+
+
+def opening_query(cls: type[Filters], run: Run) -> dict[str, list[str]]:
+    """The URL query a view opens with from another page: what `publish` will write there, so the
+    switch adds one history entry and Back returns to the page left."""
+    return {**_remembered_search(cls, run).to_params(), "lang": [run.lang]}
+
+
+def published_query() -> dict[str, list[str]] | None:
+    """The URL query `publish` wrote last in this session."""
+    return st.session_state.get("_url")
 
 
 def seed(search: Filters) -> None:
@@ -76,6 +94,9 @@ def publish(cls: type[Filters], run: Run, page_params: dict[str, list[str]] | No
     state = st.session_state
     code = cls.view
     dates = chosen_dates(code)
+    if len(dates) == 1:  # the end is still to be picked: the search keeps its period until it is
+        last = last_search(code)
+        dates = (last.date_from, last.date_to) if last is not None else state[widget_key(code, "dates_seed")]
     start, end = (dates[0], dates[-1]) if dates else default_range(run.tz)
     values: dict[str, Any] = {"date_from": start, "date_to": end, "tz": run.tz}
     for name, spec in cls.FIELDS.items():

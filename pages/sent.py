@@ -27,16 +27,16 @@ if report is not None:
         cards = st.columns(4)
         with cards[0]:
             widgets.kpi(t("metric.delivery_rate", lang), totals.delivery_rate, totals.delivered, totals.total,
-                       t("kpi.delivery_help", lang), lang)
+                       t("kpi.delivery_help", lang), lang, "kpi.of_sent")
         with cards[1]:
             widgets.kpi(t("metric.read_rate", lang), totals.read_rate, totals.read, totals.delivered,
-                       t("kpi.read_help", lang), lang)
+                       t("kpi.read_help", lang), lang, "kpi.of_delivered")
         with cards[2]:
             widgets.kpi(t("metric.failure_rate", lang), totals.failure_rate, totals.failed, totals.total,
-                       t("kpi.failure_help", lang), lang)
+                       t("kpi.failure_help", lang), lang, "kpi.of_sent")
         with cards[3]:
             widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
-                       t("kpi.reply_help", lang), lang)
+                       t("kpi.reply_help", lang), lang, "kpi.of_delivered")
         # insights: unique recipients, median time to read
         insights = insights_view.mt_insights_of(db, filters, lang)
         if insights is not None:

@@ -10,7 +10,7 @@ from data_access.filters import FIRST_DAY, LAST_DAY, Field, FilterError, Filters
 from data_access.i18n import label, picker_date_format, t
 from data_access.report import FilterOptions
 from data_access.views import View
-from pages import freshness, notices, saved, search_state
+from pages import freshness, notices, saved, search_state, widgets
 from pages.data import Db, options_of
 from pages.run import Run
 from pages.search_state import widget_key
@@ -26,10 +26,14 @@ def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[st
     with st.sidebar:
         if db is not None:
             freshness.section(db.engine, db.version, db.changed_at, lang)
-        st.header(t("filter.header", lang), anchor=False)
+        widgets.sidebar_title(t("filter.header", lang))
         _date_range(cls.view, lang)
         for name, field in cls.FIELDS.items():
             WIDGETS[field.widget](cls, name, field, _offered(field, options), lang)
+        # Each change runs the search (a period is run once both its days are picked); the button runs
+        # it again, e.g. with a text typed and not yet confirmed, as the seed's "Aplicar" does.
+        st.button(t("filter.apply", lang), type="primary", icon=":material/filter_alt:", width="stretch",
+                  key=widget_key(cls.view, "apply"), help=t("filter.apply_help", lang))
         st.button(t("filter.clear", lang), on_click=search_state.clear, args=(cls, run.tz),
                   icon=":material/filter_alt_off:", width="stretch", key=widget_key(cls.view, "clear"))
     search = search_state.publish(cls, run, page_params)
@@ -65,6 +69,7 @@ def _multiselect(cls: type[Filters], name: str, field: Field, offered: Sequence[
         key=key,
         format_func=(lambda code: label(kind, code, lang)) if kind else str,
         placeholder=t("filter.any", lang),
+        select_all=False,  # else Enter on a typed word picks the first row, "Select N matches"
     )
 
 
@@ -77,7 +82,7 @@ def _one_of(horizontal: bool) -> Callable[..., None]:
         format_func = lambda code: label(field.label_kind, code, lang) if code else any_text  # noqa: E731
         key = widget_key(cls.view, name)
         if horizontal:
-            st.radio(t(field.label_key, lang), options, key=key, format_func=format_func, horizontal=True)
+            st.radio(t(field.label_key, lang), options, key=key, format_func=format_func, horizontal=True,)
         else:
             st.selectbox(t(field.label_key, lang), options, key=key, format_func=format_func)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import pandas as pd
@@ -29,15 +30,23 @@ def results_header(total: int, filters: Filters, lang: str) -> None:
     st.caption(" · ".join(f"{name}: {code_span(value)}" for name, value in filters.describe(lang)))
 
 
+def sidebar_title(text: str) -> None:
+    """A section title in the sidebar, in bold but not a heading: the sidebar comes before the page in
+    the document, and its titles would otherwise be headings read before the page's H1."""
+    st.markdown(f"**{text}**")
+
+
 def empty_state(lang: str) -> None:
     st.info(f"**{t('empty.title', lang)}**  \n{t('empty.hint', lang)}", icon=":material/search_off:")
 
 
-def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: str, lang: str) -> None:
-    """A rate card: the percentage, its fraction underneath, the definition as help."""
+def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: str, lang: str,
+        of_key: str = "kpi.of") -> None:
+    """A rate card: the percentage, its fraction underneath naming what the whole counts (`of_key`:
+    "52 de 99 entregues"), the definition as help."""
     with st.container(border=True, height="stretch"):
         st.metric(label_text, format_pct(ratio, lang), help=help_text)
-        st.caption(t("kpi.of", lang, part=format_int(part, lang), whole=format_int(whole, lang)))
+        st.caption(t(of_key, lang, part=format_int(part, lang), whole=format_int(whole, lang)))
 
 
 def count_card(label_text: str, n: int, lang: str, help_text: str | None = None) -> None:
@@ -104,7 +113,16 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
         )
     with table_area:
         frame = table_frame(rows, shown, lang, filters.tz, show_extra)
-        config = {t(f"column.{code}.message", lang): st.column_config.TextColumn(width="large")}
+        message = t(f"column.{code}.message", lang)
+        kinds = dict(zip(frame.columns, (c.kind for c in shown.shown_columns(show_extra))))
+        pinned = {frame.columns[0], *(name for name, kind in kinds.items() if kind == "status")}  # time, status
+        config = {
+            name: st.column_config.TextColumn(
+                width=column_width(name, frame[name], MESSAGE_WIDTH_PX if name == message else CELL_WIDTH_PX),
+                pinned=name in pinned,
+            )
+            for name in frame.columns
+        }
         phone = next((c for c in shown.shown_columns(show_extra) if c.kind == "phone"), None)
         if phone is not None:  # each phone's conversation (Chat MT + MO), pinned on the left
             chat = t("chat.open", lang)
@@ -118,7 +136,23 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
             width="stretch",
             height=35 * (min(len(rows), 25) + 1) + 3,
             column_config=config,
+            # the message (the longest text) last: the seed's session and conversation columns before it
+            column_order=[*(name for name in frame.columns if name != message), message],
         )
+
+
+# Column widths from the page's own text (Streamlit's automatic width reads only the first rows and cut
+# "Erro interno do provedor" to "Erro interr"): about 6.8 px a character of the table's font, room
+# for the cell's padding and the header's menu, at most the given width (longer text wraps or scrolls).
+CHAR_PX, CELL_PADDING_PX, HEADER_PADDING_PX = 6.8, 24, 44
+CELL_WIDTH_PX, MESSAGE_WIDTH_PX = 320, 360
+
+
+def column_width(header: str, cells: Any, widest: int) -> int:
+    """Pixels for a column showing `header` over `cells` (display strings)."""
+    longest_cell = max((len(str(cell)) for cell in cells), default=0)
+    needed = max(len(header) * CHAR_PX + HEADER_PADDING_PX, longest_cell * CHAR_PX + CELL_PADDING_PX)
+    return min(widest, math.ceil(needed))
 
 
 def _page_key(filters: Filters, size: int, order: TableOrder) -> str:

@@ -123,6 +123,7 @@ def test_a_sidebar_filter_changes_the_url_and_the_total(server, page):
     page.get_by_role("combobox", name="Campanha").click()
     page.get_by_role("option", name="Natal", exact=True).click()
     page.keyboard.press("Escape")
+    page.get_by_role("button", name="Aplicar filtros", exact=True).click()
     expect(page.get_by_role("heading", name=f"{natal} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(page).to_have_url(f"{server}/sent?{WEEK}&tz=America%2FSao_Paulo&campaign=Natal&lang=pt-BR")
     page.go_back()  # each search is a history entry
@@ -135,10 +136,10 @@ def test_the_table_pages_through_the_results(server, page):
     assert total == 140
     page.goto(f"{server}/sent?{WEEK}")
     expect(page.get_by_text("Linhas 1–25 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    page.get_by_role("button", name="Next page").click()
+    page.get_by_role("button", name="Próxima página").click()
     expect(page.get_by_text("Linhas 26–50 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
-    expect(page.get_by_role("button", name="Page 2")).to_have_attribute("aria-current", "page")
-    page.get_by_role("button", name="Page 6").click()
+    expect(page.get_by_role("button", name="Página 2")).to_have_attribute("aria-current", "page")
+    page.get_by_role("button", name="Página 6").click()
     expect(page.get_by_text("Linhas 126–140 de 140", exact=True)).to_be_visible(timeout=SHOWN_MS)
 
 

@@ -30,7 +30,7 @@ def test_a_search_saved_in_the_browser_applies_after_a_reload(server, page):  # 
     page.goto(f"{server}/sent?{WEEK}")  # a new session: the whole week, no filters
     expect(page.get_by_role("heading", name=f"{everything} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(sidebar.get_by_role("combobox", name="Buscas salvas")).to_have_value(name)  # the only one, picked
-    sidebar.get_by_role("button", name="Aplicar").click()
+    sidebar.get_by_role("button", name="Aplicar", exact=True).click()
     expect(page.get_by_role("heading", name=f"{n} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(sidebar.get_by_test_id("stAlertContentSuccess").get_by_role("paragraph")).to_have_text(
         f"Busca {name} aplicada.")

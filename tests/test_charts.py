@@ -225,7 +225,7 @@ def test_every_chart_colour_reads_against_white_and_failures_differ_from_deliver
     assert len(set(marks)) >= 14
     assert min(contrast(c, "#ffffff") for c in marks) >= 4.5  # ...at 4.5:1 (text), so the mark is 3:1 (graphics)
     bars = figures[2]["data"][0]
-    colour_of = dict(zip(bars["y"], bars["marker"]["color"]))
+    colour_of = dict(zip((y.replace("<br>", " ") for y in bars["y"]), bars["marker"]["color"]))  # names wrap
     failed, delivered, read = colour_of["Não entregue"], colour_of["Entregue"], colour_of["Lida"]
     assert len({colour_of[label("status", s, "pt-BR")] for s in FAILURE_STATUSES}) == 1
     # blue against vermillion (the colour-blind-safe axis), and lighter against darker

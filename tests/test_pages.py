@@ -243,15 +243,15 @@ def test_rates_funnel_counts_and_failure_reasons(dataset):
 
 def test_language_switch_changes_labels_numbers_and_dates(dataset):
     app = open_app(NOVEMBER)
-    assert app.title[0].value == "Relatório Detalhado"
-    assert app.sidebar.header[0].value == "Filtros"
+    assert app.title[0].value == "Relatório Detalhado – Enviado (MT)"
+    assert "**Filtros**" in [m.value for m in app.sidebar.markdown]
     table = app.main.dataframe[-1].value
     assert list(table.columns)[:3] == ["Enviado", "Status", "Telefone"]
     assert table.iloc[0, 0] == "20/11/2026 09:00:00"  # mt09, newest; 12:00 UTC is 09:00 in São Paulo
 
     app.selectbox(key="lang").set_value("en").run()
-    assert app.title[0].value == "Detailed Report"
-    assert app.sidebar.header[0].value == "Filters"
+    assert app.title[0].value == "Detailed Report – Sent (MT)"
+    assert "**Filters**" in [m.value for m in app.sidebar.markdown]
     assert app.sidebar.date_input[0].label == "Date"
     assert app.multiselect(key="mt.subaccount").label == "Subaccount"
     assert total_line(app) == results(9, "en")
@@ -267,7 +267,7 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     assert app.query_params["lang"] == "en"
 
     app.selectbox(key="lang").set_value("es").run()
-    assert app.title[0].value == "Informe Detallado"
+    assert app.title[0].value == "Informe Detallado – Enviado (MT)"
     assert app.main.metric[0].value == pct(5, 9, "es")
     assert list(app.main.dataframe[-1].value.columns)[:2] == ["Enviado", "Estado"]
     assert app.main.dataframe[-1].value.iloc[0]["Estado"] == "Entregado"
@@ -329,7 +329,7 @@ def test_report_settings_and_the_time_zone_of_the_period(dataset, monkeypatch):
     monkeypatch.setenv("REPORT_TZ", "UTC")
     nov12 = {"from": "2026-11-12", "to": "2026-11-12"}
     app = open_app(nov12)
-    assert app.title[0].value == "Informe Detallado"
+    assert app.title[0].value == "Informe Detallado – Enviado (MT)"
     assert app.selectbox(key="tz").value == "UTC"
     in_utc = sum(1 for r in MTS if r["sent_at"].date() == date(2026, 11, 12))
     assert in_utc == 3  # mt06, mt07 and mt08, which is still the 11th in São Paulo
@@ -362,7 +362,7 @@ def test_a_bad_link_value_is_reported_and_ignored(dataset):
     app = open_app({**NOVEMBER, "status": "lida", "lang": "fr"})
     warnings = [w.value for w in app.warning]
     assert warnings == [
-        "O link tem um valor inválido (`unknown language 'fr': accepted are pt-BR, en, es`); ele foi ignorado.",
+        "O link tem um valor inválido em Idioma (`fr`); ele foi ignorado.",  # no command-line message
         "O link tem um valor inválido em Status (`lida`); ele foi ignorado.",
     ]
     assert total_line(app) == results(expected(MTS, "sent_at"))  # the period of the link is kept
@@ -553,7 +553,7 @@ def test_database_down_shows_a_message_and_the_filters(monkeypatch):
         "Não foi possível consultar o banco de dados: `cannot open database postgresql+psycopg://report@127.0.0.1:1/"
         "nothing: ")
     assert "\n" not in message
-    assert app.sidebar.header[0].value == "Filtros"
+    assert "**Filtros**" in [m.value for m in app.sidebar.markdown]
     assert app.sidebar.date_input[0].value == (date(2026, 11, 1), date(2026, 11, 30))
     assert len(app.main.header) == 0
 
@@ -575,7 +575,7 @@ def test_database_busy_shows_updating_data(duck, monkeypatch, tmp_path):
         app = open_app(NOVEMBER)
         assert [w.value for w in app.warning] == [
             "Atualizando dados... o banco está ocupado por uma importação; tente de novo em instantes."]
-        assert app.sidebar.header[0].value == "Filtros"
+        assert "**Filtros**" in [m.value for m in app.sidebar.markdown]
     finally:
         holder.communicate("", timeout=30)
     app.run()

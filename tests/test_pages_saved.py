@@ -144,7 +144,7 @@ def test_a_saved_search_applies_after_a_reload(db_url, engine, monkeypatch):
     apply(reloaded, name)
     assert total_line(reloaded) == results(n, "es")
     assert messages(reloaded) == [f"Búsqueda `{name}` aplicada."]
-    assert reloaded.title[0].value == "Informe Detallado"
+    assert reloaded.title[0].value == "Informe Detallado – Enviado (MT)"
     assert reloaded.selectbox(key="lang").value == "es"
     assert reloaded.selectbox(key="tz").value == "UTC"
     assert reloaded.multiselect(key="mt.status").value == ["read"]
