@@ -77,12 +77,13 @@ def browser() -> Iterator[Browser]:
 def new_page(browser) -> Iterator[Callable[..., Page]]:
     """Makes pages, each in a fresh browser context (no cookies) of 1440x1000, closed after the test.
     `address` is the client address the app server sees (X-Forwarded-For, trusted from loopback);
-    other keywords go to `new_context` (e.g. `accept_downloads=True`)."""
+    other keywords go to `new_context` (e.g. `accept_downloads=True`, another `viewport`)."""
     contexts = []
 
     def make(address: str | None = None, **options) -> Page:
         headers = {"X-Forwarded-For": address} if address else {}
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, extra_http_headers=headers, **options)
+        options = {"viewport": {"width": 1440, "height": 1000}, **options}
+        context = browser.new_context(extra_http_headers=headers, **options)
         contexts.append(context)
         return context.new_page()
 
