@@ -17,7 +17,7 @@ import streamlit as st
 from data_access.catalog import DELIVERED_STATUSES
 from data_access.i18n import label, t
 from data_access.report import MoReport, MtReport
-from exports.charts import literal
+from exports.charts import axis_label, literal
 from pages.search_state import widget_key
 
 # The funnel's stages (sent, delivered, read, replied) as status filters; replied is no status.
@@ -30,7 +30,7 @@ def _joined(codes: Sequence[str] | None) -> str | None:
 
 def status_bar_points(figure: go.Figure, report: MtReport, lang: str) -> go.Figure:
     """The status bars, each carrying its status code (matched by the word on the axis)."""
-    code_of = {literal(label("status", code, lang)): code for code, _ in report.status_counts}
+    code_of = {axis_label(label("status", code, lang)): code for code, _ in report.status_counts}
     figure.data[0].customdata = [code_of.get(word) for word in figure.data[0].y]
     return figure
 

@@ -124,10 +124,9 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
             for name in frame.columns
         }
         phone = next((c for c in shown.shown_columns(show_extra) if c.kind == "phone"), None)
-        if phone is not None:  # each phone's conversation (Chat MT + MO), pinned on the left
+        if phone is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
             chat = t("chat.open", lang)
-            frame.insert(frame.columns.get_loc(shown.headers(lang)[shown.columns.index(phone)]) + 1, chat,
-                         [chat_link(row[phone.key], lang, filters.tz) for row in rows])
+            frame.insert(0, chat, [chat_link(row[phone.key], lang, filters.tz) for row in rows])
             config[chat] = st.column_config.LinkColumn(chat, display_text="💬", help=t("chat.open_help", lang),
                                                        width="small", pinned=True)
         st.dataframe(

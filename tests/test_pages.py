@@ -246,7 +246,7 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     assert app.title[0].value == "Relatório Detalhado – Enviado (MT)"
     assert "**Filtros**" in [m.value for m in app.sidebar.markdown]
     table = app.main.dataframe[-1].value
-    assert list(table.columns)[:3] == ["Enviado", "Status", "Telefone"]
+    assert list(table.columns)[:4] == ["Chat", "Enviado", "Status", "Telefone"]
     assert table.iloc[0, 0] == "20/11/2026 09:00:00"  # mt09, newest; 12:00 UTC is 09:00 in São Paulo
 
     app.selectbox(key="lang").set_value("en").run()
@@ -257,7 +257,7 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     assert total_line(app) == results(9, "en")
     assert app.main.metric[0].value == pct(5, 9, "en")
     table = app.main.dataframe[-1].value
-    assert list(table.columns) == ["Sent", "Status", "Phone", "Chat", "WhatsApp user ID", "Campaign", "User",
+    assert list(table.columns) == ["Chat", "Sent", "Status", "Phone", "WhatsApp user ID", "Campaign", "User",
                                    "Content type", "Message sent", "Sent with session", "Conversation ID",
                                    "Conversation type", "Conversation expiration"]
     first = table.iloc[0]
@@ -518,7 +518,7 @@ def test_received_page_counts_quick_reply_clicks(dataset):
         (button, str(n), campaign, template) for (button, campaign, template), n in by_key.items()
     )
     table = app.main.dataframe[-1].value
-    assert list(table.columns) == ["Respondido", "Origem", "Chat", "WhatsApp user ID", "Campanha", "Usuário",
+    assert list(table.columns) == ["Chat", "Respondido", "Origem", "WhatsApp user ID", "Campanha", "Usuário",
                                    "Tipo de conteúdo", "Mensagem recebida"]
     assert table.iloc[0]["Tipo de conteúdo"] == "Texto"  # mo07, the newest
     assert table.iloc[0]["Chat"] == "chat?phone=%2B5511911110009&lang=pt-BR&tz=America%2FSao_Paulo"

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from data_access.catalog import FAILURE_STATUSES
-from data_access.i18n import label
+from data_access.i18n import label, t
 from tests.test_pages import (  # noqa: F401
     MOS,
     MTS,
@@ -54,15 +54,17 @@ def test_the_detail_table_fits_its_text_and_pins_the_time_and_the_status(dataset
     table = app.main.dataframe[-1]
     frame = table.value
     config = json.loads(table.proto.columns)
-    widths = {name: config[name]["width"] for name in frame.columns}
-    for name in frame.columns:
+    chat = t("chat.open", "pt-BR")  # the link to the phone's conversation, drawn as an icon
+    assert config[chat]["width"] == "small"
+    widths = {name: config[name]["width"] for name in frame.columns if name != chat}
+    for name in widths:
         longest = max(len(name), *(len(str(cell)) for cell in frame[name]))
         if name != "Mensagem enviada":
             assert widths[name] >= MIN_CHAR_PX * longest, (name, widths[name], longest)
     statuses = {label("status", r["status"], "pt-BR") for r in MTS}
     assert set(frame["Status"]) == statuses
     assert widths["Status"] >= MIN_CHAR_PX * max(len(s) for s in statuses)
-    assert sorted(name for name in frame.columns if config[name].get("pinned")) == ["Enviado", "Status"]
+    assert sorted(name for name in frame.columns if config[name].get("pinned")) == sorted(["Enviado", "Status", chat])
     # the message last: the seed's session, conversation and expiry columns come before it
     assert list(table.proto.column_order)[-5:] == [
         "Enviado com sessão", "ID da conversa", "Tipo de conversa", "Data de expiração da conversa",
