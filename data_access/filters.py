@@ -121,6 +121,28 @@ def normalise_phone(text: str) -> str:
     return "+" + digits
 
 
+def check_period(date_from: date, date_to: date, tz: str) -> None:
+    """Raises FilterError (naming the parameter) for a time zone that does not exist, a day outside
+    FIRST_DAY..LAST_DAY or an end before the start: the period rules of every report's search."""
+    try:
+        check_tz(tz)
+    except SettingError as exc:
+        raise FilterError(str(exc), "tz", tz) from None
+    for param, day in (("from", date_from), ("to", date_to)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise FilterError(
+                f"--{param} {day.isoformat()} is outside the days the report covers: "
+                f"use a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+                param, day.isoformat(), "range",
+            )
+    if date_to < date_from:
+        raise FilterError(
+            f"--to {date_to.isoformat()} is before --from {date_from.isoformat()}: "
+            "the end date must be on or after the start date",
+            "to", date_to.isoformat(), "order",
+        )
+
+
 @dataclass(frozen=True)
 class Filters:
     """A search of one view: the period, its time zone and the view's `FIELDS`; one frozen subclass a view."""
@@ -142,23 +164,7 @@ class Filters:
     FIELDS: ClassVar[dict[str, Field]]
 
     def __post_init__(self) -> None:
-        try:
-            check_tz(self.tz)
-        except SettingError as exc:
-            raise FilterError(str(exc), "tz", self.tz) from None
-        for param, day in (("from", self.date_from), ("to", self.date_to)):
-            if not FIRST_DAY <= day <= LAST_DAY:
-                raise FilterError(
-                    f"--{param} {day.isoformat()} is outside the days the report covers: "
-                    f"use a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
-                    param, day.isoformat(), "range",
-                )
-        if self.date_to < self.date_from:
-            raise FilterError(
-                f"--to {self.date_to.isoformat()} is before --from {self.date_from.isoformat()}: "
-                "the end date must be on or after the start date",
-                "to", self.date_to.isoformat(), "order",
-            )
+        check_period(self.date_from, self.date_to, self.tz)
         for name, spec in self.FIELDS.items():
             value = getattr(self, name)
             values = value if spec.multi else (() if value is None else (value,))

@@ -31,7 +31,7 @@ from sqlalchemy import String, func, literal, select
 from sqlalchemy.engine import Connection
 
 from data_access.config import DEFAULT_TZ, SettingError, check_tz
-from data_access.filters import FIRST_DAY, LAST_DAY, FilterError, default_range, scope_condition
+from data_access.filters import FilterError, check_period, default_range, scope_condition
 from data_access.i18n import date_format, t
 from data_access.schema import mo_message, mt_message
 from data_access.scope import Scope
@@ -98,23 +98,7 @@ class OptOutFilters:
     view: ClassVar[str] = "opt_out"
 
     def __post_init__(self) -> None:
-        try:
-            check_tz(self.tz)
-        except SettingError as exc:
-            raise FilterError(str(exc), "tz", self.tz) from None
-        for param, day in (("from", self.date_from), ("to", self.date_to)):
-            if not FIRST_DAY <= day <= LAST_DAY:
-                raise FilterError(
-                    f"--{param} {day.isoformat()} is outside the days the report covers: "
-                    f"use a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
-                    param, day.isoformat(), "range",
-                )
-        if self.date_to < self.date_from:
-            raise FilterError(
-                f"--to {self.date_to.isoformat()} is before --from {self.date_from.isoformat()}: "
-                "the end date must be on or after the start date",
-                "to", self.date_to.isoformat(), "order",
-            )
+        check_period(self.date_from, self.date_to, self.tz)
         object.__setattr__(self, "stop_words", stop_words(tuple(self.stop_words)))
 
     @classmethod

@@ -7,8 +7,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from data_access.engine import open_database
+from tests.factories import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -97,3 +103,23 @@ def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str,
         yield app.start(timeout_s)
     finally:
         app.stop()
+
+
+@contextlib.contextmanager
+def serve_rows(folder: Path, mts: Sequence[dict], mos: Sequence[dict],
+               prepare: Callable[[Engine], None] | None = None) -> Iterator[str]:
+    """The app on a new DuckDB file in `folder` holding these rows (then `prepare(engine)`), for a
+    module's browser tests: yields its base URL; the test fails when the app does not start or its
+    log shows a traceback."""
+    url = f"duckdb:///{folder / 'report.duckdb'}"
+    engine = open_database(url)
+    insert(engine, mts, mos)
+    if prepare is not None:
+        prepare(engine)
+    engine.dispose()
+    try:
+        with serve_app(url, folder / "streamlit.log") as base:
+            yield base
+    except AppServerError as error:
+        pytest.fail(str(error))
+    assert "Traceback" not in (folder / "streamlit.log").read_text()

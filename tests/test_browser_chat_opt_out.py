@@ -8,10 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from data_access.accounts import set_business_number
-from data_access.engine import open_database
 from tests import test_chat, test_opt_out
-from tests.app_server import AppServerError, serve_app
-from tests.factories import insert
+from tests.app_server import serve_rows
 from tests.test_opt_out import A, B, C, H
 
 pytestmark = pytest.mark.browser
@@ -23,18 +21,10 @@ ROW_PX, HEADER_PX = 35, 35  # st.dataframe's row and header heights
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("chat_opt_out")
-    url = f"duckdb:///{folder / 'report.duckdb'}"
-    engine = open_database(url)
-    insert(engine, test_chat.MTS + test_opt_out.MTS, test_chat.MOS + test_opt_out.MOS)
-    set_business_number(engine, test_chat.MAPPED_NUMBER, "Atacado")
-    engine.dispose()
-    try:
-        with serve_app(url, folder / "streamlit.log") as base:
-            yield base
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (folder / "streamlit.log").read_text()
+    with serve_rows(tmp_path_factory.mktemp("chat_opt_out"), test_chat.MTS + test_opt_out.MTS,
+                    test_chat.MOS + test_opt_out.MOS,
+                    lambda engine: set_business_number(engine, test_chat.MAPPED_NUMBER, "Atacado")) as base:
+        yield base
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from data_access.engine import open_database
-from tests.app_server import AppServerError, serve_app
-from tests.factories import insert
+from tests.app_server import serve_rows
 from tests.test_consolidated import CAMPAIGN_MOS, CAMPAIGN_MTS
 from tests.test_pages_consolidated import EXPECTED, GROUP_NAME, RESULTS
 
@@ -21,17 +19,8 @@ SHOWN_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("consolidated")
-    url = f"duckdb:///{folder / 'report.duckdb'}"
-    engine = open_database(url)
-    insert(engine, CAMPAIGN_MTS, CAMPAIGN_MOS)
-    engine.dispose()
-    try:
-        with serve_app(url, folder / "streamlit.log") as base:
-            yield base
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (folder / "streamlit.log").read_text()
+    with serve_rows(tmp_path_factory.mktemp("consolidated"), CAMPAIGN_MTS, CAMPAIGN_MOS) as base:
+        yield base
 
 
 def row_texts(page: Page, group: str) -> list[str]:

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from data_access.engine import open_database
-from tests.app_server import ROOT, AppServerError, serve_app
-from tests.factories import at, insert, mo_row, mt_row
+from tests.app_server import ROOT, serve_rows
+from tests.factories import at, mo_row, mt_row
 
 pytestmark = pytest.mark.browser
 
@@ -89,17 +88,8 @@ def in_week(when) -> bool:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """`streamlit run app.py -- --db URL` on a filled DuckDB file; its base URL."""
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"duckdb:///{folder / 'report.duckdb'}"
-    engine = open_database(url)
-    insert(engine, MTS, MOS)
-    engine.dispose()
-    try:
-        with serve_app(url, folder / "streamlit.log") as base:
-            yield base
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (folder / "streamlit.log").read_text()
+    with serve_rows(tmp_path_factory.mktemp("browser"), MTS, MOS) as base:
+        yield base
 
 
 

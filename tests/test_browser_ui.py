@@ -7,9 +7,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from data_access.engine import open_database
-from tests.app_server import AppServerError, serve_app
-from tests.factories import at, insert, mo_row
+from tests.app_server import serve_rows
+from tests.factories import at, mo_row
 from tests.test_browser_pages import MOS, MTS, SHOWN_MS, TZ, WEEK, in_week
 
 pytestmark = pytest.mark.browser
@@ -45,17 +44,8 @@ LABELS = """() => [...document.querySelectorAll("[aria-label], [title], [placeho
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`streamlit run app.py -- --db URL` on a DuckDB file of the week above; its base URL."""
-    folder = tmp_path_factory.mktemp("browser_ui")
-    url = f"duckdb:///{folder / 'report.duckdb'}"
-    engine = open_database(url)
-    insert(engine, MTS, REPLIES)
-    engine.dispose()
-    try:
-        with serve_app(url, folder / "streamlit.log") as base:
-            yield base
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (folder / "streamlit.log").read_text()
+    with serve_rows(tmp_path_factory.mktemp("browser_ui"), MTS, REPLIES) as base:
+        yield base
 
 
 @pytest.fixture
