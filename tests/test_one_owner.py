@@ -31,7 +31,7 @@ from data_access.filters import MtFilters
 from data_access.ingest import synthetic
 from data_access.report import mt_report, with_connection
 from data_access.schema import data_version as data_version_table
-from data_access.server_link import PING_ROUTE, TOKEN_HEADER, find_server, presence_path
+from data_access.server_link import PING_ROUTE, TOKEN_HEADER, Presence, find_server, presence_path
 from pages.freshness import ago
 from tests.app_server import ROOT, serve_app
 from tests.factories import at, insert, mt_row
@@ -296,6 +296,15 @@ def _summary_row(stdout: str, name: str) -> dict[str, str]:
     return dict(zip(header, row))
 
 
+def owner_of(url: str, timeout_s: float = 30) -> Presence | None:
+    """The server owning `url`'s file, waited for: a server answers its health check before it has
+    taken the file (it takes it in the background, as soon as it can)."""
+    deadline = time.monotonic() + timeout_s
+    while (presence := find_server(url)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return presence
+
+
 def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files, tmp_path):
     alone, served = two_files
     served_file = Path(served.removeprefix("duckdb:///"))
@@ -304,7 +313,7 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
         file.write('{"not": "a payload"}\n')
     direct = command("data_access.ingest", "--db", alone, str(source))
     with serve_app(served, tmp_path / "server.log") as base:
-        presence = find_server(served)
+        presence = owner_of(served)
         assert presence is not None and presence.url == base
         assert stat.S_IMODE(presence_path(served_file).stat().st_mode) == 0o600
         assert not other_process_can_open(served_file)  # the server is the one owner

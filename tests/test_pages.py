@@ -247,7 +247,7 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     assert "**Filtros**" in [m.value for m in app.sidebar.markdown]
     table = app.main.dataframe[-1].value
     assert list(table.columns)[:4] == ["Chat", "Enviado", "Status", "Telefone"]
-    assert table.iloc[0, 0] == "20/11/2026 09:00:00"  # mt09, newest; 12:00 UTC is 09:00 in São Paulo
+    assert table.iloc[0]["Enviado"] == "20/11/2026 09:00:00"  # mt09, newest; 12:00 UTC is 09:00 in São Paulo
 
     app.selectbox(key="lang").set_value("en").run()
     assert app.title[0].value == "Detailed Report – Sent (MT)"
