@@ -269,7 +269,7 @@ def test_language_switch_changes_labels_numbers_and_dates(dataset):
     app.selectbox(key="lang").set_value("es").run()
     assert app.title[0].value == "Informe Detallado – Enviado (MT)"
     assert app.main.metric[0].value == pct(5, 9, "es")
-    assert list(app.main.dataframe[-1].value.columns)[:2] == ["Enviado", "Estado"]
+    assert list(app.main.dataframe[-1].value.columns)[:3] == ["Chat", "Enviado", "Estado"]
     assert app.main.dataframe[-1].value.iloc[0]["Estado"] == "Entregado"
 
 
