@@ -1,16 +1,14 @@
 """The Chat (MT + MO) page driven with AppTest against a real database: the timeline of the test's
 own rows in three languages, hostile text shown literally, paging, a scoped account, a typed phone."""
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import accounts
 from tests.factories import at, insert, mo_row, mt_row
 from tests.test_chat import HOSTILE, MAPPED_NUMBER, MOS, MTS, PHONE
-from tests.test_pages import APP
+from tests.test_pages import APP, _clean_settings  # noqa: F401 (autouse fixture: no REPORT_* settings, caches emptied)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = "pages/chat.py"
@@ -53,15 +51,6 @@ WORDS = {
            "rows": "Filas 1–6 de 6", "dates": ("03/12/2025 09:00:00", "03/12/2025 10:00:00", "10/11/2026 09:00:00",
                                                "20/11/2026 06:00:00", "20/11/2026 07:00:00")},
 }
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch) -> Iterator[None]:
-    monkeypatch.delenv("REPORT_LANG", raising=False)
-    monkeypatch.delenv("REPORT_TZ", raising=False)
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
