@@ -22,24 +22,9 @@ from data_access.ingest.loader import ingest_paths
 from pages import shared_charts
 from tests.factories import at, insert, mt_row
 from tests.test_pages import results, total_line
+from tests.test_pages_saved_accounts import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTER = """
-import sys
-sys.path.insert(0, {root!r})
-import streamlit as st
-from data_access import accounts
-from data_access.views import VIEWS
-from pages import run as runs
-from pages.data import database_engine
-
-run = runs.start_run()
-account = accounts.get_account(database_engine(), {email!r})
-run = runs.signed_in(run, account, account.scope)
-page = st.navigation([st.Page({sent!r}, url_path="sent", default=True)], position="top")
-runs.routed(run, VIEWS["mt"])
-page.run()
-"""
 WEEK = {"from": "2026-11-09", "to": "2026-11-15", "lang": "en"}
 MTS = [
     mt_row(message_id="v1", sent_at=at(10), status="read", subaccount="Varejo"),
@@ -95,11 +80,9 @@ def shop(engine, db_url, monkeypatch) -> Iterator:
 
 def open_sent(email: str | None) -> AppTest:
     """A new session on /sent: signed in as `email`, or the open loopback demo (no account exists)."""
-    if email is None:
-        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    else:
-        app = AppTest.from_string(ROUTER.format(root=str(ROOT), email=email, sent=str(ROOT / "pages" / "sent.py")),
-                                  default_timeout=60)
+    if email is not None:
+        return signed_in(email, WEEK)
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     app.query_params.update(WEEK)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
