@@ -6,7 +6,7 @@ changing searches, 56% of the script threads' time holding the interpreter lock 
 and the language. So a view's figures and the numbers under them are built once per (database URL,
 data version, view, filter value — its account scope included —, language) and every session gets
 the same objects (`st.cache_resource`: no copy per session). Nothing changes a figure once it is
-here: the page's styling is applied while building, and `widgets.chart` draws a figure without
+here: `exports.charts` writes them in the language, and `widgets.chart` draws a figure without
 touching it. A new data version is a new key, so new events show on the next interaction, as for the
 report itself.
 """
@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.filters import Filters
-from data_access.i18n import date_format
 from data_access.views import View, view
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db
 
@@ -33,24 +32,10 @@ class Charts:
     tables: Mapping[str, list[dict[str, str]]]  # each chart's numbers as rows, written in the language
 
 
-def styled(figure: go.Figure, lang: str) -> go.Figure:
-    """The page's date formats on a figure (changed in place and returned): days as "19/11" or
-    "11-19" and the hover's full date in the language. (The charts carry the language's number
-    separators and room for long labels themselves: `exports.charts._layout`.)"""
-    if any(_is_dates(getattr(trace, "x", None)) for trace in figure.data):
-        day = "%d/%m" if date_format(lang).startswith("%d") else "%m-%d"
-        figure.update_xaxes(tickformat=day, hoverformat=date_format(lang))
-    return figure
-
-
-def _is_dates(values: Any) -> bool:
-    return values is not None and len(values) > 0 and hasattr(values[0], "isoformat")
-
-
 def build(shown: View, report: Any, lang: str) -> Charts:
-    """The view's charts of a report, styled for the page (what the cache keeps)."""
-    figures = {name: styled(figure, lang) for name, figure in shown.figures(report, lang).items()}
-    return Charts(figures, shown.chart_tables(report, lang))
+    """The view's charts of a report (what the cache keeps): `exports.charts` writes their day ticks,
+    separators and numbers in the language, so the page draws them as they are."""
+    return Charts(shown.figures(report, lang), shown.chart_tables(report, lang))
 
 
 # `url`, `version`, `code`, `filters` and `lang` are the key; the report (not hashed) is the one they name.
