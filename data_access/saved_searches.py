@@ -31,7 +31,20 @@ RANGE_KINDS = (FIXED, *RELATIVE_RANGES)
 
 
 class SavedSearchError(ValueError):
-    """A name or operation the saved searches cannot take; the message says why."""
+    """A name or operation the saved searches cannot take.
+
+    The message is the command line's (English); `problem` (one of REFUSAL_PROBLEMS) and `details`
+    (the names and numbers it mentions) let a page say the same in its own language.
+    """
+
+    def __init__(self, message: str, problem: str, **details: object) -> None:
+        super().__init__(message)
+        self.problem, self.details = problem, details
+
+
+# Why a saved-search action was refused: SavedSearchError.problem.
+REFUSAL_PROBLEMS = ("unknown_range", "name_length", "unknown_search", "not_owner", "share_manager", "exists",
+                    "exists_overwrite")
 
 
 def resolve_range(kind: str, today: date) -> tuple[date, date]:
@@ -49,14 +62,21 @@ def resolve_range(kind: str, today: date) -> tuple[date, date]:
     if kind == "last_month":
         end = today.replace(day=1) - timedelta(days=1)
         return end.replace(day=1), end
-    raise SavedSearchError(f"unknown date range {kind!r}: accepted are {', '.join(RANGE_KINDS)}")
+    raise _unknown_range(kind)
+
+
+def _unknown_range(kind: str) -> SavedSearchError:
+    accepted = ", ".join(RANGE_KINDS)
+    return SavedSearchError(f"unknown date range {kind!r}: accepted are {accepted}", "unknown_range",
+                            range=kind, accepted=accepted)
 
 
 def check_name(name: str) -> str:
     """The name without surrounding blanks, if it has 1 to 80 characters."""
     cleaned = (name or "").strip()
     if not 1 <= len(cleaned) <= MAX_NAME_LENGTH:
-        raise SavedSearchError(f"a search name has 1 to {MAX_NAME_LENGTH} characters (got {len(cleaned)})")
+        raise SavedSearchError(f"a search name has 1 to {MAX_NAME_LENGTH} characters (got {len(cleaned)})",
+                               "name_length", max=MAX_NAME_LENGTH, length=len(cleaned))
     return cleaned
 
 
@@ -101,7 +121,7 @@ def _from_row(row) -> SavedSearch:
 
 def _serialise(filters: Filters, range_kind: str, lang: str) -> str:
     if range_kind not in RANGE_KINDS:
-        raise SavedSearchError(f"unknown date range {range_kind!r}: accepted are {', '.join(RANGE_KINDS)}")
+        raise _unknown_range(range_kind)
     return json.dumps({"filters": filters.to_params(), "range": range_kind, "lang": lang}, ensure_ascii=False)
 
 
@@ -142,14 +162,16 @@ def get(engine: Engine, name: str, owner: str = DEFAULT_OWNER) -> SavedSearch:
             return search
     names = [s.name for s in list_searches(engine, owner)]
     available = ", ".join(repr(n) for n in names) if names else "none saved yet"
-    raise SavedSearchError(f"unknown saved search {name!r}: available are {available}")
+    raise SavedSearchError(f"unknown saved search {name!r}: available are {available}", "unknown_search",
+                           name=name)
 
 
 def _own(engine: Engine, name: str, owner: str) -> SavedSearch:
     """The search named `name` if `owner` owns it: nobody changes or deletes another's search."""
     search = get(engine, name, owner)
     if search.owner != owner:
-        raise SavedSearchError(f"the search {search.name!r} belongs to {search.owner}: only its owner can change it")
+        raise SavedSearchError(f"the search {search.name!r} belongs to {search.owner}: only its owner can change it",
+                               "not_owner", name=search.name, owner=search.owner)
     return search
 
 
@@ -157,7 +179,7 @@ def _check_share(engine: Engine, owner: str) -> None:
     with engine.connect() as conn:
         role = conn.execute(sa.select(account.c.role).where(account.c.email == owner, account.c.active)).scalar()
     if role != "manager":
-        raise SavedSearchError("only a manager shares a search with the accounts of its subaccounts")
+        raise SavedSearchError("only a manager shares a search with the accounts of its subaccounts", "share_manager")
 
 
 def save(
@@ -183,7 +205,8 @@ def save(
             sa.select(saved_search.c.search_id).where(saved_search.c.owner == owner, saved_search.c.name == name)
         ).scalar()
         if existing and not overwrite:
-            raise SavedSearchError(f"a search named {name!r} exists already: overwrite it or choose another name")
+            raise SavedSearchError(f"a search named {name!r} exists already: overwrite it or choose another name",
+                                   "exists_overwrite", name=name)
         if existing:
             conn.execute(
                 saved_search.update()
@@ -220,7 +243,8 @@ def rename(engine: Engine, name: str, new_name: str, owner: str = DEFAULT_OWNER)
     new_name = check_name(new_name)
     mine = [s.name for s in list_searches(engine, owner) if s.owner == owner]
     if new_name != current.name and new_name in mine:
-        raise SavedSearchError(f"a search named {new_name!r} exists already: choose another name")
+        raise SavedSearchError(f"a search named {new_name!r} exists already: choose another name", "exists",
+                               name=new_name)
     with engine.begin() as conn:
         conn.execute(
             saved_search.update()

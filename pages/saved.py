@@ -266,6 +266,9 @@ def _refusal(exc: Exception, code: str, lang: str) -> str:
     if isinstance(exc, FilterError):
         field = notices.field_label(view_named(code).filters, exc.param, lang)
         return t("saved.bad_value", lang, field=field, value=code_span(exc.value or ""))
+    if isinstance(exc, SavedSearchError):
+        shown = {name: code_span(value) if isinstance(value, str) else value for name, value in exc.details.items()}
+        return t(f"saved.refused.{exc.problem}", lang, **shown)
     return code_span(str(exc))
 
 

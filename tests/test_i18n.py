@@ -32,7 +32,7 @@ from data_access.i18n import (
     results_text,
     t,
 )
-from data_access.saved_searches import RELATIVE_RANGES
+from data_access.saved_searches import REFUSAL_PROBLEMS, RELATIVE_RANGES
 from data_access.views import VIEWS
 from exports.export import FORMATS
 from data_access.opt_out import COLUMNS as OPT_OUT_COLUMNS
@@ -53,6 +53,7 @@ DYNAMIC_KEYS: dict[str, set[str]] = {
     "export.{}": {f"export.{fmt}" for fmt in FORMATS},  # the download buttons
     "export.file.{}": {f"export.file.{v.code}" for v in VIEWS.values() if v.export is None},
     "range.{}": {f"range.{kind}" for kind in RELATIVE_RANGES},
+    "saved.refused.{}": {f"saved.refused.{problem}" for problem in REFUSAL_PROBLEMS},
     "role.{}": {f"role.{role}" for role in ROLES},
     "lang.{}": {f"lang.{lang}" for lang in LANGUAGES},
     "freshness.ago_{}": {f"freshness.ago_{unit}" for unit in ("s", "min", "h")},  # pages/freshness.py `ago`

@@ -198,7 +198,7 @@ def test_rename_overwrite_and_delete(duck):
 
     app.text_input(key="mt.saved.new_name").input("A")
     app.button(key="mt.saved.rename").click().run()
-    assert messages(app) == ["Nada foi alterado: `a search named 'A' exists already: choose another name`"]
+    assert messages(app) == ["Nada foi alterado: já existe uma busca chamada `A`: escolha outro nome"]
     assert app.text_input(key="mt.saved.new_name").value == "A"  # what was typed is kept
     assert names_in_db(duck) == ["A", "B"]
 
@@ -250,13 +250,13 @@ def test_a_taken_or_blank_name_is_refused_and_nothing_is_lost(duck):
     app.multiselect(key="mt.status").set_value(["delivered"]).run()
     save(app, " Lidas ")
     assert messages(app) == [
-        "Nada foi alterado: `a search named 'Lidas' exists already: overwrite it or choose another name`"]
+        "Nada foi alterado: já existe uma busca chamada `Lidas`: sobrescreva-a ou escolha outro nome"]
     assert app.text_input(key="mt.saved.name").value == " Lidas "
     assert saved.get(duck, "Lidas").filters().status == ("read",)
     assert app.multiselect(key="mt.status").value == ["delivered"]
 
     save(app, "   ")
-    assert messages(app) == ["Nada foi alterado: `a search name has 1 to 80 characters (got 0)`"]
+    assert messages(app) == ["Nada foi alterado: o nome de uma busca tem de 1 a 80 caracteres (este tem 0)"]
     assert names_in_db(duck) == ["Lidas"]
 
 
