@@ -11,7 +11,7 @@ below. The registry sits above the report queries and the exports' figure builde
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeVar
 
@@ -63,9 +63,10 @@ class View(Generic[F, R, S]):
     figures: Callable[[R, str], dict[str, go.Figure]]  # (report, lang) -> the charts, in page order
     chart_tables: Callable[[R, str], dict[str, list[dict[str, str]]]]  # each chart's data as a table
     tables: tuple[ReportTable[R], ...] = ()
-    # (engine, search, fmt, lang, binary file) -> rows written: a view whose files are not its detail
-    # rows (the Consolidado's grouped table) writes them itself; None: the detail rows' CSV, XLSX, PDF.
-    export: Callable[[Engine, F, str, str, IO[bytes]], int] | None = None
+    # (engine, search, fmt, lang, binary file, layout) -> rows written: a view whose files are not its
+    # detail rows (the Consolidado's grouped table) writes them itself, laid out by the URL parameters
+    # `layout` (its group_by, sort, order, compare); None: the detail rows' CSV, XLSX, PDF.
+    export: Callable[[Engine, F, str, str, IO[bytes], Mapping[str, Sequence[str]]], int] | None = None
 
     @property
     def table(self) -> Table:
@@ -167,16 +168,17 @@ CONSOLIDATED = register(View(
     kpis=mt_kpis,
     figures=lambda report, lang: {},
     chart_tables=lambda report, lang: {},
-    export=lambda engine, filters, fmt, lang, out: _consolidated_file(engine, filters, fmt, lang, out),
+    export=lambda engine, filters, fmt, lang, out, layout: _consolidated_file(engine, filters, fmt, lang, out, layout),
 ))
 
 
-def _consolidated_file(engine: Engine, filters: ConsolidatedFilters, fmt: str, lang: str, out: IO[bytes]) -> int:
-    """The Consolidado's file, grouped by the default dimension (the page's downloads keep its layout).
+def _consolidated_file(engine: Engine, filters: ConsolidatedFilters, fmt: str, lang: str, out: IO[bytes],
+                       layout: Mapping[str, Sequence[str]]) -> int:
+    """The Consolidado's file laid out as `layout` says (default: grouped by the default dimension).
     Imported when called: the exports' writers read this registry."""
     from exports.consolidated_export import Layout, export_consolidated
 
-    return export_consolidated(engine, filters, Layout(), fmt, lang, out)
+    return export_consolidated(engine, filters, Layout.from_params(layout), fmt, lang, out)
 
 # -- report pages beside the views ---------------------------------------------------------------
 

@@ -19,11 +19,12 @@ from sqlalchemy.engine import Engine
 
 from data_access import config
 from data_access.config import SettingError
+from data_access.consolidated import DEFAULT_DIMENSION, DIMENSIONS
 from data_access.engine import DatabaseBusy, DatabaseError, open_database
 from data_access.filters import Field, FilterError
 from data_access.i18n import t
 from data_access.server_link import Presence, find_server
-from data_access.views import VIEWS, view
+from data_access.views import CONSOLIDATED, VIEWS, view
 from exports.chart_images import ChartError
 from exports.export import FORMATS
 from exports.search_export import BadSearch, ExportRequest, export_search, export_through_server
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start from a saved search (its filters, period, language, zone); options given override it")
     parser.add_argument("--as", dest="as_", metavar="EMAIL",
                         help="run with this account's scope and saved searches (required once accounts exist)")
+    parser.add_argument("--group-by", choices=DIMENSIONS, metavar="DIMENSION",
+                        help=f"the groups' rows: one of {', '.join(DIMENSIONS)} (default {DEFAULT_DIMENSION}); "
+                             f"--view {CONSOLIDATED.code} only")
     for param, (field, codes) in filter_options().items():
         only = _only(codes)
         about = "; ".join(part for part in (t(field.label_key, "en"), "repeat for several values" * field.multi, only)
@@ -108,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
     for param, (_, codes) in filter_options().items():
         if getattr(args, param) is not None and args.view not in codes:
             raise UsageError(f"{_flag(param)} filters {_only(codes)}, not --view {args.view}")
+    if args.group_by is not None and args.view != CONSOLIDATED.code:
+        raise UsageError(f"--group-by groups --view {CONSOLIDATED.code} only, not --view {args.view}")
     try:
         lang = config.check_lang(args.lang) if args.lang else None
         tz = config.check_tz(args.tz) if args.tz else None
@@ -117,7 +123,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     output = output_path(args.output)
     request = ExportRequest(
-        args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved, args.as_
+        args.view, args.fmt, lang, default_lang, _given_params(args, tz), defaults, args.saved, args.as_,
+        layout={"group_by": [args.group_by]} if args.group_by else {},
     )
     if args.saved is None:  # refuse bad filters before the database is opened
         view(args.view).filters.from_params({**defaults, **request.params})

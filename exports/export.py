@@ -3,7 +3,7 @@ and the benchmark: `export(engine, filters, fmt, lang, out, progress)`."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -37,11 +37,13 @@ def export(
     *,
     sheet_rows: int = SHEET_ROWS,
     pdf_rows: int = PDF_ROWS,
+    layout: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
     """Writes the search as `fmt` (csv, xlsx, pdf) in `lang` to `out`, a path or a binary file.
 
     Returns the number of detail rows written: every row of the search for CSV and XLSX, the first
-    `pdf_rows` for PDF. A path is written through a temporary file beside it, so a failed export never
+    `pdf_rows` for PDF. `layout` lays out the file of a view that writes its own (the Consolidado's
+    `group_by`, `sort`, `order`, `compare`, as in its URL). A path is written through a temporary file beside it, so a failed export never
     leaves a file that looks complete. Raises `DatabaseError` when the database cannot be read and
     `exports.chart_images.ChartError` when the PDF's charts cannot be drawn.
     """
@@ -49,9 +51,10 @@ def export(
         raise ValueError(f"unknown format {fmt!r}: accepted are {', '.join(FORMATS)}")
     check_lang(lang)
     progress = progress or (lambda done, total: None)
+    layout = layout or {}
     if isinstance(out, (str, os.PathLike)):
-        return _to_path(Path(out), engine, filters, fmt, lang, progress, sheet_rows, pdf_rows)
-    return _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows)
+        return _to_path(Path(out), engine, filters, fmt, lang, progress, sheet_rows, pdf_rows, layout)
+    return _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows, layout)
 
 
 def file_name(filters: Filters, fmt: str, lang: str) -> str:
@@ -60,11 +63,11 @@ def file_name(filters: Filters, fmt: str, lang: str) -> str:
     return f"{view_of(filters).file_stem(lang)}-{period}.{fmt}"
 
 
-def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_rows) -> int:
+def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_rows, layout) -> int:
     partial = path.with_name(f".{path.name}.partial")
     try:
         with open(partial, "wb") as file:
-            rows = _write(engine, filters, fmt, lang, file, progress, sheet_rows, pdf_rows)
+            rows = _write(engine, filters, fmt, lang, file, progress, sheet_rows, pdf_rows, layout)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -72,12 +75,12 @@ def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_r
     return rows
 
 
-def _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows) -> int:
+def _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows, layout) -> int:
     own = view_of(filters).export
     try:
         if own is not None:  # a view that writes its own files
             progress(0, 0)
-            rows = own(engine, filters, fmt, lang, out)
+            rows = own(engine, filters, fmt, lang, out, layout)
             progress(rows, rows)
             return rows
         if fmt == "csv":

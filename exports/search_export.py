@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -40,6 +40,7 @@ class ExportRequest:
     defaults: dict[str, list[str]]  # what applies when neither the command line nor a saved search says
     saved: str | None = None
     as_email: str | None = None  # --as: the account whose scope and saved searches apply
+    layout: dict[str, list[str]] = field(default_factory=dict)  # e.g. the Consolidado's group_by
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self)).encode("utf-8")
@@ -73,7 +74,7 @@ def export_search(engine: Engine, request: ExportRequest, out: IO[bytes] | Path,
     except FilterError as exc:
         raise BadSearch(str(exc)) from None
     filters = filters.replace(scope=scope)
-    rows = export(engine, filters, request.fmt, lang or request.default_lang, out, progress)
+    rows = export(engine, filters, request.fmt, lang or request.default_lang, out, progress, layout=request.layout)
     audit_export(engine, owner if account else SYSTEM_ACTOR, filters, request.fmt, rows, via="cli")
     return rows
 

@@ -147,3 +147,19 @@ def test_the_command_line_writes_the_grouped_table(campaigns, db_url, tmp_path, 
     assert [[parse(v) for v in row[1:]] for row in rows] == [pytest.approx(expected_numbers(*NATAL))] * 2
     assert [row[0] for row in rows] == ["Natal", "Total"]
     assert "wrote 1 rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dimension", ["template", "day"])
+def test_the_command_line_groups_as_told(campaigns, db_url, tmp_path, dimension):
+    """`--group-by` lays out the file as the page's grouping does: the same bytes as the writer given
+    that layout, a different first column from the default (campaign) grouping."""
+    out = tmp_path / "consolidado.csv"
+    code = export_main(["--view", "mc", "--format", "csv", "-o", str(out), "--db", db_url, "--from", "2026-11-10",
+                        "--to", "2026-11-12", "--lang", "en", "--group-by", dimension])
+    assert code == 0
+    _, grouped = exported(campaigns, "csv", "en", layout=Layout(dimension))
+    _, by_campaign = exported(campaigns, "csv", "en")
+    assert out.read_bytes() == grouped
+    assert grouped.split(b",", 1)[0] == {"template": b"Template", "day": b"Day"}[dimension]
+    assert grouped != by_campaign
+    assert list(csv.reader(io.StringIO(grouped.decode("utf-8"))))[-1][:2] == ["Total", str(TOTALS[0][0])]

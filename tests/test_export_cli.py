@@ -112,6 +112,8 @@ def test_a_saved_search_and_options_that_override_it(data, db_url, tmp_path, cap
         (["--to", "9999-12-31"], "exports: --to 9999-12-31 is outside the days the report covers: "
                                  "use a day from 2000-01-01 to 2100-12-31"),
         (["--from", "0001-01-01", "--tz", "Asia/Tokyo"], "exports: --from 0001-01-01 is outside the days the report"),
+        (["--group-by", "template"], "exports: --group-by groups --view mc only, not --view mt"),
+        (["--group-by", "weekday"], "exports: argument --group-by: invalid choice: 'weekday' (choose from 'campaign',"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_naming_the_value(options, message, tmp_path, capsys):

@@ -325,6 +325,8 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
                                 "--db", served, *ALL_TIME)
         missing_saved = command("exports", "--view", "mt", "--format", "csv", "-o", str(tmp_path / "x.csv"),
                                 "--db", served, "--saved", "nope")
+        grouped = command("exports", "--view", "mc", "--format", "csv", "-o", str(tmp_path / "through-mc.csv"),
+                          "--db", served, "--lang", "en", "--group-by", "content_type", *ALL_TIME)
         wrong_token = urllib.request.Request(base + PING_ROUTE, data=b"", headers={TOKEN_HEADER: "guess"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(wrong_token, timeout=10)
@@ -358,6 +360,12 @@ def test_commands_go_through_the_server_and_give_what_they_give_alone(two_files,
     received = [list(row) for row in alone_book["Dados"].iter_rows(values_only=True)]
     assert len(received) == 1 + len(table_rows(served, "SELECT 1 FROM mo_message"))
     assert [list(row) for row in through_book["Dados"].iter_rows(values_only=True)] == received
+    assert grouped.returncode == 0, grouped.stderr
+    assert command("exports", "--view", "mc", "--format", "csv", "-o", str(tmp_path / "alone-mc.csv"), "--db", served,
+                   "--lang", "en", "--group-by", "content_type", *ALL_TIME).returncode == 0
+    by_type = (tmp_path / "through-mc.csv").read_bytes()
+    assert by_type == (tmp_path / "alone-mc.csv").read_bytes()  # the grouping travelled to the server
+    assert by_type.startswith(b"Content type,Sent,")
     assert (missing_saved.returncode, missing_saved.stdout) == (2, "")
     assert missing_saved.stderr.startswith("exports: ") and "nope" in missing_saved.stderr
 

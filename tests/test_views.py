@@ -52,7 +52,7 @@ def test_the_commands_filter_options_are_the_fields_of_every_view():
     fields = {f"--{f.param.replace('_', '-')}" for v in VIEWS.values() for f in v.filters.FIELDS.values()}
     assert fields <= options
     assert options - fields == {"-h", "--help", "--view", "--format", "-o", "--output", "--db", "--lang", "--tz",
-                                "--from", "--to", "--saved", "--as"}
+                                "--from", "--to", "--saved", "--as", "--group-by"}
     repeated = {a.option_strings[0] for a in parser._actions if a.option_strings and a.nargs is None
                 and type(a).__name__ == "_AppendAction"}
     assert repeated == {"--subaccount", "--user", "--campaign", "--content-type", "--status", "--button"}
