@@ -10,6 +10,12 @@ darkened to 4.5:1 against white (so white text on them is legible and each mark 
 page); delivered/read are blues and failures a darker vermillion (hue and lightness both differ),
 also told apart without colour by their names on the axis. `mt_chart_tables` / `mo_chart_tables` give
 each chart's numbers as a table (its text alternative).
+
+The points a page lets people click to filter by carry what they filter by as their `customdata`,
+written here where the figure is built (the pages share one figure between sessions and never change
+it): each status bar its status code, each funnel stage the status codes it counts joined by commas
+("" for the first stage: every status; none for "replied", which is no status), each quick-reply
+bar its button text as typed (none for the clicks without a text).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from data_access.catalog import FAILURE_STATUSES
+from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.i18n import format_day, format_int, format_pct, label, plotly_separators, t
 from data_access.report import MoReport, MtReport
 
@@ -49,6 +55,8 @@ CONTENT_TYPE_COLORS: dict[str, str] = {
 }
 OTHER_COLOR = CONTENT_TYPE_COLORS["other"]  # a code outside the catalog
 FUNNEL_COLORS = (SLATE, BLUE, NAVY, PURPLE)
+# The funnel's stages (sent, delivered, read, replied) as status filters; replied is no status.
+FUNNEL_STATUSES: tuple[tuple[str, ...] | None, ...] = ((), tuple(DELIVERED_STATUSES), ("read",), None)
 MAX_DAY_TICKS = 8
 DAY_MS = 86_400_000  # a date axis counts in milliseconds
 # The parts of "plotly_white" these charts use: its defaults for the traces drawn and for a chart on x/y
@@ -155,6 +163,7 @@ def funnel(report: MtReport, lang: str) -> go.Figure:
             outsidetextfont={"color": INK},
             hovertext=[f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
             hovertemplate="%{hovertext}<extra></extra>",
+            customdata=[None if codes is None else ",".join(codes) for codes in FUNNEL_STATUSES],
             marker={"color": list(FUNNEL_COLORS)},
             connector={"fillcolor": GRID},
         )
@@ -213,6 +222,7 @@ def status_breakdown(report: MtReport, lang: str) -> go.Figure:
             y=[axis_label(label("status", s, lang)) for s, _ in rows],
             orientation="h",
             marker={"color": [STATUS_COLORS.get(s, VERMILLION) for s, _ in rows]},
+            customdata=[s for s, _ in rows],
             text=[format_int(n, lang) for _, n in rows],
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
@@ -251,11 +261,15 @@ def quick_reply_rows(report: MoReport, lang: str) -> list[dict[str, object]]:
     ]
 
 
-def _clicks_per_button(report: MoReport) -> list[tuple[str, int]]:
-    """Clicks per button text (all campaigns and templates of the search added up), fewest first."""
-    per_button: dict[str, int] = defaultdict(int)
+NO_BUTTON_TEXT = "—"  # the bar of the clicks without a button text
+
+
+def _clicks_per_button(report: MoReport) -> list[tuple[str | None, int]]:
+    """Clicks per button text (all campaigns and templates of the search added up; None: the clicks
+    without a text), fewest first."""
+    per_button: dict[str | None, int] = defaultdict(int)
     for row in report.quick_replies:
-        per_button[row.button_text or "—"] += row.clicks
+        per_button[row.button_text or None] += row.clicks
     return sorted(per_button.items(), key=lambda item: item[1])
 
 
@@ -265,8 +279,9 @@ def quick_replies(report: MoReport, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[n for _, n in rows],
-            y=[literal(b) for b, _ in rows],
+            y=[literal(b or NO_BUTTON_TEXT) for b, _ in rows],
             orientation="h",
+            customdata=[b for b, _ in rows],
             marker={"color": PURPLE},
             text=[format_int(n, lang) for _, n in rows],
             hovertemplate="%{y}: %{text}<extra></extra>",
@@ -371,7 +386,7 @@ def mo_chart_tables(report: MoReport, lang: str) -> dict[str, list[dict[str, str
     mix_total = sum(n for _, n in report.content_mix)
     return {
         "quick_replies": [
-            {t("chart.button", lang): b, t("metric.clicks", lang): format_int(n, lang)}
+            {t("chart.button", lang): b or NO_BUTTON_TEXT, t("metric.clicks", lang): format_int(n, lang)}
             for b, n in reversed(_clicks_per_button(report))
         ],
         "replies_per_day": [

@@ -5,7 +5,7 @@ from data_access.i18n import t
 from exports.charts import quick_reply_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
-from pages.chart_filter import button_bar_points, clickable_chart
+from pages.chart_filter import clickable_chart
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
@@ -41,7 +41,7 @@ if report is not None:
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                clickable_chart(button_bar_points(figures["quick_replies"], report), tables["quick_replies"], lang,
+                clickable_chart(figures["quick_replies"], tables["quick_replies"], lang,
                                 "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
                 widgets.section_title(t("chart.quick_replies_table", lang))
