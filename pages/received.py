@@ -54,7 +54,7 @@ if report is not None:
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
         if insights is not None:  # insights: weekday x hour of replies
-            insights_view.mo_charts(insights, filters.tz, lang)
+            insights_view.mo_charts(db, filters, insights, lang)
 
         widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

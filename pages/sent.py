@@ -53,7 +53,7 @@ if report is not None:
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
         # insights: time-to-read distribution, weekday x hour of reads
         if insights is not None:
-            insights_view.mt_charts(insights, filters.tz, lang)
+            insights_view.mt_charts(db, filters, insights, lang)
         widgets.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:
