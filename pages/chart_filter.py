@@ -42,8 +42,9 @@ def _apply(chart_key: str, view: str, field: str) -> None:
         st.session_state[widget_key(view, field)] = list(values)
 
 
-def clickable_chart(figure: go.Figure, rows: list[dict[str, str]], lang: str, key: str, view: str, field: str) -> None:
-    """The figure, clickable to filter the page by `field`; then its rows in a closed expander."""
+def clickable_chart(figure: go.Figure, table: pd.DataFrame, lang: str, key: str, view: str, field: str) -> None:
+    """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table`) in a
+    closed expander."""
     st.plotly_chart(
         figure,
         theme=None,
@@ -54,5 +55,4 @@ def clickable_chart(figure: go.Figure, rows: list[dict[str, str]], lang: str, ke
     )
     st.caption(t("chart.click_to_filter", lang))
     with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
-        frame = pd.DataFrame(rows)
-        st.table(frame.set_index(frame.columns[0]))
+        st.table(table)

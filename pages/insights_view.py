@@ -5,8 +5,7 @@ are built once for every session, like the report's (`pages.shared_charts`): key
 language, shared as they are, never changed."""
 from __future__ import annotations
 
-from typing import Any
-
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -17,11 +16,11 @@ from data_access.insights import MoInsights, MtInsights, ReadDelay, mo_insights,
 from data_access.report import with_connection
 from exports.insight_charts import format_average, format_duration, mo_insight_figures, mt_insight_figures
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
-from pages.chart_data import chart_with_data
+from pages.chart_data import chart_with_data, data_table
 
 
 # Each insight chart with its numbers as rows, shared by every session: read them, never change them.
-Figures = dict[str, tuple[go.Figure, list[dict[str, Any]]]]
+Figures = dict[str, tuple[go.Figure, pd.DataFrame]]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -37,12 +36,12 @@ def _mo_insights(_engine: Engine, url: str, version: int, filters: MoFilters) ->
 # `url`, `version`, `filters` and `lang` are the key; the insights (not hashed) are the ones they name.
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _mt_figures(url: str, version: int, filters: MtFilters, lang: str, _insights: MtInsights) -> Figures:
-    return mt_insight_figures(_insights, lang)
+    return {name: (figure, data_table(rows)) for name, (figure, rows) in mt_insight_figures(_insights, lang).items()}
 
 
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _mo_figures(url: str, version: int, filters: MoFilters, lang: str, _insights: MoInsights) -> Figures:
-    return mo_insight_figures(_insights, lang)
+    return {name: (figure, data_table(rows)) for name, (figure, rows) in mo_insight_figures(_insights, lang).items()}
 
 
 def mt_insights_of(db: Db | None, filters: MtFilters, lang: str) -> MtInsights | None:
