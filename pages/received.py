@@ -10,7 +10,7 @@ from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
-from pages.sidebar import sidebar
+from pages.sidebar import saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -58,3 +58,4 @@ if report is not None:
 
         widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)
+saved_searches(db, filters, run)
