@@ -13,13 +13,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import accounts
 from data_access import filters as clock
 from data_access.ingest.loader import ingest_paths
-from pages import shared_charts
+from pages import insights_view, shared_charts
 from pages.chart_filter import picked
 from tests.factories import at, insert, mt_row
 from tests.test_pages import results, total_line
@@ -176,3 +177,27 @@ def test_a_click_filter_in_one_session_leaves_the_shared_figures_as_built(shop, 
     assert json.loads(second.get("plotly_chart")[1].proto.spec)["data"][0]["customdata"] == bars["customdata"]
     for charts, built in zip(shared, as_built):
         assert {name: figure.to_json() for name, figure in charts.figures.items()} == built
+
+
+def test_sessions_share_the_insight_figures_of_a_search(shop, monkeypatch):
+    """The insight charts (time to read, reads by weekday and hour) of a search are built once for
+    every session asking it, in its language; another language is another build."""
+    read_at = {"v1": at(10, 13), "a1": at(12, 15)}  # an hour, then three, after sending (at(day) is noon)
+    with shop.begin() as conn:
+        for message_id, when in read_at.items():
+            conn.execute(sa.text("UPDATE mt_message SET read_at = :t WHERE message_id = :m"), {"t": when, "m": message_id})
+    made: list[str] = []
+    real = insights_view.mt_insight_figures
+
+    def counted(insights, lang):
+        made.append(lang)
+        return real(insights, lang)
+
+    monkeypatch.setattr(insights_view, "mt_insight_figures", counted)
+    first, second = open_sent(None), open_sent(None)
+    delays = [json.loads(app.get("plotly_chart")[3].proto.spec)["data"] for app in (first, second)]
+    assert delays[0] == delays[1]
+    assert [sum(trace["y"]) for trace in delays[0]] == [0, 2]  # no delivery times; both read from sending
+    assert made == ["en"]
+    second.selectbox(key="lang").set_value("pt-BR").run()
+    assert made == ["en", "pt-BR"]
