@@ -118,7 +118,8 @@ def figure(traces: list[dict], title: str, lang: str, height: int = 320, xaxis: 
 def count_axis(largest: int) -> dict:
     """A count axis from 0 with whole-number ticks (never "0,5 mensagens")."""
     if largest <= 5:
-        return {"rangemode": "tozero", "tickmode": "linear", "tick0": 0, "dtick": 1, "range": [0, max(largest, 1) * 1.05]}
+        return {"rangemode": "tozero", "tickmode": "linear", "tick0": 0, "dtick": 1,
+                "range": [0, max(largest, 1) * 1.05]}
     return {"rangemode": "tozero", "tickformat": ",d"}
 
 

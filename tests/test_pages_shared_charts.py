@@ -185,7 +185,8 @@ def test_sessions_share_the_insight_figures_of_a_search(shop, monkeypatch):
     read_at = {"v1": at(10, 13), "a1": at(12, 15)}  # an hour, then three, after sending (at(day) is noon)
     with shop.begin() as conn:
         for message_id, when in read_at.items():
-            conn.execute(sa.text("UPDATE mt_message SET read_at = :t WHERE message_id = :m"), {"t": when, "m": message_id})
+            conn.execute(sa.text("UPDATE mt_message SET read_at = :t WHERE message_id = :m"),
+                         {"t": when, "m": message_id})
     made: list[str] = []
     real = insights_view.mt_insight_figures
 
