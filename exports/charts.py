@@ -96,7 +96,7 @@ def figure(traces: list[dict], title: str, lang: str, height: int = 320, xaxis: 
 
     The figure is built from one spec, so plotly validates each property once: setting them one update
     at a time (`update_layout`, `update_xaxes`...) parsed and validated the figure again on every call,
-    5-6 times the work (BENCHMARKS.md)."""
+    about seven times the work (BENCHMARKS.md)."""
     axis = {"gridcolor": GRID, "automargin": True, "linecolor": INK, "tickfont": {"color": INK}}
     spec = {
         "template": _template(frozenset(trace["type"] for trace in traces)),
