@@ -22,8 +22,10 @@ within `--timeout` seconds. The levels run one after the other, each on a freshl
 `REF` (from `git archive`) and on this tree, alternately, on the same database: side by side in one run.
 
 Prints JSON: per level and code, the changes made, p50/p95/max to the total and to the run's end,
-how long the changes took in all, the median bytes a change brought,
-the failed sessions with their reasons, and the load average before and after.
+how long the changes took in all, the median bytes a change brought, the app server's CPU time per
+change (its process's user + system time over the level, warm-up excluded: on a machine shared with
+other work this moves far less than the wall times do), the failed sessions with their reasons, and
+the load average before and after.
 """
 from __future__ import annotations
 
@@ -197,14 +199,23 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float, opening: str) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float, opening: str,
+                server_pid: int) -> dict:
     load_before = os.getloadavg()
+    cpu_before = cpu_seconds(server_pid)
     start_at = time.perf_counter() + 3.0 + 0.2 * sessions  # time for every session's first load
     results = await asyncio.gather(*(session(i, base, seconds, every, timeout_s, start_at, opening) for i in range(sessions)))
     totals = [c[0] for r in results for c in r.changes]
     ends = [c[1] for r in results for c in r.changes]
     sizes = [c[2] for r in results for c in r.changes]
     firsts = [r.first_total_s for r in results if r.first_total_s is not None]
+    cpu = cpu_seconds(server_pid) - cpu_before
     return {
         "sessions": sessions,
         "changes": len(totals),
@@ -213,6 +224,8 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
                         "max": _ms(max(totals, default=None))},
         "to_end_ms": {"p50": _ms(percentile(ends, 0.5)), "p95": _ms(percentile(ends, 0.95))},
         "bytes_per_change_p50": percentile(sizes, 0.5),
+        "server_cpu_s": round(cpu, 2),  # first loads included
+        "server_cpu_ms_per_change": round(1000 * cpu / len(totals), 1) if totals else None,
         "first_load_to_total_ms": {"p50": _ms(percentile(firsts, 0.5)), "max": _ms(max(firsts, default=None))},
         "distinct_totals": len(set().union(*(r.totals for r in results))),
         "failed_sessions": sum(r.failure is not None for r in results),
@@ -225,7 +238,7 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
 async def _warm(base: str, timeout_s: float, opening: str) -> None:
     """One session opens the page twice (the process's first request leaves the pages folder mode)."""
     async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
-                                  max_size=None, ping_interval=None) as ws:
+                                  max_size=None, open_timeout=timeout_s, ping_interval=None) as ws:
         for _ in range(2):
             run = await _one_run(ws, _rerun(opening), timeout_s)
             if run.error:
@@ -251,7 +264,7 @@ def measure(db_url: str, levels: list[int], seconds: float, every: float, timeou
             try:
                 asyncio.run(_warm(base, timeout_s, opening))
                 out["levels"].setdefault(str(sessions), {})[name] = asyncio.run(
-                    level(base, sessions, seconds, every, timeout_s, opening)
+                    level(base, sessions, seconds, every, timeout_s, opening, app.proc.pid)
                 )
             finally:
                 app.stop()

@@ -10,6 +10,12 @@ darkened to 4.5:1 against white (so white text on them is legible and each mark 
 page); delivered/read are blues and failures a darker vermillion (hue and lightness both differ),
 also told apart without colour by their names on the axis. `mt_chart_tables` / `mo_chart_tables` give
 each chart's numbers as a table (its text alternative).
+
+The points a page lets people click to filter by carry what they filter by as their `customdata`,
+written here where the figure is built (the pages share one figure between sessions and never change
+it): each status bar its status code, each funnel stage the status codes it counts joined by commas
+("" for the first stage: every status; none for "replied", which is no status), each quick-reply
+bar its button text as typed (none for the clicks without a text).
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from data_access.catalog import FAILURE_STATUSES
+from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.i18n import format_day, format_int, format_pct, label, plotly_separators, t
 from data_access.report import MoReport, MtReport
 
@@ -49,6 +55,8 @@ CONTENT_TYPE_COLORS: dict[str, str] = {
 }
 OTHER_COLOR = CONTENT_TYPE_COLORS["other"]  # a code outside the catalog
 FUNNEL_COLORS = (SLATE, BLUE, NAVY, PURPLE)
+# The funnel's stages (sent, delivered, read, replied) as status filters; replied is no status.
+FUNNEL_STATUSES: tuple[tuple[str, ...] | None, ...] = ((), tuple(DELIVERED_STATUSES), ("read",), None)
 MAX_DAY_TICKS = 8
 DAY_MS = 86_400_000  # a date axis counts in milliseconds
 # The parts of "plotly_white" these charts use: its defaults for the traces drawn and for a chart on x/y
@@ -67,11 +75,12 @@ def literal(text: str) -> str:
 
 
 @functools.cache
-def _template(kinds: frozenset[str]) -> go.layout.Template:
-    """"plotly_white" for a chart of these trace types (see `_TEMPLATE_LAYOUT`)."""
+def _template(kinds: frozenset[str]) -> dict:
+    """"plotly_white" for a chart of these trace types (see `_TEMPLATE_LAYOUT`), as a spec (read, never
+    changed: every figure built from it validates its own copy)."""
     white = pio.templates["plotly_white"]
     layout = {key: value for key, value in white.layout.to_plotly_json().items() if key in _TEMPLATE_LAYOUT}
-    return go.layout.Template(layout=layout, data={kind: white.data[kind] for kind in sorted(kinds)})
+    return go.layout.Template(layout=layout, data={kind: white.data[kind] for kind in sorted(kinds)}).to_plotly_json()
 
 
 def axis_label(text: str, width: int = 16) -> str:
@@ -80,60 +89,63 @@ def axis_label(text: str, width: int = 16) -> str:
     return "<br>".join(literal(line) for line in textwrap.wrap(text, width, break_long_words=False)) or literal(text)
 
 
-def _layout(fig: go.Figure, title: str, lang: str, height: int = 320) -> go.Figure:
-    fig.update_layout(
-        template=_template(frozenset(trace.type for trace in fig.data)),
-        separators=plotly_separators(lang),
-        title={"text": title, "x": 0, "font": {"size": 15, "color": INK}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 44, "b": 10},
-        plot_bgcolor=WHITE,
-        paper_bgcolor=WHITE,
-        font={"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK},
-        showlegend=False,
-    )
-    fig.update_xaxes(gridcolor=GRID, automargin=True, linecolor=INK, tickfont={"color": INK})
-    fig.update_yaxes(gridcolor=GRID, automargin=True, linecolor=INK, tickfont={"color": INK})
-    return fig
+def figure(traces: list[dict], title: str, lang: str, height: int = 320, xaxis: dict | None = None,
+           yaxis: dict | None = None, **layout: object) -> go.Figure:
+    """A chart of `traces` (plotly trace specs, each with its "type") in the report's look; `xaxis`,
+    `yaxis` and `layout` add to or override it.
+
+    The figure is built from one spec, so plotly validates each property once: setting them one update
+    at a time (`update_layout`, `update_xaxes`...) parsed and validated the figure again on every call,
+    about seven times the work (BENCHMARKS.md)."""
+    axis = {"gridcolor": GRID, "automargin": True, "linecolor": INK, "tickfont": {"color": INK}}
+    spec = {
+        "template": _template(frozenset(trace["type"] for trace in traces)),
+        "separators": plotly_separators(lang),
+        "title": {"text": title, "x": 0, "font": {"size": 15, "color": INK}},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
+        "plot_bgcolor": WHITE,
+        "paper_bgcolor": WHITE,
+        "font": {"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK},
+        "showlegend": False,
+        "xaxis": {**axis, **(xaxis or {})},
+        "yaxis": {**axis, **(yaxis or {})},
+        **layout,
+    }
+    return go.Figure({"data": traces, "layout": spec})
 
 
-def _count_axis(fig: go.Figure, axis: str, largest: int) -> None:
+def count_axis(largest: int) -> dict:
     """A count axis from 0 with whole-number ticks (never "0,5 mensagens")."""
-    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
     if largest <= 5:
-        update(rangemode="tozero", tickmode="linear", tick0=0, dtick=1, range=[0, max(largest, 1) * 1.05])
-    else:
-        update(rangemode="tozero", tickformat=",d")
+        return {"rangemode": "tozero", "tickmode": "linear", "tick0": 0, "dtick": 1,
+                "range": [0, max(largest, 1) * 1.05]}
+    return {"rangemode": "tozero", "tickformat": ",d"}
 
 
-def _day_axis(fig: go.Figure, days: Sequence[date], lang: str) -> None:
+def _day_axis(days: Sequence[date], lang: str) -> dict:
     """Day ticks written in the language ("19 de nov."), one per day up to MAX_DAY_TICKS, half a day
     of room each side (a one-day search shows one tick and its whole point or bar)."""
     if not days:
-        return
+        return {}
     first, last = min(days), max(days)
     span = (last - first).days + 1
     step = math.ceil(span / MAX_DAY_TICKS)
     ticks = [first + timedelta(days=i) for i in range(0, span, step)]
-    fig.update_xaxes(
-        type="date",
-        tickmode="array",
-        tickvals=[d.isoformat() for d in ticks],
-        ticktext=[format_day(d, lang) for d in ticks],
-        range=[f"{first - timedelta(days=1)}T12:00:00", f"{last}T12:00:00"],
-        title=t("chart.day", lang),
-    )
+    return {
+        "type": "date",
+        "tickmode": "array",
+        "tickvals": [d.isoformat() for d in ticks],
+        "ticktext": [format_day(d, lang) for d in ticks],
+        "range": [f"{first - timedelta(days=1)}T12:00:00", f"{last}T12:00:00"],
+        "title": {"text": t("chart.day", lang)},
+    }
 
 
-def _bar_text(fig: go.Figure) -> None:
-    """Values written at the bar: white inside the (dark) bar, ink outside it, never clipped."""
-    fig.update_traces(
-        textposition="auto",
-        textangle=0,  # level text, outside a bar too short for it (plotly would turn it sideways)
-        insidetextfont={"color": WHITE},
-        outsidetextfont={"color": INK},
-        cliponaxis=False,
-    )
+# Values written at the bar: white inside the (dark) bar, ink outside it, never clipped; level text,
+# outside a bar too short for it too (plotly would turn it sideways).
+_BAR_TEXT = {"textposition": "auto", "textangle": 0, "insidetextfont": {"color": WHITE},
+             "outsidetextfont": {"color": INK}, "cliponaxis": False}
 
 
 def funnel(report: MtReport, lang: str) -> go.Figure:
@@ -143,23 +155,23 @@ def funnel(report: MtReport, lang: str) -> go.Figure:
     total = report.totals.total
     names = [literal(name) if i == 0 else f"{literal(name)}<br>{_of_sent(n, total, lang)}"
              for i, (name, n) in enumerate(stages)]
-    fig = go.Figure(
-        go.Funnel(
-            y=names,
-            x=[n for _, n in stages],
-            text=[format_int(n, lang) for _, n in stages],
-            textinfo="text",
-            textposition="auto",
-            textangle=0,
-            insidetextfont={"color": WHITE},
-            outsidetextfont={"color": INK},
-            hovertext=[f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker={"color": list(FUNNEL_COLORS)},
-            connector={"fillcolor": GRID},
-        )
-    )
-    return _layout(fig, t("chart.funnel", lang), lang)
+    trace = {
+        "type": "funnel",
+        "y": names,
+        "x": [n for _, n in stages],
+        "text": [format_int(n, lang) for _, n in stages],
+        "textinfo": "text",
+        "textposition": "auto",
+        "textangle": 0,
+        "insidetextfont": {"color": WHITE},
+        "outsidetextfont": {"color": INK},
+        "hovertext": [f"{literal(name)}: {format_int(n, lang)} ({_of_sent(n, total, lang)})" for name, n in stages],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "customdata": [None if codes is None else ",".join(codes) for codes in FUNNEL_STATUSES],
+        "marker": {"color": list(FUNNEL_COLORS)},
+        "connector": {"fillcolor": GRID},
+    }
+    return figure([trace], t("chart.funnel", lang), lang)
 
 
 def _funnel_stages(report: MtReport, lang: str) -> list[tuple[str, int]]:
@@ -184,43 +196,37 @@ def daily_delivery_rate(report: MtReport, lang: str) -> go.Figure:
         f"({t('kpi.of', lang, part=format_int(d.delivered, lang), whole=format_int(d.total, lang))})"
         for d in report.daily
     ]
-    fig = go.Figure(
-        go.Scatter(
-            x=[d.isoformat() for d in days],
-            y=rates,
-            mode="lines+markers",
-            line={"color": BLUE, "width": 2},
-            marker={"size": 8, "color": BLUE},
-            cliponaxis=False,
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(
-        title=t("metric.delivery_rate", lang) + " (%)", range=[0, 104], tickmode="array",
-        tickvals=[0, 20, 40, 60, 80, 100], ticktext=[format_int(v, lang) for v in (0, 20, 40, 60, 80, 100)],
-    )
-    fig = _layout(fig, t("chart.daily_delivery_rate", lang), lang)
-    _day_axis(fig, days, lang)
-    return fig
+    trace = {
+        "type": "scatter",
+        "x": [d.isoformat() for d in days],
+        "y": rates,
+        "mode": "lines+markers",
+        "line": {"color": BLUE, "width": 2},
+        "marker": {"size": 8, "color": BLUE},
+        "cliponaxis": False,
+        "hovertext": hover,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+    yaxis = {"title": {"text": t("metric.delivery_rate", lang) + " (%)"}, "range": [0, 104], "tickmode": "array",
+             "tickvals": [0, 20, 40, 60, 80, 100], "ticktext": [format_int(v, lang) for v in (0, 20, 40, 60, 80, 100)]}
+    return figure([trace], t("chart.daily_delivery_rate", lang), lang, xaxis=_day_axis(days, lang), yaxis=yaxis)
 
 
 def status_breakdown(report: MtReport, lang: str) -> go.Figure:
     rows = sorted(report.status_counts, key=lambda item: item[1])
-    fig = go.Figure(
-        go.Bar(
-            x=[n for _, n in rows],
-            y=[axis_label(label("status", s, lang)) for s, _ in rows],
-            orientation="h",
-            marker={"color": [STATUS_COLORS.get(s, VERMILLION) for s, _ in rows]},
-            text=[format_int(n, lang) for _, n in rows],
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    _bar_text(fig)
-    fig.update_xaxes(title=t("chart.count", lang))
-    _count_axis(fig, "x", max((n for _, n in rows), default=0))
-    return _layout(fig, t("chart.status_breakdown", lang), lang, height=max(240, 60 + 34 * len(rows)))
+    trace = {
+        "type": "bar",
+        "x": [n for _, n in rows],
+        "y": [axis_label(label("status", s, lang)) for s, _ in rows],
+        "orientation": "h",
+        "marker": {"color": [STATUS_COLORS.get(s, VERMILLION) for s, _ in rows]},
+        "customdata": [s for s, _ in rows],
+        "text": [format_int(n, lang) for _, n in rows],
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+        **_BAR_TEXT,
+    }
+    xaxis = {"title": {"text": t("chart.count", lang)}, **count_axis(max((n for _, n in rows), default=0))}
+    return figure([trace], t("chart.status_breakdown", lang), lang, height=max(240, 60 + 34 * len(rows)), xaxis=xaxis)
 
 
 def failure_reason_rows(report: MtReport, lang: str) -> list[dict[str, object]]:
@@ -251,78 +257,74 @@ def quick_reply_rows(report: MoReport, lang: str) -> list[dict[str, object]]:
     ]
 
 
-def _clicks_per_button(report: MoReport) -> list[tuple[str, int]]:
-    """Clicks per button text (all campaigns and templates of the search added up), fewest first."""
-    per_button: dict[str, int] = defaultdict(int)
+NO_BUTTON_TEXT = "—"  # the bar of the clicks without a button text
+
+
+def _clicks_per_button(report: MoReport) -> list[tuple[str | None, int]]:
+    """Clicks per button text (all campaigns and templates of the search added up; None: the clicks
+    without a text), fewest first."""
+    per_button: dict[str | None, int] = defaultdict(int)
     for row in report.quick_replies:
-        per_button[row.button_text or "—"] += row.clicks
+        per_button[row.button_text or None] += row.clicks
     return sorted(per_button.items(), key=lambda item: item[1])
 
 
 def quick_replies(report: MoReport, lang: str) -> go.Figure:
     """Clicks per button text (all campaigns and templates of the search added up)."""
     rows = _clicks_per_button(report)
-    fig = go.Figure(
-        go.Bar(
-            x=[n for _, n in rows],
-            y=[literal(b) for b, _ in rows],
-            orientation="h",
-            marker={"color": PURPLE},
-            text=[format_int(n, lang) for _, n in rows],
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    _bar_text(fig)
-    fig.update_xaxes(title=t("metric.clicks", lang))
-    _count_axis(fig, "x", max((n for _, n in rows), default=0))
-    return _layout(fig, t("chart.quick_replies", lang), lang, height=max(240, 60 + 28 * len(rows)))
+    trace = {
+        "type": "bar",
+        "x": [n for _, n in rows],
+        "y": [literal(b or NO_BUTTON_TEXT) for b, _ in rows],
+        "orientation": "h",
+        "customdata": [b for b, _ in rows],
+        "marker": {"color": PURPLE},
+        "text": [format_int(n, lang) for _, n in rows],
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+        **_BAR_TEXT,
+    }
+    xaxis = {"title": {"text": t("metric.clicks", lang)}, **count_axis(max((n for _, n in rows), default=0))}
+    return figure([trace], t("chart.quick_replies", lang), lang, height=max(240, 60 + 28 * len(rows)), xaxis=xaxis)
 
 
 def replies_per_day(report: MoReport, lang: str) -> go.Figure:
     days = [d for d, _ in report.daily]
-    fig = go.Figure(
-        go.Bar(
-            x=[d.isoformat() for d in days],
-            y=[n for _, n in report.daily],
-            marker={"color": PURPLE},
-            width=DAY_MS * 0.8,  # a day's width even when the search has a single day
-            hovertext=[f"{format_day(d, lang)}: {format_int(n, lang)}" for d, n in report.daily],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title=t("metric.replies", lang))
-    _count_axis(fig, "y", max((n for _, n in report.daily), default=0))
-    fig = _layout(fig, t("chart.replies_per_day", lang), lang)
-    _day_axis(fig, days, lang)
-    return fig
+    trace = {
+        "type": "bar",
+        "x": [d.isoformat() for d in days],
+        "y": [n for _, n in report.daily],
+        "marker": {"color": PURPLE},
+        "width": DAY_MS * 0.8,  # a day's width even when the search has a single day
+        "hovertext": [f"{format_day(d, lang)}: {format_int(n, lang)}" for d, n in report.daily],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+    yaxis = {"title": {"text": t("metric.replies", lang)}, **count_axis(max((n for _, n in report.daily), default=0))}
+    return figure([trace], t("chart.replies_per_day", lang), lang, xaxis=_day_axis(days, lang), yaxis=yaxis)
 
 
 def content_mix(report: MoReport, lang: str) -> go.Figure:
     total = sum(n for _, n in report.content_mix)
-    fig = go.Figure(
-        go.Pie(
-            labels=[literal(label("content_type", k, lang)) for k, _ in report.content_mix],
-            values=[n for _, n in report.content_mix],
-            marker={"colors": [CONTENT_TYPE_COLORS.get(k, OTHER_COLOR) for k, _ in report.content_mix],
-                    "line": {"color": WHITE, "width": 1.5}},
-            text=[format_pct(n / total, lang) for _, n in report.content_mix],
-            textinfo="text",
-            textposition="auto",  # outside a slice too small for it
-            insidetextorientation="horizontal",
-            insidetextfont={"color": WHITE},
-            outsidetextfont={"color": INK},
-            hovertext=[f"{format_int(n, lang)} ({format_pct(n / total, lang)})" for _, n in report.content_mix],
-            hovertemplate="%{label}: %{hovertext}<extra></extra>",
-            hole=0.45,
-            sort=False,
-            automargin=True,  # room for the labels outside small slices, at any width
-        )
-    )
-    fig = _layout(fig, t("chart.content_mix", lang), lang, height=420)
+    trace = {
+        "type": "pie",
+        "labels": [literal(label("content_type", k, lang)) for k, _ in report.content_mix],
+        "values": [n for _, n in report.content_mix],
+        "marker": {"colors": [CONTENT_TYPE_COLORS.get(k, OTHER_COLOR) for k, _ in report.content_mix],
+                   "line": {"color": WHITE, "width": 1.5}},
+        "text": [format_pct(n / total, lang) for _, n in report.content_mix],
+        "textinfo": "text",
+        "textposition": "auto",  # outside a slice too small for it
+        "insidetextorientation": "horizontal",
+        "insidetextfont": {"color": WHITE},
+        "outsidetextfont": {"color": INK},
+        "hovertext": [f"{format_int(n, lang)} ({format_pct(n / total, lang)})" for _, n in report.content_mix],
+        "hovertemplate": "%{label}: %{hovertext}<extra></extra>",
+        "hole": 0.45,
+        "sort": False,
+        "automargin": True,  # room for the labels outside small slices, at any width
+    }
     # the legend under the donut: beside it, a phone-width column leaves the donut no room
-    fig.update_layout(showlegend=True, legend={"font": {"color": INK}, "orientation": "h", "x": 0, "y": -0.05,
-                                               "yanchor": "top"})
-    return fig
+    return figure([trace], t("chart.content_mix", lang), lang, height=420, showlegend=True,
+                  legend={"font": {"color": INK}, "orientation": "h", "x": 0, "y": -0.05, "yanchor": "top"})
 
 
 def mt_figures(report: MtReport, lang: str) -> dict[str, go.Figure]:
@@ -371,7 +373,7 @@ def mo_chart_tables(report: MoReport, lang: str) -> dict[str, list[dict[str, str
     mix_total = sum(n for _, n in report.content_mix)
     return {
         "quick_replies": [
-            {t("chart.button", lang): b, t("metric.clicks", lang): format_int(n, lang)}
+            {t("chart.button", lang): b or NO_BUTTON_TEXT, t("metric.clicks", lang): format_int(n, lang)}
             for b, n in reversed(_clicks_per_button(report))
         ],
         "replies_per_day": [

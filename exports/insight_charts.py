@@ -10,7 +10,7 @@ from babel.numbers import format_decimal
 
 from data_access.i18n import format_int, t
 from data_access.insights import HOURS, READ_BUCKETS, MoInsights, MtInsights, ReadDelay
-from exports.charts import BLUE, GRID, INK, NAVY, WHITE, _count_axis, _layout
+from exports.charts import BLUE, GRID, INK, NAVY, WHITE, count_axis, figure
 
 # Sequential scale from the page's white to the report's blues (dark enough at the top for white text).
 HEAT_SCALE = [[0.0, WHITE], [0.15, "#d6e8f3"], [0.5, "#4f9fcf"], [1.0, NAVY]]
@@ -66,30 +66,28 @@ def read_delay(insights: MtInsights, lang: str) -> go.Figure:
     """How many read messages took each time to be read, from delivery and from sending: two bars per
     bucket, named in the legend with their medians."""
     labels = bucket_labels(lang)
-    fig = go.Figure()
-    for name, delay, colour in _delay_series(insights, lang):
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=list(delay.buckets),
-                name=f"{name} ({t('insight.median', lang)} {format_duration(delay.median_s, lang)})",
-                marker={"color": colour},
-                text=[format_int(n, lang) for n in delay.buckets],
-                textposition="outside",
-                textfont={"color": INK},
-                cliponaxis=False,
-                hovertext=[f"{name}, {label}: {format_int(n, lang)}" for label, n in zip(labels, delay.buckets)],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
-        )
+    traces = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": list(delay.buckets),
+            "name": f"{name} ({t('insight.median', lang)} {format_duration(delay.median_s, lang)})",
+            "marker": {"color": colour},
+            "text": [format_int(n, lang) for n in delay.buckets],
+            "textposition": "outside",
+            "textfont": {"color": INK},
+            "cliponaxis": False,
+            "hovertext": [f"{name}, {label}: {format_int(n, lang)}" for label, n in zip(labels, delay.buckets)],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
+        for name, delay, colour in _delay_series(insights, lang)
+    ]
     largest = max((n for _, delay, _ in _delay_series(insights, lang) for n in delay.buckets), default=0)
-    fig.update_yaxes(title=t("metric.read", lang))
-    _count_axis(fig, "y", largest)
-    fig = _layout(fig, t("insight.time_to_read", lang), lang, height=380)
     # The legend (with the medians) between the title and the plot, clear of the slanted bucket names.
-    fig.update_layout(barmode="group", showlegend=True, margin={"t": 96},
-                      legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"color": INK}})
-    return fig
+    return figure(traces, t("insight.time_to_read", lang), lang, height=380,
+                  yaxis={"title": {"text": t("metric.read", lang)}, **count_axis(largest)},
+                  barmode="group", showlegend=True, margin={"l": 10, "r": 10, "t": 96, "b": 10},
+                  legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"color": INK}})
 
 
 def read_delay_rows(insights: MtInsights, lang: str) -> list[dict[str, str]]:
@@ -109,28 +107,25 @@ def heatmap(grid: tuple[tuple[int, ...], ...], title: str, what: str, lang: str)
     """A weekday x hour heatmap of counts: darker is more; the count is in each cell's hover text."""
     days, hours = weekday_names(lang), _hour_labels()
     largest = max((n for row in grid for n in row), default=0)
-    fig = go.Figure(
-        go.Heatmap(
-            z=[list(row) for row in grid],
-            x=hours,
-            y=days,
-            colorscale=HEAT_SCALE,
-            zmin=0,
-            zmax=max(largest, 1),
-            xgap=1,
-            ygap=1,
-            hovertext=[[f"{day} {hour}: {format_int(n, lang)} {what}" for hour, n in zip(hours, row)]
-                       for day, row in zip(days, grid)],
-            hovertemplate="%{hovertext}<extra></extra>",
-            colorbar={"title": {"text": what}, "tickfont": {"color": INK},
-                      **({"tickmode": "linear", "tick0": 0, "dtick": 1} if largest <= 5 else {"tickformat": ",d"})},
-        )
-    )
-    fig.update_yaxes(autorange="reversed", showgrid=False)  # Monday on top
-    fig.update_xaxes(title=t("insight.hour", lang), showgrid=False, tickangle=0, dtick=2)
-    fig = _layout(fig, title, lang, height=300)
-    fig.update_layout(plot_bgcolor=GRID)
-    return fig
+    trace = {
+        "type": "heatmap",
+        "z": [list(row) for row in grid],
+        "x": hours,
+        "y": days,
+        "colorscale": HEAT_SCALE,
+        "zmin": 0,
+        "zmax": max(largest, 1),
+        "xgap": 1,
+        "ygap": 1,
+        "hovertext": [[f"{day} {hour}: {format_int(n, lang)} {what}" for hour, n in zip(hours, row)]
+                      for day, row in zip(days, grid)],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "colorbar": {"title": {"text": what}, "tickfont": {"color": INK},
+                     **({"tickmode": "linear", "tick0": 0, "dtick": 1} if largest <= 5 else {"tickformat": ",d"})},
+    }
+    return figure([trace], title, lang, height=300, plot_bgcolor=GRID,
+                  yaxis={"autorange": "reversed", "showgrid": False},  # Monday on top
+                  xaxis={"title": {"text": t("insight.hour", lang)}, "showgrid": False, "tickangle": 0, "dtick": 2})
 
 
 def heatmap_rows(grid: tuple[tuple[int, ...], ...], lang: str) -> list[dict[str, str]]:

@@ -10,9 +10,16 @@ from data_access.i18n import t
 from pages.widgets import chart
 
 
-def chart_with_data(figure: go.Figure, rows: list[dict[str, str]], lang: str, key: str) -> None:
-    """The figure, then its rows (already written in the language) in an expander."""
+def data_table(rows: list[dict[str, str]]) -> pd.DataFrame:
+    """A chart's rows (already written in the language) as the table under it, indexed by its first
+    column (no rows: an empty table; the page draws no chart then). Built once with the chart, for every
+    session (`pages.shared_charts`): read it, never change it."""
+    frame = pd.DataFrame(rows)
+    return frame.set_index(frame.columns[0]) if rows else frame
+
+
+def chart_with_data(figure: go.Figure, table: pd.DataFrame, lang: str, key: str) -> None:
+    """The figure, then its `data_table` in an expander."""
     chart(figure, key=key)
     with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
-        frame = pd.DataFrame(rows)
-        st.table(frame.set_index(frame.columns[0]))
+        st.table(table)

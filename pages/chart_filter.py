@@ -3,8 +3,10 @@ Sent page by status, the quick-reply bars the Received page by button. The click
 filter's own widget (before the next run draws it), so the URL, the cache key and every figure follow
 as for any other filter change.
 
-Each clickable point carries what it filters by as its `customdata`: a status code list joined by
-commas (codes have none; "" is every status: the funnel's first stage), or a button's text as is.
+Each clickable point carries what it filters by as its `customdata`, written by `exports.charts` when
+the figure is built (the figure is shared by every session: nothing here changes it): a status code
+list joined by commas (codes have none; "" is every status: the funnel's first stage), or a button's
+text as is.
 """
 from __future__ import annotations
 
@@ -14,38 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_access.catalog import DELIVERED_STATUSES
-from data_access.i18n import label, t
-from data_access.report import MoReport, MtReport
-from exports.charts import axis_label, literal
+from data_access.i18n import t
 from pages.search_state import widget_key
-
-# The funnel's stages (sent, delivered, read, replied) as status filters; replied is no status.
-FUNNEL_STATUSES: tuple[tuple[str, ...] | None, ...] = ((), tuple(DELIVERED_STATUSES), ("read",), None)
-
-
-def _joined(codes: Sequence[str] | None) -> str | None:
-    return None if codes is None else ",".join(codes)
-
-
-def status_bar_points(figure: go.Figure, report: MtReport, lang: str) -> go.Figure:
-    """The status bars, each carrying its status code (matched by the word on the axis)."""
-    code_of = {axis_label(label("status", code, lang)): code for code, _ in report.status_counts}
-    figure.data[0].customdata = [code_of.get(word) for word in figure.data[0].y]
-    return figure
-
-
-def funnel_points(figure: go.Figure) -> go.Figure:
-    """The funnel's stages, each carrying the statuses it counts (none for "replied")."""
-    figure.data[0].customdata = [_joined(codes) for codes in FUNNEL_STATUSES]
-    return figure
-
-
-def button_bar_points(figure: go.Figure, report: MoReport) -> go.Figure:
-    """The quick-reply bars, each carrying its button text (none for clicks without a text)."""
-    text_of = {literal(q.button_text): q.button_text for q in report.quick_replies if q.button_text}
-    figure.data[0].customdata = [text_of.get(word) for word in figure.data[0].y]
-    return figure
 
 
 def picked(field: str, points: Sequence[dict]) -> tuple[str, ...] | None:
@@ -70,8 +42,9 @@ def _apply(chart_key: str, view: str, field: str) -> None:
         st.session_state[widget_key(view, field)] = list(values)
 
 
-def clickable_chart(figure: go.Figure, rows: list[dict[str, str]], lang: str, key: str, view: str, field: str) -> None:
-    """The figure, clickable to filter the page by `field`; then its rows in a closed expander."""
+def clickable_chart(figure: go.Figure, table: pd.DataFrame, lang: str, key: str, view: str, field: str) -> None:
+    """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table`) in a
+    closed expander."""
     st.plotly_chart(
         figure,
         theme=None,
@@ -82,5 +55,4 @@ def clickable_chart(figure: go.Figure, rows: list[dict[str, str]], lang: str, ke
     )
     st.caption(t("chart.click_to_filter", lang))
     with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
-        frame = pd.DataFrame(rows)
-        st.table(frame.set_index(frame.columns[0]))
+        st.table(table)

@@ -6,7 +6,7 @@ from data_access.i18n import t
 from pages import consolidated_view, widgets
 from pages.data import database
 from pages.run import current_run
-from pages.sidebar import sidebar
+from pages.sidebar import saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -24,3 +24,4 @@ if report is not None:
     else:
         consolidated_view.render(report, layout, lang)
         consolidated_view.export_buttons(db.engine, report, filters, layout, lang, run.account)
+saved_searches(db, filters, run)

@@ -1,8 +1,12 @@
 """The insights of a report page: distinct contacts and median time to read as cards, the
 time-to-read distribution and the weekday x hour heatmap as charts with their tables. Data comes
-from `data_access.insights`, cached like the report's figures (database URL, data version, search)."""
+from `data_access.insights`, cached like the report (database URL, data version, search); the figures
+are built once for every session, like the report's (`pages.shared_charts`): keyed by the same and the
+language, shared as they are, never changed."""
 from __future__ import annotations
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -12,7 +16,11 @@ from data_access.insights import MoInsights, MtInsights, ReadDelay, mo_insights,
 from data_access.report import with_connection
 from exports.insight_charts import format_average, format_duration, mo_insight_figures, mt_insight_figures
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
-from pages.chart_data import chart_with_data
+from pages.chart_data import chart_with_data, data_table
+
+
+# Each insight chart with its numbers as rows, shared by every session: read them, never change them.
+Figures = dict[str, tuple[go.Figure, pd.DataFrame]]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -23,6 +31,17 @@ def _mt_insights(_engine: Engine, url: str, version: int, filters: MtFilters) ->
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _mo_insights(_engine: Engine, url: str, version: int, filters: MoFilters) -> MoInsights:
     return with_connection(_engine, mo_insights, filters)
+
+
+# `url`, `version`, `filters` and `lang` are the key; the insights (not hashed) are the ones they name.
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _mt_figures(url: str, version: int, filters: MtFilters, lang: str, _insights: MtInsights) -> Figures:
+    return {name: (figure, data_table(rows)) for name, (figure, rows) in mt_insight_figures(_insights, lang).items()}
+
+
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _mo_figures(url: str, version: int, filters: MoFilters, lang: str, _insights: MoInsights) -> Figures:
+    return {name: (figure, data_table(rows)) for name, (figure, rows) in mo_insight_figures(_insights, lang).items()}
 
 
 def mt_insights_of(db: Db | None, filters: MtFilters, lang: str) -> MtInsights | None:
@@ -61,26 +80,27 @@ def mt_cards(insights: MtInsights, total: int, lang: str) -> None:
         delay_card("insight.median_sent_read", "kpi.median_sent_read_help", insights.sent_to_read, lang)
 
 
-def mt_charts(insights: MtInsights, tz: str, lang: str) -> None:
+def mt_charts(db: Db, filters: MtFilters, insights: MtInsights, lang: str) -> None:
     """The time-to-read distribution beside the weekday x hour of reads (a line instead when no read
-    message of the search has a read time)."""
+    message of the search has a read time); `insights` are those of `filters` at the data version of `db`."""
     if not insights.sent_to_read.measured:
         st.caption(t("insight.no_reads", lang))
         return
-    figures = mt_insight_figures(insights, lang)
+    figures = _mt_figures(db.url, db.version, filters, lang, insights)
     left, right = st.columns(2)
     with left:
         chart_with_data(*figures["read_delay"], lang, key="mt.read_delay")
     with right:
         chart_with_data(*figures["reads_by_hour"], lang, key="mt.reads_by_hour")
-        st.caption(t("insight.in_zone", lang, tz=tz))
+        st.caption(t("insight.in_zone", lang, tz=filters.tz))
 
 
 def mo_card(insights: MoInsights, total: int, lang: str) -> None:
     contacts_card("metric.senders", "kpi.senders_help", insights.senders, total, lang)
 
 
-def mo_charts(insights: MoInsights, tz: str, lang: str) -> None:
-    """The weekday x hour of replies."""
-    chart_with_data(*mo_insight_figures(insights, lang)["replies_by_hour"], lang, key="mo.replies_by_hour")
-    st.caption(t("insight.in_zone", lang, tz=tz))
+def mo_charts(db: Db, filters: MoFilters, insights: MoInsights, lang: str) -> None:
+    """The weekday x hour of replies; `insights` are those of `filters` at the data version of `db`."""
+    figures = _mo_figures(db.url, db.version, filters, lang, insights)
+    chart_with_data(*figures["replies_by_hour"], lang, key="mo.replies_by_hour")
+    st.caption(t("insight.in_zone", lang, tz=filters.tz))

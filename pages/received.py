@@ -5,12 +5,12 @@ from data_access.i18n import t
 from exports.charts import quick_reply_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
-from pages.chart_filter import button_bar_points, clickable_chart
+from pages.chart_filter import clickable_chart
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
-from pages.sidebar import sidebar
+from pages.sidebar import saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -41,7 +41,7 @@ if report is not None:
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                clickable_chart(button_bar_points(figures["quick_replies"], report), tables["quick_replies"], lang,
+                clickable_chart(figures["quick_replies"], tables["quick_replies"], lang,
                                 "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
                 widgets.section_title(t("chart.quick_replies_table", lang))
@@ -54,7 +54,8 @@ if report is not None:
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
         if insights is not None:  # insights: weekday x hour of replies
-            insights_view.mo_charts(insights, filters.tz, lang)
+            insights_view.mo_charts(db, filters, insights, lang)
 
         widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)
+saved_searches(db, filters, run)

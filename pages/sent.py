@@ -5,12 +5,12 @@ from data_access.i18n import t
 from exports.charts import failure_reason_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
-from pages.chart_filter import clickable_chart, funnel_points, status_bar_points
+from pages.chart_filter import clickable_chart
 from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
-from pages.sidebar import sidebar
+from pages.sidebar import saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -46,14 +46,14 @@ if report is not None:
         figures, tables = charts.figures, charts.tables
         left, right = st.columns(2)
         with left:  # click to filter: a funnel stage or a status bar filters the page by status
-            clickable_chart(funnel_points(figures["funnel"]), tables["funnel"], lang, "mt.funnel", "mt", "status")
+            clickable_chart(figures["funnel"], tables["funnel"], lang, "mt.funnel", "mt", "status")
         with right:
-            clickable_chart(status_bar_points(figures["status_breakdown"], report, lang), tables["status_breakdown"],
+            clickable_chart(figures["status_breakdown"], tables["status_breakdown"],
                             lang, "mt.status_breakdown", "mt", "status")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
         # insights: time-to-read distribution, weekday x hour of reads
         if insights is not None:
-            insights_view.mt_charts(insights, filters.tz, lang)
+            insights_view.mt_charts(db, filters, insights, lang)
         widgets.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:
@@ -63,3 +63,4 @@ if report is not None:
 
         widgets.detail_table(db, filters, totals.total, lang)
         render_export_panel(db.engine, filters, lang, total=totals.total, account=run.account)
+saved_searches(db, filters, run)

@@ -5,7 +5,8 @@ changing searches, 56% of the script threads' time holding the interpreter lock 
 `mt_figures` (py-spy, BENCHMARKS.md), for figures that are a pure function of the search's report
 and the language. So a view's figures and the numbers under them are built once per (database URL,
 data version, view, filter value — its account scope included —, language) and every session gets
-the same objects (`st.cache_resource`: no copy per session). Nothing changes a figure once it is
+the same objects (`st.cache_resource`: no copy per session), the tables under them already as the
+DataFrames drawn (building them took as long as drawing them). Nothing changes a figure once it is
 here: `exports.charts` writes them in the language, and `widgets.chart` draws a figure without
 touching it. A new data version is a new key, so new events show on the next interaction, as for the
 report itself.
@@ -16,11 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.filters import Filters
 from data_access.views import View, view
+from pages.chart_data import data_table
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db
 
 
@@ -29,13 +32,14 @@ class Charts:
     """One search's charts in one language, shared by every session: read them, never change them."""
 
     figures: Mapping[str, go.Figure]  # in page order
-    tables: Mapping[str, list[dict[str, str]]]  # each chart's numbers as rows, written in the language
+    tables: Mapping[str, pd.DataFrame]  # each chart's numbers as a table, written in the language
 
 
 def build(shown: View, report: Any, lang: str) -> Charts:
     """The view's charts of a report (what the cache keeps): `exports.charts` writes their day ticks,
     separators and numbers in the language, so the page draws them as they are."""
-    return Charts(shown.figures(report, lang), shown.chart_tables(report, lang))
+    return Charts(shown.figures(report, lang),
+                  {name: data_table(rows) for name, rows in shown.chart_tables(report, lang).items()})
 
 
 # `url`, `version`, `code`, `filters` and `lang` are the key; the report (not hashed) is the one they name.

@@ -1,5 +1,6 @@
 """Any view's sidebar, built from its filter class's `FIELDS`: freshness, the period, one widget per
-field (the field's `widget`, in `FIELDS` order), the clear button, then the saved searches."""
+field (the field's `widget`, in `FIELDS` order), the clear button; then, once the page has drawn its
+results, the saved searches (`saved_searches`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -17,8 +18,9 @@ from pages.search_state import widget_key
 
 
 def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[str]] | None = None) -> Filters:
-    """The view's filters (SPEC section 4), then its saved searches; returns the search the filters make.
-    `page_params`: the page's own URL parameters, kept in the address bar with the search's."""
+    """The view's filters (SPEC section 4); returns the search the filters make. `page_params`: the
+    page's own URL parameters, kept in the address bar with the search's. The page calls
+    `saved_searches` at its end."""
     cls, lang = shown.filters, run.lang
     search_state.prepare(cls, run)
     chosen_subaccounts = tuple(sorted(st.session_state.get(widget_key(cls.view, "subaccount")) or ()))
@@ -36,9 +38,14 @@ def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[st
                   key=widget_key(cls.view, "apply"), help=t("filter.apply_help", lang))
         st.button(t("filter.clear", lang), on_click=search_state.clear, args=(cls, run.tz),
                   icon=":material/filter_alt_off:", width="stretch", key=widget_key(cls.view, "clear"))
-    search = search_state.publish(cls, run, page_params)
+    return search_state.publish(cls, run, page_params)
+
+
+def saved_searches(db: Db | None, search: Filters, run: Run) -> None:
+    """The saved searches at the foot of the sidebar, drawn at the end of the page's run: where they
+    show does not depend on when they are drawn, and their query and widgets then come after the
+    results' total instead of before it (a filter change is timed to the new total)."""
     saved.section(db, search, run)
-    return search
 
 
 def _offered(field: Field, options: FilterOptions) -> Sequence[str]:

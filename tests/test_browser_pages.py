@@ -101,7 +101,8 @@ def test_a_link_opens_its_search(server, page):
     expect(page.get_by_test_id("stSidebar").get_by_text("Filters", exact=True)).to_be_visible()
     # The server's first request for a page leaves Streamlit's pages-folder mode without a detour.
     expect(page.get_by_role("dialog", name="Page not found")).to_have_count(0)
-    expect(page.get_by_role("combobox", name="Status")).to_be_visible()
+    # the sidebar's widgets are sent before the total, but Chromium may mount them after drawing it
+    expect(page.get_by_role("combobox", name="Status")).to_be_visible(timeout=SHOWN_MS)
     assert page.url == f"{server}/sent?{WEEK}&tz=America%2FSao_Paulo&status=read&lang=en"
 
 

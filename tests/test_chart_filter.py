@@ -1,6 +1,7 @@
-"""What each clickable point filters by (pages/chart_filter.py), on both engines: every status bar
-carries its own code, the funnel's stages the statuses they count, each quick-reply bar its button
-text as typed (commas and markup included); a selection decodes back to the filter's values."""
+"""What each clickable point filters by (written by exports/charts.py, read by pages/chart_filter.py),
+on both engines: every status bar carries its own code, the funnel's stages the statuses they count,
+each quick-reply bar its button text as typed (commas and markup included); a selection decodes back
+to the filter's values."""
 from datetime import date
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from data_access.filters import MoFilters, MtFilters
 from data_access.report import mo_report, mt_report
 from exports.charts import mo_figures, mt_figures
-from pages.chart_filter import button_bar_points, funnel_points, picked, status_bar_points
+from pages.chart_filter import picked
 from tests.factories import at, insert, mo_row, mt_row
 
 NOV10 = {"date_from": date(2026, 11, 10), "date_to": date(2026, 11, 10)}
@@ -22,11 +23,11 @@ def test_status_bars_and_funnel_stages_carry_their_statuses(engine, lang):
     with engine.connect() as conn:
         report = mt_report(conn, MtFilters(**NOV10))
     figures = mt_figures(report, lang)
-    bars = status_bar_points(figures["status_breakdown"], report, lang).data[0]
+    bars = figures["status_breakdown"].data[0]
     counts = {code: statuses.count(code) for code in set(statuses)}
     assert [counts[code] for code in bars.customdata] == list(bars.x)
     assert sorted(bars.customdata) == sorted(counts)
-    funnel = funnel_points(figures["funnel"]).data[0]
+    funnel = figures["funnel"].data[0]
     assert list(funnel.customdata) == ["", "delivered,read", "read", None]
     for code in bars.customdata:
         assert picked("status", [{"customdata": code, "point_index": 0}]) == (code,)
@@ -42,7 +43,7 @@ def test_quick_reply_bars_carry_their_button_text(engine):
                                button_text=text) for i, text in enumerate(clicks)])
     with engine.connect() as conn:
         report = mo_report(conn, MoFilters(**NOV10))
-    bars = button_bar_points(mo_figures(report, "pt-BR")["quick_replies"], report).data[0]
+    bars = mo_figures(report, "pt-BR")["quick_replies"].data[0]
     by_text = {text: clicks.count(text) for text in BUTTONS}
     fewest_first = sorted(by_text.items(), key=lambda item: item[1])
     assert [(text, n) for text, n in zip(bars.customdata, bars.x) if text] == fewest_first

@@ -13,13 +13,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import accounts
 from data_access import filters as clock
 from data_access.ingest.loader import ingest_paths
-from pages import shared_charts
+from pages import insights_view, shared_charts
+from pages.chart_filter import picked
 from tests.factories import at, insert, mt_row
 from tests.test_pages import results, total_line
 from tests.test_pages_saved_accounts import signed_in
@@ -141,3 +143,62 @@ def test_accounts_with_other_scopes_never_share_a_search_s_charts(shop, builds):
     assert statuses_shown(bia) == {"Read": 1, "Delivered": 1, "Not delivered": 1}
     assert statuses_shown(caio) == {"Read": 1, "Sent": 1}
     assert builds == [3, 2]  # one build per scope; the second Varejo session shared the first's
+
+
+def test_a_click_filter_in_one_session_leaves_the_shared_figures_as_built(shop, monkeypatch):
+    """Two sessions share one search's figures; a click on a status bar in one of them (what its
+    callback does: the bar's `customdata` into the status filter) filters that session alone, and the
+    figures every session shares stay the very objects built, unchanged."""
+    shared: list[shared_charts.Charts] = []
+    as_built: list[dict[str, str]] = []  # each build's figures as they left the builder
+    real = shared_charts.build
+
+    def kept(shown, report, lang):
+        shared.append(real(shown, report, lang))
+        as_built.append({name: figure.to_json() for name, figure in shared[-1].figures.items()})
+        return shared[-1]
+
+    monkeypatch.setattr(shared_charts, "build", kept)
+    first, second = open_sent(None), open_sent(None)
+    assert len(shared) == 1
+    bars = json.loads(first.get("plotly_chart")[1].proto.spec)["data"][0]
+    codes = dict(zip(bars["y"], bars["customdata"]))
+    assert codes == {"Read": "read", "Delivered": "delivered", "Not delivered": "undelivered", "Sent": "sent"}
+    funnel = json.loads(first.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert funnel["customdata"] == ["", "delivered,read", "read", None]
+
+    first.multiselect(key="mt.status").set_value(list(picked("status", [{"customdata": codes["Read"]}]))).run()
+    assert total_line(first) == results(2, "en")
+    assert funnel_shown(first) == funnel_of([r for r in MTS if r["status"] == "read"]) == [2, 2, 2, 0]
+    second.run()
+    assert total_line(second) == results(5, "en")
+    assert funnel_shown(second) == [5, 3, 2, 0]
+    assert len(shared) == 2  # the filtered search's own build; the first search's was not rebuilt
+    assert json.loads(second.get("plotly_chart")[1].proto.spec)["data"][0]["customdata"] == bars["customdata"]
+    for charts, built in zip(shared, as_built):
+        assert {name: figure.to_json() for name, figure in charts.figures.items()} == built
+
+
+def test_sessions_share_the_insight_figures_of_a_search(shop, monkeypatch):
+    """The insight charts (time to read, reads by weekday and hour) of a search are built once for
+    every session asking it, in its language; another language is another build."""
+    read_at = {"v1": at(10, 13), "a1": at(12, 15)}  # an hour, then three, after sending (at(day) is noon)
+    with shop.begin() as conn:
+        for message_id, when in read_at.items():
+            conn.execute(sa.text("UPDATE mt_message SET read_at = :t WHERE message_id = :m"),
+                         {"t": when, "m": message_id})
+    made: list[str] = []
+    real = insights_view.mt_insight_figures
+
+    def counted(insights, lang):
+        made.append(lang)
+        return real(insights, lang)
+
+    monkeypatch.setattr(insights_view, "mt_insight_figures", counted)
+    first, second = open_sent(None), open_sent(None)
+    delays = [json.loads(app.get("plotly_chart")[3].proto.spec)["data"] for app in (first, second)]
+    assert delays[0] == delays[1]
+    assert [sum(trace["y"]) for trace in delays[0]] == [0, 2]  # no delivery times; both read from sending
+    assert made == ["en"]
+    second.selectbox(key="lang").set_value("pt-BR").run()
+    assert made == ["en", "pt-BR"]
