@@ -3,7 +3,7 @@ own session protocol (the `BackMsg` / `ForwardMsg` protobufs of the installed st
 websocket at `/_stcore/stream`), as the browser's page does it, without a browser per session.
 
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
-                             [--period FROM,TO] [--baseline GIT_REF] [--out FILE]
+                             [--period FROM,TO] [--baseline GIT_REF] [--processes 1,2] [--out FILE]
 
 Each session opens /sent (language en), then every `--every` seconds changes its search by sending
 `rerun_script` with a new address (the campaign and status parameters changed in the query string the
@@ -20,10 +20,14 @@ A session fails when its connection drops, a run shows an exception, or a change
 within `--timeout` seconds. The levels run one after the other, each on a freshly started server
 (opened once by a warm-up session first); with `--baseline REF` every level runs on the code of
 `REF` (from `git archive`) and on this tree, alternately, on the same database: side by side in one run.
+With `--processes N` (PostgreSQL: every process connects to the server), N app processes serve each
+level behind one port (bench/balancer.py, a new connection to the next process in turn: each session
+stays on one process); `--processes 1,2` runs each level both ways, alternately.
 
 Prints JSON: per level and code, the changes made, p50/p95/max to the total and to the run's end,
 how long the changes took in all, the median bytes a change brought,
-the failed sessions with their reasons, and the load average before and after.
+the failed sessions with their reasons, the load average before and after, and the app processes'
+(and the balancer's) CPU seconds during the level.
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ import sys
 import tempfile
 import time
 from urllib import parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,8 +51,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from bench.balancer import serve_balanced
 from data_access.filters import MtFilters
-from tests.app_server import AppProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "lang=en"
@@ -242,20 +246,28 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 def measure(db_url: str, levels: list[int], seconds: float, every: float, timeout_s: float,
-            trees: dict[str, Path], log_dir: Path, opening: str = QUERY) -> dict:
+            trees: dict[str, Path], log_dir: Path, opening: str = QUERY, processes: Sequence[int] = (1,)) -> dict:
+    """Each level on each code and each count of app processes (behind the balancer when more than
+    one), one after the other; a run is named by its code, and by its process count when several
+    are measured ("current-2p")."""
     out: dict = {"levels": {}}
     for sessions in levels:
         for name, tree in trees.items():
-            app = AppProcess(db_url, log_dir / f"streamlit-{name}-{sessions}.log", tree=tree)
-            base = app.start(timeout_s=120)
-            try:
-                asyncio.run(_warm(base, timeout_s, opening))
-                out["levels"].setdefault(str(sessions), {})[name] = asyncio.run(
-                    level(base, sessions, seconds, every, timeout_s, opening)
-                )
-            finally:
-                app.stop()
-            print(f"{sessions} sessions, {name}: {out['levels'][str(sessions)][name]}", file=sys.stderr)
+            for count in processes:
+                run_name = name if len(processes) == 1 else f"{name}-{count}p"
+                with serve_balanced(db_url, count, log_dir, f"streamlit-{run_name}-{sessions}", tree) as apps:
+                    for app in apps.apps:  # each process directly: the balancer would pick for us
+                        asyncio.run(_warm(app.base, timeout_s, opening))
+                    cpu_before = apps.cpu_seconds()
+                    figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
+                    cpu_after = apps.cpu_seconds()
+                figures["processes"] = count
+                figures["cpu_s"] = {"apps": [round(b - a, 2) for a, b in zip(cpu_before["apps"], cpu_after["apps"])]}
+                if "balancer" in cpu_before:
+                    figures["cpu_s"]["balancer"] = round(cpu_after["balancer"] - cpu_before["balancer"], 2)
+                    figures["connections"] = apps.report.get("connections")
+                out["levels"].setdefault(str(sessions), {})[run_name] = figures
+                print(f"{sessions} sessions, {run_name}: {figures}", file=sys.stderr)
     return out
 
 
@@ -267,11 +279,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=2, help="seconds between one session's changes")
     parser.add_argument("--timeout", type=float, default=60, help="a change unanswered this long fails its session")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also run the code of this git ref, alternately")
+    parser.add_argument("--processes", default="1", help="app server processes behind one port (bench/balancer.py); "
+                        "comma-separated counts run one after the other, e.g. 1,2")
     parser.add_argument("--period", metavar="FROM,TO", help="the searches' period (YYYY-MM-DD,YYYY-MM-DD); "
                         "default: the page's own (the last 7 days)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
+    processes = [int(n) for n in args.processes.split(",")]
+    if max(processes) > 1 and not args.db.startswith("postgresql"):
+        parser.error("--processes above 1 needs PostgreSQL: one app process owns the embedded file")
     opening = QUERY
     if args.period:
         start, end = args.period.split(",")
@@ -282,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="report-bench-sessions-")))
         result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
-                  "baseline": args.baseline, "cpus": os.cpu_count()}
-        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening)
+                  "baseline": args.baseline, "processes": processes, "cpus": os.cpu_count()}
+        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening, processes)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
