@@ -190,7 +190,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
     """With `processes` above 1 (PostgreSQL), that many app processes take the traffic and the
     sessions behind one port (bench/balancer.py) and share the fold."""
     bodies = payloads(seconds)
-    with serve_balanced(url, processes, folder, "app", {"META_APP_SECRET": APP_SECRET}) as apps:
+    with serve_balanced(url, processes, folder, "app", env={"META_APP_SECRET": APP_SECRET}) as apps:
         readers = Sessions(apps.base, sessions) if sessions else None
         try:
             if readers:

@@ -1,6 +1,7 @@
 """Several app processes behind one port (bench/balancer.py): the balancer hands connections to the
 processes in turn and skips one that is gone; dashboard sessions through it on two app processes on
-PostgreSQL each stay on one process and see their searches; the sessions harness reports it."""
+PostgreSQL each stay on one process and see their searches; the sessions harness reports it; the
+webhook bench's traffic through it is stored and folded once."""
 import asyncio
 import json
 import subprocess
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import psutil
 import pytest
+import sqlalchemy as sa
 import websockets
 
 from bench.balancer import serve_balanced, start_balancer, stop_balancer
 from bench.sessions import _one_run, _rerun
 from data_access.engine import open_database
+from data_access.schema import raw_payload, webhook_inbox
 from tests.app_server import ROOT, free_port
 from tests.factories import at, insert, mt_row
 from tests.postgres import new_postgres_database
@@ -146,3 +149,29 @@ def test_the_sessions_harness_refuses_two_processes_on_the_embedded_file(tmp_pat
     assert done.returncode == 2
     assert "--processes above 1 needs PostgreSQL" in done.stderr
     assert not (tmp_path / "report.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_webhook_bench_on_two_processes_folds_every_body_once(tmp_path) -> None:
+    url, drop = new_postgres_database()
+    out = tmp_path / "webhooks.json"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.webhooks", "--db", url, "--processes", "2", "--seconds", "2",
+             "--senders", "4", "--rate", "200", "--out", str(out)],
+            cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+        engine = open_database(url)
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(raw_payload)).scalar_one()
+            waiting = conn.execute(sa.select(sa.func.count()).select_from(webhook_inbox)).scalar_one()
+        engine.dispose()
+    finally:
+        drop()
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert (result["engine"], result["processes"], result["lost"], result["errors"]) == ("postgresql", 2, 0, 0)
+    assert sorted(result["connections"].values()) == [2, 2]  # four keep-alive senders, two on each process
+    assert result["answered_200"] == result["requests"] > 300
+    assert (stored, waiting) == (result["answered_200"], 0)  # every body stored once, none left to fold
+    assert sum(result["folded_per_process"]) == result["answered_200"]  # and folded once, by one process
+    assert result["ingest_command"]["engine"] == "postgresql"
