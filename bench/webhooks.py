@@ -104,11 +104,18 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # folded and removed since it was listed
+        return 0
+
+
 def _waiting(url: str) -> int:
     """Bodies not folded yet: bytes in the spool's segments, or rows in the inbox."""
     if url.startswith("duckdb"):
         spool = Path(url.removeprefix("duckdb:///")).with_suffix(".spool")
-        return sum(path.stat().st_size for path in spool.glob("segment-*.spool"))
+        return sum(_size(path) for path in spool.glob("segment-*.spool"))
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
