@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,8 +168,8 @@ def serve_balanced(db_url: str, processes: int, log_dir: Path, name: str = "app"
     apps = [AppProcess(db_url, log_dir / f"{name}-{i}.log", env, tree=tree) for i in range(processes)]
     balanced: Balanced | None = None
     try:
-        for app in apps:
-            app.start(timeout_s)
+        with ThreadPoolExecutor(len(apps)) as starting:  # side by side: each start mostly waits
+            list(starting.map(lambda app: app.start(timeout_s), apps))
         if processes == 1:
             balanced = Balanced(apps[0].base, apps[0].port, apps)
         else:

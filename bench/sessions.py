@@ -236,6 +236,11 @@ async def _warm(base: str, timeout_s: float, opening: str) -> None:
                 raise RuntimeError(f"warm-up: {run.error}")
 
 
+async def _warm_all(bases: list[str], timeout_s: float, opening: str) -> None:
+    """Warms each process directly (through the balancer, it would pick the process for us)."""
+    await asyncio.gather(*(_warm(base, timeout_s, opening) for base in bases))
+
+
 @contextlib.contextmanager
 def code_of(ref: str) -> Iterator[Path]:
     """The tree of git `ref`, unpacked in a temporary folder."""
@@ -256,8 +261,7 @@ def measure(db_url: str, levels: list[int], seconds: float, every: float, timeou
             for count in processes:
                 run_name = name if len(processes) == 1 else f"{name}-{count}p"
                 with serve_balanced(db_url, count, log_dir, f"streamlit-{run_name}-{sessions}", tree) as apps:
-                    for app in apps.apps:  # each process directly: the balancer would pick for us
-                        asyncio.run(_warm(app.base, timeout_s, opening))
+                    asyncio.run(_warm_all([app.base for app in apps.apps], timeout_s, opening))
                     cpu_before = apps.cpu_seconds()
                     figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
                     cpu_after = apps.cpu_seconds()

