@@ -69,6 +69,8 @@ class RoundRobin:
             return
         try:
             await asyncio.gather(_pipe(client_reader, backend_writer), _pipe(backend_reader, client_writer))
+        except asyncio.CancelledError:
+            pass  # the balancer stops with this connection open: it ends here, quietly
         finally:
             for writer in (backend_writer, client_writer):
                 writer.close()
@@ -99,8 +101,8 @@ async def serve(port: int, backends: Sequence[int]) -> dict:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     print(f"listening on {server.sockets[0].getsockname()[1]}", flush=True)
-    async with server:
-        await stop.wait()
+    await stop.wait()
+    server.close()  # open connections are cut when the loop ends: nothing waits for them
     return balancer.report()
 
 

@@ -4,8 +4,11 @@ PostgreSQL each stay on one process and see their searches; the sessions harness
 webhook bench's traffic through it is stored and folded once."""
 import asyncio
 import json
+import random
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -72,6 +75,42 @@ def test_the_balancer_hands_connections_in_turn_and_skips_a_process_that_is_gone
     assert after == ["a", "a", "a"]
     assert report == {"connections": {str(servers[0][1]): 6, str(servers[1][1]): 3, str(closed): 0},
                       "refused": 2 + 5}
+    assert balancer.returncode == 0
+
+
+def receive(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size and (chunk := sock.recv(size - len(data))):
+        data += chunk
+    return data
+
+
+def test_bytes_pass_both_ways_unchanged_a_half_close_is_passed_on_and_a_stop_still_reports() -> None:
+    backend = socket.create_server(("127.0.0.1", 0))
+    backend_port = backend.getsockname()[1]
+    balancer, port = start_balancer([backend_port])
+    payload = random.Random(7).randbytes(1_000_000)
+    try:
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn, _ = backend.accept()
+        conn.settimeout(10)
+        sending = threading.Thread(target=client.sendall, args=(payload,))
+        sending.start()
+        upstream = receive(conn, len(payload))
+        sending.join()
+        conn.sendall(payload[::-1])
+        downstream = receive(client, len(payload))
+        client.shutdown(socket.SHUT_WR)  # the client is done sending: the backend sees the end
+        end_seen = conn.recv(1)
+        conn.sendall(b"still open")  # while the other direction goes on
+        after = receive(client, len(b"still open"))
+        report = stop_balancer(balancer)  # with the connection still open
+    finally:
+        balancer.kill()
+        balancer.wait()
+        backend.close()
+    assert (upstream == payload, downstream == payload[::-1], end_seen, after) == (True, True, b"", b"still open")
+    assert report == {"connections": {str(backend_port): 1}, "refused": 0}
     assert balancer.returncode == 0
 
 
