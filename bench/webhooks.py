@@ -85,12 +85,14 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
                 state["ok"].append(body)
             else:
                 state["errors"] += 1
+                status = status_line.split()[1].decode()
+                state["error_statuses"][status] = state["error_statuses"].get(status, 0) + 1
     finally:
         writer.close()
 
 
 async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float) -> dict:
-    state = {"next": 0, "latencies": [], "ok": [], "errors": 0}
+    state = {"next": 0, "latencies": [], "ok": [], "errors": 0, "error_statuses": {}}
     period = senders / rate if rate else 0.0
     started = time.monotonic()
     await asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
@@ -237,6 +239,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "requests": len(latencies),
         "answered_200": len(answered),
         "errors": state["errors"],
+        "error_statuses": state["error_statuses"],  # how many of each answer other than 200
         "requests_per_s": round(len(latencies) / state["seconds"]),
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),

