@@ -32,7 +32,7 @@ bench: $(VENV)/.installed system-deps
 	bash .ci/with-postgres $(PY) -m bench --rows $(ROWS)
 
 bench-smoke: $(VENV)/.installed system-deps
-	bash .ci/with-postgres $(PY) -m bench --rows 50000 --pg-rows 50000 --out test-output/bench-smoke.json --ingest-messages 5000 --webhook-seconds 5 --webhook-sessions 1 --sessions-seconds 4 --sessions-levels 1,2
+	bash .ci/with-postgres $(PY) -m bench --rows 50000 --pg-rows 50000 --out test-output/bench-smoke.json --ingest-messages 5000 --webhook-seconds 5 --webhook-sessions 1 --sessions-seconds 4 --sessions-levels 1,2 --pg-sessions-levels 2 --pg-webhook-seconds 0
 
 clean:
 	rm -rf $(VENV) data test-output .pytest_cache

@@ -3,7 +3,7 @@ own session protocol (the `BackMsg` / `ForwardMsg` protobufs of the installed st
 websocket at `/_stcore/stream`), as the browser's page does it, without a browser per session.
 
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
-                             [--period FROM,TO] [--baseline GIT_REF] [--out FILE]
+                             [--period FROM,TO] [--baseline GIT_REF] [--processes 1,2] [--out FILE]
 
 Each session opens /sent (language en), then every `--every` seconds changes its search by sending
 `rerun_script` with a new address (the campaign and status parameters changed in the query string the
@@ -20,12 +20,15 @@ A session fails when its connection drops, a run shows an exception, or a change
 within `--timeout` seconds. The levels run one after the other, each on a freshly started server
 (opened once by a warm-up session first); with `--baseline REF` every level runs on the code of
 `REF` (from `git archive`) and on this tree, alternately, on the same database: side by side in one run.
+With `--processes N` (PostgreSQL: every process connects to the server), N app processes serve each
+level behind one port (bench/balancer.py, a new connection to the next process in turn: each session
+stays on one process); `--processes 1,2` runs each level both ways, alternately.
 
 Prints JSON: per level and code, the changes made, p50/p95/max to the total and to the run's end,
-how long the changes took in all, the median bytes a change brought, the app server's CPU time per
-change (its process's user + system time over the level, warm-up excluded: on a machine shared with
-other work this moves far less than the wall times do), the failed sessions with their reasons, and
-the load average before and after.
+how long the changes took in all, the median bytes a change brought, the app processes' (and the
+balancer's) CPU seconds during the level and the apps' CPU milliseconds per change (user + system time,
+first loads included: on a machine shared with other work this moves far less than the wall times
+do), the failed sessions with their reasons, and the load average before and after.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ import sys
 import tempfile
 import time
 from urllib import parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +52,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from bench.balancer import serve_balanced
 from data_access.filters import MtFilters
-from tests.app_server import AppProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "lang=en"
@@ -199,23 +202,14 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float, opening: str,
-                server_pid: int) -> dict:
+async def level(base: str, sessions: int, seconds: float, every: float, timeout_s: float, opening: str) -> dict:
     load_before = os.getloadavg()
-    cpu_before = cpu_seconds(server_pid)
     start_at = time.perf_counter() + 3.0 + 0.2 * sessions  # time for every session's first load
     results = await asyncio.gather(*(session(i, base, seconds, every, timeout_s, start_at, opening) for i in range(sessions)))
     totals = [c[0] for r in results for c in r.changes]
     ends = [c[1] for r in results for c in r.changes]
     sizes = [c[2] for r in results for c in r.changes]
     firsts = [r.first_total_s for r in results if r.first_total_s is not None]
-    cpu = cpu_seconds(server_pid) - cpu_before
     return {
         "sessions": sessions,
         "changes": len(totals),
@@ -224,8 +218,6 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
                         "max": _ms(max(totals, default=None))},
         "to_end_ms": {"p50": _ms(percentile(ends, 0.5)), "p95": _ms(percentile(ends, 0.95))},
         "bytes_per_change_p50": percentile(sizes, 0.5),
-        "server_cpu_s": round(cpu, 2),  # first loads included
-        "server_cpu_ms_per_change": round(1000 * cpu / len(totals), 1) if totals else None,
         "first_load_to_total_ms": {"p50": _ms(percentile(firsts, 0.5)), "max": _ms(max(firsts, default=None))},
         "distinct_totals": len(set().union(*(r.totals for r in results))),
         "failed_sessions": sum(r.failure is not None for r in results),
@@ -245,6 +237,11 @@ async def _warm(base: str, timeout_s: float, opening: str) -> None:
                 raise RuntimeError(f"warm-up: {run.error}")
 
 
+async def _warm_all(bases: list[str], timeout_s: float, opening: str) -> None:
+    """Warms each process directly (through the balancer, it would pick the process for us)."""
+    await asyncio.gather(*(_warm(base, timeout_s, opening) for base in bases))
+
+
 @contextlib.contextmanager
 def code_of(ref: str) -> Iterator[Path]:
     """The tree of git `ref`, unpacked in a temporary folder."""
@@ -255,20 +252,29 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 def measure(db_url: str, levels: list[int], seconds: float, every: float, timeout_s: float,
-            trees: dict[str, Path], log_dir: Path, opening: str = QUERY) -> dict:
+            trees: dict[str, Path], log_dir: Path, opening: str = QUERY, processes: Sequence[int] = (1,)) -> dict:
+    """Each level on each code and each count of app processes (behind the balancer when more than
+    one), one after the other; a run is named by its code, and by its process count when several
+    are measured ("current-2p")."""
     out: dict = {"levels": {}}
     for sessions in levels:
         for name, tree in trees.items():
-            app = AppProcess(db_url, log_dir / f"streamlit-{name}-{sessions}.log", tree=tree)
-            base = app.start(timeout_s=120)
-            try:
-                asyncio.run(_warm(base, timeout_s, opening))
-                out["levels"].setdefault(str(sessions), {})[name] = asyncio.run(
-                    level(base, sessions, seconds, every, timeout_s, opening, app.proc.pid)
-                )
-            finally:
-                app.stop()
-            print(f"{sessions} sessions, {name}: {out['levels'][str(sessions)][name]}", file=sys.stderr)
+            for count in processes:
+                run_name = name if len(processes) == 1 else f"{name}-{count}p"
+                with serve_balanced(db_url, count, log_dir, f"streamlit-{run_name}-{sessions}", tree) as apps:
+                    asyncio.run(_warm_all([app.base for app in apps.apps], timeout_s, opening))
+                    cpu_before = apps.cpu_seconds()
+                    figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
+                    cpu_after = apps.cpu_seconds()
+                figures["processes"] = count
+                figures["cpu_s"] = {"apps": [round(b - a, 2) for a, b in zip(cpu_before["apps"], cpu_after["apps"])]}
+                changes, apps_cpu = figures["changes"], sum(figures["cpu_s"]["apps"])
+                figures["server_cpu_ms_per_change"] = round(1000 * apps_cpu / changes, 1) if changes else None
+                if "balancer" in cpu_before:
+                    figures["cpu_s"]["balancer"] = round(cpu_after["balancer"] - cpu_before["balancer"], 2)
+                    figures["connections"] = apps.report.get("connections")
+                out["levels"].setdefault(str(sessions), {})[run_name] = figures
+                print(f"{sessions} sessions, {run_name}: {figures}", file=sys.stderr)
     return out
 
 
@@ -280,11 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=2, help="seconds between one session's changes")
     parser.add_argument("--timeout", type=float, default=60, help="a change unanswered this long fails its session")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also run the code of this git ref, alternately")
+    parser.add_argument("--processes", default="1", help="app server processes behind one port (bench/balancer.py); "
+                        "comma-separated counts run one after the other, e.g. 1,2")
     parser.add_argument("--period", metavar="FROM,TO", help="the searches' period (YYYY-MM-DD,YYYY-MM-DD); "
                         "default: the page's own (the last 7 days)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
+    processes = [int(n) for n in args.processes.split(",")]
+    if max(processes) > 1 and not args.db.startswith("postgresql"):
+        parser.error("--processes above 1 needs PostgreSQL: one app process owns the embedded file")
     opening = QUERY
     if args.period:
         start, end = args.period.split(",")
@@ -295,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="report-bench-sessions-")))
         result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
-                  "baseline": args.baseline, "cpus": os.cpu_count()}
-        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening)
+                  "baseline": args.baseline, "processes": processes, "cpus": os.cpu_count()}
+        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening, processes)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

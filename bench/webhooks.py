@@ -4,7 +4,7 @@ time; then the bodies answered 200 are counted in the database (0 lost is the ta
 `ingest` command loads the same bodies from a file into a fresh database for comparison.
 
     python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000]
-                             [--sessions 5] [--rows 1000000] [--out FILE]
+                             [--sessions 5] [--rows 1000000] [--processes 2] [--out FILE]
 
 With `--rate`, the senders together offer that many requests per second, each request due at its
 own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,11 +34,12 @@ from pathlib import Path
 import sqlalchemy as sa
 import uvloop
 
+from bench.balancer import serve_balanced
 from data_access.demo import generate
 from data_access.engine import open_database
 from data_access.ingest import synthetic
 from data_access.schema import raw_payload, webhook_inbox
-from tests.app_server import ROOT, AppProcess
+from tests.app_server import ROOT
 
 APP_SECRET = "bench-app-secret"
 LINES_PER_SECOND = 3_000  # payloads made per second of the run: senders never run out below this rate
@@ -83,12 +85,14 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
                 state["ok"].append(body)
             else:
                 state["errors"] += 1
+                status = status_line.split()[1].decode()
+                state["error_statuses"][status] = state["error_statuses"].get(status, 0) + 1
     finally:
         writer.close()
 
 
 async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float) -> dict:
-    state = {"next": 0, "latencies": [], "ok": [], "errors": 0}
+    state = {"next": 0, "latencies": [], "ok": [], "errors": 0, "error_statuses": {}}
     period = senders / rate if rate else 0.0
     started = time.monotonic()
     await asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
@@ -102,11 +106,18 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # folded and removed since it was listed
+        return 0
+
+
 def _waiting(url: str) -> int:
     """Bodies not folded yet: bytes in the spool's segments, or rows in the inbox."""
     if url.startswith("duckdb"):
         spool = Path(url.removeprefix("duckdb:///")).with_suffix(".spool")
-        return sum(path.stat().st_size for path in spool.glob("segment-*.spool"))
+        return sum(_size(path) for path in spool.glob("segment-*.spool"))
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
@@ -184,35 +195,40 @@ class Sessions(threading.Thread):
 
 
 def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
-            sessions: int = 0) -> dict:
+            sessions: int = 0, processes: int = 1) -> dict:
+    """With `processes` above 1 (PostgreSQL), that many app processes take the traffic and the
+    sessions behind one port (bench/balancer.py) and share the fold."""
     bodies = payloads(seconds)
-    app = AppProcess(url, folder / "app.log", {"META_APP_SECRET": APP_SECRET})
-    app.start()
-    readers = Sessions(app.base, sessions) if sessions else None
-    try:
-        if readers:
-            readers.start()
-            readers.ready.wait(120)  # every page has loaded once
-        state = uvloop.run(_send_all(app.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
-        sent_until = time.monotonic()
-        while _waiting(url):
-            if time.monotonic() - sent_until > 60:
-                raise RuntimeError("the fold did not catch up within 60 s")
-            time.sleep(0.05)
-        fold_lag = time.monotonic() - sent_until
-    finally:
-        if readers:
-            readers.stop.set()
-            readers.join()
-        app.stop()
+    with serve_balanced(url, processes, folder, "app", env={"META_APP_SECRET": APP_SECRET}) as apps:
+        readers = Sessions(apps.base, sessions) if sessions else None
+        try:
+            if readers:
+                readers.start()
+                readers.ready.wait(120)  # every page has loaded once
+            state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
+            sent_until = time.monotonic()
+            while _waiting(url):
+                if time.monotonic() - sent_until > 60:
+                    raise RuntimeError("the fold did not catch up within 60 s")
+                time.sleep(0.05)
+            fold_lag = time.monotonic() - sent_until
+        finally:
+            if readers:
+                readers.stop.set()
+                readers.join()
     answered = state["ok"]
     ids = {hashlib.sha256(body).hexdigest() for body in answered}
     lost = len(ids - _stored(url))
     command = _ingest_command(compare_url, answered, folder)
     latencies = state["latencies"]
-    folds = [(int(n), float(t)) for n, t in re.findall(r"fold: (\d+) bodies in ([\d.]+) s", app.log_path.read_text())]
+    folds = [(int(n), float(t)) for log in apps.log_paths
+             for n, t in re.findall(r"fold: (\d+) bodies in ([\d.]+) s", log.read_text())]
+    folded = [sum(int(n) for n in re.findall(r"fold: (\d+) bodies", log.read_text())) for log in apps.log_paths]
     over_http_s = state["seconds"] + fold_lag
     return {
+        "processes": processes,
+        "connections": apps.report.get("connections"),  # per process, through the balancer
+        "folded_per_process": folded,
         "senders": senders,
         "dashboard_sessions": sessions,
         "session_loads": len(readers.timings) if readers else 0,
@@ -223,6 +239,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "requests": len(latencies),
         "answered_200": len(answered),
         "errors": state["errors"],
+        "error_statuses": state["error_statuses"],  # how many of each answer other than 200
         "requests_per_s": round(len(latencies) / state["seconds"]),
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
@@ -239,8 +256,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", metavar="URL", help="an existing DuckDB file for the server (such as the "
-                        "benchmark's demo database); default: a fresh one")
+    parser.add_argument("--db", metavar="URL", help="an existing database for the server (such as the "
+                        "benchmark's demo database; the ingest command's comparison then runs on a fresh database "
+                        "of the same engine); default: a fresh one")
     parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
                         "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
@@ -251,24 +269,36 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=0,
                         help="headless Chromium pages loading a search of /sent every second meanwhile")
     parser.add_argument("--rows", type=int, default=0, help="demo MT rows in the server's database first")
+    parser.add_argument("--processes", type=int, default=1, help="app server processes behind one port "
+                        "(bench/balancer.py), sharing the traffic and the fold: PostgreSQL only")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    postgres = args.postgres or (args.db or "").startswith("postgresql")
+    if args.processes > 1 and not postgres:
+        parser.error("--processes above 1 needs PostgreSQL: one app process owns the embedded file")
     with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
         folder = Path(name)
-        if args.postgres:
+        if postgres:
             from tests.postgres import new_postgres_database
 
-            (url, drop), (compare, drop_compare) = new_postgres_database(), new_postgres_database()
-            drops.callback(drop)
-            drops.callback(drop_compare)
+            url = args.db
+            if url is None:
+                url, drop = new_postgres_database()
+                drops.callback(drop)
+            if os.environ.get("TEST_POSTGRES_URL"):
+                compare, drop_compare = new_postgres_database()
+                drops.callback(drop_compare)
+            else:  # no server to make a fresh database on
+                compare = f"duckdb:///{folder}/command.duckdb"
         else:
             url, compare = args.db or f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
         if args.rows:
             engine = open_database(url)
             generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
             engine.dispose()
-        result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions)
-        result["engine"] = "postgresql" if args.postgres else "duckdb"
+        result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions, args.processes)
+        result["engine"] = "postgresql" if postgres else "duckdb"
+        result["ingest_command"]["engine"] = compare.split(":", 1)[0].split("+", 1)[0]
     text = json.dumps(result)
     if args.out:
         args.out.write_text(text)
