@@ -94,3 +94,28 @@ def ensure_current(conn: Connection, today: date | None = None) -> list[str]:
     """The partitions of the current and the next month (UTC), for live writes."""
     month = month_start(today or datetime.now(timezone.utc).date())
     return ensure_months(conn, month, next_month(month))
+
+
+def upsert_lowest_record(conn: Connection, table: sa.Table, staged: sa.TableClause) -> None:
+    """The partitioned table's form of `INSERT ... ON CONFLICT (message_id) DO UPDATE ... WHERE
+    excluded.record_id < stored.record_id` (the key holds the time, so no conflict on the id alone):
+    in one statement, stored rows whose id has a staged record with a lower hash are deleted and
+    inserted again with the staged values (their other columns kept), and staged ids not stored are
+    inserted. Writers run it under the ingest lock, as every message write."""
+    replaced = (
+        sa.delete(table)
+        .where(table.c.message_id == staged.c.message_id, staged.c.record_id < table.c.record_id)
+        .returning(*table.columns)
+        .cte("replaced")
+    )
+    staged_names = {c.name for c in staged.columns}
+    values = [(staged.c[c.name] if c.name in staged_names else replaced.c[c.name]).label(c.name) for c in table.columns]
+    stored = table.alias("stored")
+    rows = (
+        sa.select(*values)
+        .select_from(staged.outerjoin(replaced, replaced.c.message_id == staged.c.message_id))
+        # The statement's snapshot still sees the replaced rows: those are inserted again.
+        .where(sa.or_(replaced.c.message_id.is_not(None),
+                      ~sa.exists().where(stored.c.message_id == staged.c.message_id)))
+    )
+    conn.execute(sa.insert(table).from_select([c.name for c in table.columns], rows).add_cte(replaced))

@@ -151,16 +151,19 @@ def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
     )
 
 
-def counted_from(conn: Connection, filters: Filters) -> sa.Table:
-    """The table the search's figures are counted from: the hourly counts when they answer it exactly
-    (PostgreSQL, `data_access.hourly`), else the view's messages."""
+def counted_from(conn: Connection, filters: Filters, source: sa.Table | None = None) -> sa.Table:
+    """The table the search's figures are counted from: `source` when given (the view's table or its
+    hourly counts), else the hourly counts when they answer the search exactly (PostgreSQL,
+    `data_access.hourly`), else the view's messages."""
+    if source is not None:
+        return source
     hourly_table = hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name)
     return filters.table if hourly_table is None else hourly_table
 
 
-def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
+def mt_totals(conn: Connection, filters: MtFilters, source: sa.Table | None = None) -> MtTotals:
     """The totals alone (the export summary and the command line need no charts)."""
-    table = counted_from(conn, filters)
+    table = counted_from(conn, filters, source)
     status = table.c.status
     counts = conn.execute(
         select(status, hourly.messages(table), hourly.replied(table)).where(filters.where(table)).group_by(status)
@@ -168,13 +171,13 @@ def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
     return _totals({s: int(n) for s, n, _ in counts}, sum(int(r) for _, _, r in counts))
 
 
-def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
+def mt_report(conn: Connection, filters: MtFilters, source: sa.Table | None = None) -> MtReport:
     """Totals, status breakdown, failure reasons and the daily delivery rate of one search.
 
     One scan groups the search by (status, error code, local day): a few hundred groups, whose counts
     (of MTs, and of MTs that got a reply) add up to each figure exactly.
     """
-    table = counted_from(conn, filters)
+    table = counted_from(conn, filters, source)
     status, code = table.c.status, table.c.error_code
     day, to_date = _local_day(table.c.sent_at, filters, conn.dialect.name)
     groups = conn.execute(
@@ -229,10 +232,10 @@ class MoReport:
     content_mix: tuple[tuple[str, int], ...]  # (content_type, count), largest first
 
 
-def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
+def mo_report(conn: Connection, filters: MoFilters, source: sa.Table | None = None) -> MoReport:
     """Totals, daily replies and the content mix of one search from one scan grouped by (local day,
     content type); a second statement ranks the quick-reply buttons."""
-    table = counted_from(conn, filters)
+    table = counted_from(conn, filters, source)
     where = filters.where(table)
     clicked = table.c.clicked if hourly.is_hourly(table) else table.c.button_payload.is_not(None)
     kind = table.c.content_type
@@ -268,9 +271,9 @@ def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
 # -- shared -------------------------------------------------------------------------------------
 
 
-def count(conn: Connection, filters: Filters) -> int:
+def count(conn: Connection, filters: Filters, source: sa.Table | None = None) -> int:
     """Rows matching the search: the "8 results" figure and the export's row count."""
-    table = counted_from(conn, filters)
+    table = counted_from(conn, filters, source)
     return int(conn.execute(select(hourly.messages(table)).select_from(table).where(filters.where(table))).scalar_one())
 
 
