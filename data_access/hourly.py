@@ -18,28 +18,37 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from data_access.filters import Filters
-from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_message
+from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 
-HOURLY_OF: dict[str, sa.Table] = {mt_message.name: mt_hourly, mo_message.name: mo_hourly}
+# Message table -> its hourly tables, fewest groups first.
+HOURLY_OF: dict[str, tuple[sa.Table, ...]] = {
+    mt_message.name: (mt_hourly_status, mt_hourly),
+    mo_message.name: (mo_hourly,),
+}
+_HOURLY_NAMES = {table.name for tables in HOURLY_OF.values() for table in tables}
 
 
 def answers(filters: Filters, offset_s: int | None, dialect: str) -> sa.Table | None:
-    """The hourly table that answers `filters`' figures exactly, or None when the messages must be read.
-
-    `offset_s` is the zone's UTC offset when it is the same over the whole search (else None)."""
-    hourly = HOURLY_OF.get(filters.table.name)
-    if dialect != "postgresql" or hourly is None or offset_s is None or offset_s % 3600:
+    """The smallest hourly table that answers `filters`' figures exactly, or None when the messages
+    must be read. `offset_s` is the zone's UTC offset when it is the same over the whole search (else None)."""
+    if dialect != "postgresql" or offset_s is None or offset_s % 3600:
         return None
+    needed = {"subaccount"} if not filters.scope.all else set()
     for name, field in filters.FIELDS.items():
         if getattr(filters, name) in (None, ()):
             continue
-        if field.via is not None or field.column not in hourly.c:
+        if field.via is not None:
             return None
-    return hourly
+        needed |= {field.column, "subaccount"} if field.op == "owner" else {field.column}
+    for hourly in HOURLY_OF.get(filters.table.name, ()):
+        # A subaccount of an MO is also its business number's owner (`filters.owned_by`).
+        if needed <= set(hourly.c.keys()) and ("business_number" in hourly.c or "business_number" not in filters.table.c):
+            return hourly
+    return None
 
 
 def is_hourly(table: sa.Table) -> bool:
-    return table.name in {t.name for t in HOURLY_OF.values()}
+    return table.name in _HOURLY_NAMES
 
 
 def messages(table: sa.Table, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement:

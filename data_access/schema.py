@@ -115,6 +115,19 @@ mt_hourly = Table(
     Column("replied", BigInteger, nullable=False),
 )
 
+# The same by fewer columns, for the broad searches (a month of them is a few thousand groups).
+mt_hourly_status = Table(
+    "mt_hourly_status",
+    metadata,
+    Column("sent_at", Timestamp, nullable=False),
+    Column("subaccount", String),
+    Column("status", String(24)),
+    Column("error_code", String),
+    Column("error_title", Text),
+    Column("messages", BigInteger, nullable=False),
+    Column("replied", BigInteger, nullable=False),
+)
+
 mo_hourly = Table(
     "mo_hourly",
     metadata,

@@ -23,7 +23,7 @@ from data_access.filters import CONVERSATION_TYPES, MO_CONTENT_TYPES, MT_CONTENT
 from data_access.ingest import synthetic
 from data_access.migrations import current_revision, downgrade, upgrade
 from data_access.partitions import default_partition, ensure_months, partition_name
-from data_access.schema import business_number, mo_hourly, mo_message, mt_hourly, mt_message
+from data_access.schema import business_number, mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 from data_access.scope import Scope
 from tests import factories
 from tests.conftest import NO_SERVER
@@ -93,18 +93,22 @@ def _check_random_searches(engine: Engine, examples: int) -> int:
     @given(st.data())
     def check(data) -> None:
         period = _period(data)
+        broad = data.draw(st.booleans())  # by subaccount and status only
         mt = MtFilters(
             **period,
             subaccount=data.draw(_some(subaccounts)),
-            user=data.draw(_some(users)),
-            campaign=data.draw(_some(campaigns)),
-            content_type=data.draw(_some(MT_CONTENT_TYPES)),
-            session=data.draw(st.sampled_from((None, "open", "closed"))),
             status=data.draw(_some(STATUSES)),
-            conversation_type=data.draw(st.sampled_from((None, *CONVERSATION_TYPES))),
-            phone=data.draw(st.sampled_from((None, None, None, phones[0][:6]))),
             scope=_scope(data, subaccounts),
         )
+        if not broad:
+            mt = mt.replace(
+                user=data.draw(_some(users)),
+                campaign=data.draw(_some(campaigns)),
+                content_type=data.draw(_some(MT_CONTENT_TYPES)),
+                session=data.draw(st.sampled_from((None, "open", "closed"))),
+                conversation_type=data.draw(st.sampled_from((None, *CONVERSATION_TYPES))),
+                phone=data.draw(st.sampled_from((None, None, None, phones[0][:6]))),
+            )
         mo = MoFilters(
             **period,
             subaccount=data.draw(_some(subaccounts)),
@@ -115,16 +119,20 @@ def _check_random_searches(engine: Engine, examples: int) -> int:
             scope=_scope(data, subaccounts),
         )
         answers = period["tz"] in HOURLY_ZONES
+        narrow = (mt.user, mt.campaign, mt.content_type, mt.session, mt.conversation_type) != ((), (), (), None, None)
+        expected = mt_message if not answers or mt.phone else mt_hourly if narrow else mt_hourly_status
         with engine.connect() as conn:
-            assert report.counted_from(conn, mt) is (mt_hourly if answers and mt.phone is None else mt_message)
+            assert report.counted_from(conn, mt) is expected
             assert report.counted_from(conn, mo) is (mo_hourly if answers else mo_message)
+            if expected is mt_hourly_status:  # the larger table answers too
+                assert report.mt_report(conn, mt, mt_hourly) == report.mt_report(conn, mt, mt_message)
             # Each call picks its table and gets the figures of the rows.
             assert report.mt_report(conn, mt) == report.mt_report(conn, mt, mt_message)
             assert report.mt_totals(conn, mt) == report.mt_totals(conn, mt, mt_message)
             assert report.mo_report(conn, mo) == report.mo_report(conn, mo, mo_message)
             for f in (mt, mo):
                 assert report.count(conn, f) == report.count(conn, f, f.table)
-        used.append(answers and mt.phone is None)
+        used.append(expected is not mt_message)
 
     check()
     return sum(used)
@@ -193,6 +201,10 @@ def test_hourly_counts_equal_the_rows_through_out_of_order_duplicated_ingest(pg_
         keys = [hours, *(mt_message.c[c.name] for c in mt_hourly.columns if c.name not in ("sent_at", "messages", "replied"))]
         groups = conn.execute(sa.select(sa.func.count()).select_from(sa.select(*keys).distinct().subquery())).scalar_one()
     assert _hourly_groups(engine, mt_hourly) == groups
+    with engine.connect() as conn:
+        keys = [hours, *(mt_message.c[name] for name in ("subaccount", "status", "error_code", "error_title"))]
+        groups = conn.execute(sa.select(sa.func.count()).select_from(sa.select(*keys).distinct().subquery())).scalar_one()
+    assert _hourly_groups(engine, mt_hourly_status) == groups
     # 4. Everything deleted: nothing left counted.
     with engine.begin() as conn:
         conn.execute(mo_message.delete())
@@ -200,7 +212,7 @@ def test_hourly_counts_equal_the_rows_through_out_of_order_duplicated_ingest(pg_
     assert _check_random_searches(engine, 15) > 0
     with engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE mt_message"))
-    assert (_hourly_groups(engine, mt_hourly), _hourly_groups(engine, mo_hourly)) == (0, 0)
+    assert [_hourly_groups(engine, t) for t in (mt_hourly, mt_hourly_status, mo_hourly)] == [0, 0, 0]
 
 
 def test_rows_of_a_month_with_no_partition_move_into_the_one_made_for_it(pg_engine, tmp_path: Path) -> None:
@@ -261,7 +273,8 @@ def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
     assert current_revision(engine) == "0011"
     assert _rows(engine) == before
     postgres = engine.dialect.name == "postgresql"
-    assert {"mt_hourly", "mo_hourly"} <= _tables(engine) if postgres else not {"mt_hourly", "mo_hourly"} & _tables(engine)
+    hourly = {"mt_hourly", "mt_hourly_status", "mo_hourly"}
+    assert hourly <= _tables(engine) if postgres else not hourly & _tables(engine)
     if postgres:
         with engine.connect() as conn:
             partitions = dict(conn.execute(sa.text(
@@ -286,7 +299,7 @@ def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
     downgrade(engine, "0010")
     assert current_revision(engine) == "0010"
     assert _rows(engine) == before
-    assert not {"mt_hourly", "mo_hourly"} & _tables(engine)
+    assert not hourly & _tables(engine)
     with pytest.raises(sa.exc.IntegrityError):  # the key is the id alone again
         with engine.begin() as conn:
             conn.execute(mt_message.insert(), [{**mts[0], "sent_at": datetime(2026, 8, 4, tzinfo=UTC)}])

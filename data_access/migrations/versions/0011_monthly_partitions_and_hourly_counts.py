@@ -8,7 +8,7 @@ writer replaces a message's row by deleting its id and inserting it again (see
 `data_access.partitions`).
 
 `mt_hourly` and `mo_hourly` count the messages per UTC hour and per value of every column a search can
-filter the figures by; the report reads them instead of the messages when a search uses only those
+filter the figures by (`mt_hourly_status`: by subaccount and status only, for the broad searches); the report reads them instead of the messages when a search uses only those
 columns and whole hours (`data_access.hourly`). Statement triggers on the message tables add each
 statement's new rows and take away its old ones, in the writer's transaction, whatever the writer
 (ingest fold, reply flags, demo load); the migration fills them from the rows present.
@@ -40,6 +40,14 @@ HOURLY = {
          "error_title", "conversation_type"),
         {"messages": "1", "replied": "CASE WHEN replied THEN 1 ELSE 0 END"},
     ),
+    # The same counts by fewer columns: a month of the broad searches (all messages, a subaccount's)
+    # in a few thousand groups.
+    "mt_hourly_status": (
+        "mt_message",
+        "sent_at",
+        ("subaccount", "status", "error_code", "error_title"),
+        {"messages": "1", "replied": "CASE WHEN replied THEN 1 ELSE 0 END"},
+    ),
     "mo_hourly": (
         "mo_message",
         "received_at",
@@ -58,6 +66,8 @@ COLUMN_TYPES = {
 }
 # A row's value of a counted column that is not a column of the message table.
 COMPUTED = {"clicked": "(button_payload IS NOT NULL)"}
+# Indexes beside each hourly table's key (which leads with the hour).
+HOURLY_INDEXES = {"mt_hourly": ("campaign", "sent_at"), "mo_hourly": ("content_type", "received_at")}
 
 
 def _postgres() -> bool:
@@ -76,7 +86,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if not _postgres():
         return
-    for hourly, (table, *_rest) in HOURLY.items():
+    for hourly, (table, *_rest) in reversed(HOURLY.items()):
         for event in ("insert", "delete", "update", "truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS {hourly}_{event} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {hourly}_{event}()")
@@ -195,6 +205,8 @@ def _create_hourly(hourly: str) -> None:
     defined += [f"{name} bigint NOT NULL" for name in sums]
     op.execute(f"CREATE TABLE {hourly} ({', '.join(defined)})")
     op.execute(f"CREATE UNIQUE INDEX {hourly}_key ON {hourly} ({column}, {', '.join(keys)}) NULLS NOT DISTINCT")
+    if hourly in HOURLY_INDEXES:
+        op.execute(f"CREATE INDEX {hourly}_{HOURLY_INDEXES[hourly][0]} ON {hourly} ({', '.join(HOURLY_INDEXES[hourly])})")
     op.execute(_upsert(hourly, _counted(hourly, table, "1")))
     # The statement's old rows are taken away and its new rows added; groups left at zero are removed
     # (from the hours the statement touched), so every stored group counts at least one message.
