@@ -21,7 +21,7 @@ from data_access.data_version import bump
 from data_access.demo.generator import Chunk, MoOrderer, Plan, make_chunk, make_plan
 from data_access.engine import is_duckdb
 from data_access.partitions import ensure_months
-from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_message
+from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 
 DEMO_SOURCE = "demo"
 
@@ -83,7 +83,7 @@ def _vacuum(engine: Engine) -> None:
     scans read the covering indexes alone (autovacuum would get there, minutes later); likewise for
     the hourly counts the load's triggers wrote."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        tables = (mt_message, mo_message, mt_hourly, mo_hourly)
+        tables = (mt_message, mo_message, mt_hourly, mt_hourly_status, mo_hourly)
         conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(t.name for t in tables)}")
 
 
