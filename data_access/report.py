@@ -20,8 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
 from data_access.columns import DetailColumn, detail_select
+from data_access import hourly
 from data_access.filters import Filters, MoFilters, MtFilters, owned_by, scope_condition
-from data_access.schema import business_number, mo_message, mt_message
+from data_access.schema import business_number
 from data_access.scope import Scope
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -150,27 +151,39 @@ def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
     )
 
 
-_REPLIED = func.count().filter(mt_message.c.replied)
+def counted_from(conn: Connection, filters: Filters, source: sa.Table | None = None) -> sa.Table:
+    """The table the search's figures are counted from: `source` when given (the view's table or its
+    hourly counts), else the hourly counts when they answer the search exactly (PostgreSQL,
+    `data_access.hourly`), else the view's messages."""
+    if source is not None:
+        return source
+    hourly_table = hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name)
+    return filters.table if hourly_table is None else hourly_table
 
 
-def mt_totals(conn: Connection, filters: MtFilters) -> MtTotals:
+def mt_totals(conn: Connection, filters: MtFilters, source: sa.Table | None = None) -> MtTotals:
     """The totals alone (the export summary and the command line need no charts)."""
-    status = mt_message.c.status
-    counts = conn.execute(select(status, func.count(), _REPLIED).where(filters.where()).group_by(status)).all()
+    table = counted_from(conn, filters, source)
+    status = table.c.status
+    counts = conn.execute(
+        select(status, hourly.messages(table), hourly.replied(table)).where(filters.where(table)).group_by(status)
+    ).all()
     return _totals({s: int(n) for s, n, _ in counts}, sum(int(r) for _, _, r in counts))
 
 
-def mt_report(conn: Connection, filters: MtFilters) -> MtReport:
+def mt_report(conn: Connection, filters: MtFilters, source: sa.Table | None = None) -> MtReport:
     """Totals, status breakdown, failure reasons and the daily delivery rate of one search.
 
     One scan groups the search by (status, error code, local day): a few hundred groups, whose counts
     (of MTs, and of MTs that got a reply) add up to each figure exactly.
     """
-    status, code = mt_message.c.status, mt_message.c.error_code
-    day, to_date = _local_day(mt_message.c.sent_at, filters, conn.dialect.name)
+    table = counted_from(conn, filters, source)
+    status, code = table.c.status, table.c.error_code
+    day, to_date = _local_day(table.c.sent_at, filters, conn.dialect.name)
     groups = conn.execute(
-        select(status, code, day.label("day"), func.count(), _REPLIED, func.min(mt_message.c.error_title))
-        .where(filters.where())
+        select(status, code, day.label("day"), hourly.messages(table), hourly.replied(table),
+               func.min(table.c.error_title))
+        .where(filters.where(table))
         .group_by(status, code, day)
     ).all()
     by_status: dict[str, int] = defaultdict(int)
@@ -219,19 +232,22 @@ class MoReport:
     content_mix: tuple[tuple[str, int], ...]  # (content_type, count), largest first
 
 
-def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
+def mo_report(conn: Connection, filters: MoFilters, source: sa.Table | None = None) -> MoReport:
     """Totals, daily replies and the content mix of one search from one scan grouped by (local day,
     content type); a second statement ranks the quick-reply buttons."""
-    where = filters.where()
-    clicked = mo_message.c.button_payload.is_not(None)
-    kind = mo_message.c.content_type
-    day, to_date = _local_day(mo_message.c.received_at, filters, conn.dialect.name)
+    table = counted_from(conn, filters, source)
+    where = filters.where(table)
+    clicked = table.c.clicked if hourly.is_hourly(table) else table.c.button_payload.is_not(None)
+    kind = table.c.content_type
+    day, to_date = _local_day(table.c.received_at, filters, conn.dialect.name)
     groups = conn.execute(
-        select(day.label("day"), kind, func.count(), func.count().filter(clicked)).where(where).group_by(day, kind)
+        select(day.label("day"), kind, hourly.messages(table), hourly.messages(table, clicked))
+        .where(where)
+        .group_by(day, kind)
     ).all()
-    group = (mo_message.c.button_text, mo_message.c.campaign, mo_message.c.template_name)
+    group = (table.c.button_text, table.c.campaign, table.c.template_name)
     quick = conn.execute(
-        select(*group, func.count().label("n"))
+        select(*group, hourly.messages(table).label("n"))
         .where(where)
         .where(clicked)
         .group_by(*group)
@@ -255,9 +271,10 @@ def mo_report(conn: Connection, filters: MoFilters) -> MoReport:
 # -- shared -------------------------------------------------------------------------------------
 
 
-def count(conn: Connection, filters: Filters) -> int:
+def count(conn: Connection, filters: Filters, source: sa.Table | None = None) -> int:
     """Rows matching the search: the "8 results" figure and the export's row count."""
-    return int(conn.execute(select(func.count()).select_from(filters.table).where(filters.where())).scalar_one())
+    table = counted_from(conn, filters, source)
+    return int(conn.execute(select(hourly.messages(table)).select_from(table).where(filters.where(table))).scalar_one())
 
 
 _NEWEST_WINDOWS = (timedelta(days=1), timedelta(days=7))

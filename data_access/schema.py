@@ -96,6 +96,53 @@ mo_message = Table(
     Column("business_number", String),
 )
 
+# PostgreSQL (migration 0011): messages counted per UTC hour and per value of every column a search
+# can filter the figures by, kept by triggers on the message tables (see `data_access.hourly`).
+mt_hourly = Table(
+    "mt_hourly",
+    metadata,
+    Column("sent_at", Timestamp, nullable=False),  # the hour's start
+    Column("subaccount", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("content_type", String(16)),
+    Column("sent_with_session", Boolean),
+    Column("status", String(24)),
+    Column("error_code", String),
+    Column("error_title", Text),
+    Column("conversation_type", String(24)),
+    Column("messages", BigInteger, nullable=False),
+    Column("replied", BigInteger, nullable=False),
+)
+
+# The same by fewer columns, for the broad searches (a month of them is a few thousand groups).
+mt_hourly_status = Table(
+    "mt_hourly_status",
+    metadata,
+    Column("sent_at", Timestamp, nullable=False),
+    Column("subaccount", String),
+    Column("status", String(24)),
+    Column("error_code", String),
+    Column("error_title", Text),
+    Column("messages", BigInteger, nullable=False),
+    Column("replied", BigInteger, nullable=False),
+)
+
+mo_hourly = Table(
+    "mo_hourly",
+    metadata,
+    Column("received_at", Timestamp, nullable=False),  # the hour's start
+    Column("subaccount", String),
+    Column("business_number", String),
+    Column("user_name", String),
+    Column("campaign", String),
+    Column("template_name", String),
+    Column("content_type", String(16)),
+    Column("button_text", String),
+    Column("clicked", Boolean),  # has a button payload
+    Column("messages", BigInteger, nullable=False),
+)
+
 raw_payload = Table(
     "raw_payload",
     metadata,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +20,8 @@ from data_access.bulk import append
 from data_access.data_version import bump
 from data_access.demo.generator import Chunk, MoOrderer, Plan, make_chunk, make_plan
 from data_access.engine import is_duckdb
-from data_access.schema import mo_message, mt_message
+from data_access.partitions import ensure_months
+from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 
 DEMO_SOURCE = "demo"
 
@@ -55,6 +56,8 @@ def generate(
         conn.execute(mo_message.delete().where(mo_message.c.source == DEMO_SOURCE))
         conn.execute(mt_message.delete().where(mt_message.c.source == DEMO_SOURCE))
         _prepare(conn)
+        # A day either side: the plan's days are local (America/Sao_Paulo), partitions UTC months.
+        ensure_months(conn, plan.first_day - timedelta(days=1), plan.last_day + timedelta(days=1))
         if progress:
             progress(0, rows)
         for chunk in _chunks(plan):
@@ -77,9 +80,11 @@ def generate(
 
 def _vacuum(engine: Engine) -> None:
     """PostgreSQL: fresh statistics for the planner, and the visibility map that lets the report's
-    scans read the covering indexes alone (autovacuum would get there, minutes later)."""
+    scans read the covering indexes alone (autovacuum would get there, minutes later); likewise for
+    the hourly counts the load's triggers wrote."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f"VACUUM (ANALYZE) {mt_message.name}, {mo_message.name}")
+        tables = (mt_message, mo_message, mt_hourly, mt_hourly_status, mo_hourly)
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(t.name for t in tables)}")
 
 
 def _chunks(plan: Plan) -> Iterator[Chunk]:
