@@ -375,8 +375,9 @@ def export_memory(engine: Engine) -> Iterator[None]:
     most of the file in memory. The memory limit belongs to the process's instance of the file, not to
     one connection: while exports run, it bounds everything the instance runs (pages, the webhook
     fold), whose sorts and joins spill to the file's temporary folder beyond it. The first export of
-    several sets it, the last one resets it to DuckDB's default. A connection is held meanwhile, so
-    the instance (and the setting) stays open between the export's queries. PostgreSQL: nothing to do.
+    several sets it, the last one resets it to DuckDB's default. A cursor of the instance is held
+    meanwhile (not an engine connection, which a `writer` engine would take the write turn for), so
+    the instance and the setting stay open between the export's queries. PostgreSQL: nothing to do.
     """
     if not is_duckdb(engine):
         yield
@@ -385,14 +386,17 @@ def export_memory(engine: Engine) -> Iterator[None]:
         limit = export_memory_limit()
     except SettingError as exc:
         raise DatabaseError(str(exc)) from None
-    with engine.connect() as conn:
-        cursor = conn.connection.driver_connection
-        file = shared_file(engine.url.database)
+    file = shared_file(embedded_path(engine.url.render_as_string(hide_password=False)))
+    cursor = file.cursor(DEFAULT_BUSY_TIMEOUT_S, None)
+    try:
         file.bound_memory(cursor, limit)
         try:
             yield
         finally:
             file.unbound_memory(cursor)
+    finally:
+        cursor.close()
+        file.release()
 
 
 def first_line(exc: BaseException) -> str:

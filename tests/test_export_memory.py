@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from data_access.consolidated import ConsolidatedFilters
-from data_access.engine import DatabaseError, export_memory, open_database
+from data_access.engine import DatabaseError, export_memory, make_engine, open_database
 from data_access.opt_out import OptOutFilters
 from exports import opt_out_export
 from exports.__main__ import main
@@ -85,6 +85,18 @@ def test_overlapping_exports_keep_the_limit_until_the_last_ends(duckdb_data, mon
         assert export(duckdb_data, NOV10_11, "csv", "en", io.BytesIO()) == 4  # a second export starts and ends
         assert memory_limit(duckdb_data) == "64.0 MiB"
     assert memory_limit(duckdb_data) == default
+
+
+def test_an_export_with_a_writer_engine_runs_under_the_limit_too(duckdb_data, monkeypatch):
+    """A writer engine's connections take the process's write turn: the bound must not take one."""
+    monkeypatch.setenv("EXPORT_MEMORY_LIMIT", "100MiB")
+    writer = make_engine(duckdb_data.url.render_as_string(hide_password=False), busy_timeout_s=2, writer=True)
+    seen = []
+    try:
+        rows = export(writer, NOV10_11, "csv", "en", io.BytesIO(), lambda done, total: seen.append(memory_limit(duckdb_data)))
+    finally:
+        writer.dispose()
+    assert rows == 4 and set(seen) == {"100.0 MiB"}
 
 
 @pytest.mark.parametrize("value", ["lots", "10MB", "-5GB", "256", "1.5 XB"])
