@@ -85,8 +85,7 @@ def _duckdb_pages(
     table = filters.table
     when, key = table.c[filters.time_column], table.c.message_id
     search = filters.where(table)
-    extent = _first_row(conn, select(func.min(when), func.max(when), func.count()).where(search))
-    oldest, newest, total = extent
+    oldest, newest, total = _first_row(conn, select(func.min(when), func.max(when), func.count()).where(search))
     if not total:
         return
     span = max((newest - oldest) * (size / total), MIN_LOOK_BACK)  # the time an average page covers
@@ -122,8 +121,8 @@ def _page_keys(
     or reaches the search's `oldest` row. DuckDB sorts the whole input of an ORDER BY whose LIMIT is
     large next to it (above 5,000 rows and 0.7% of the estimate), so a query over the whole search
     would sort every key of it in memory; the window bounds that sort by the page instead, and zone
-    maps skip the row groups outside it. The same rows either way: a full page from `since` on is
-    newer than every row before `since`."""
+    maps skip the row groups outside it. The same rows either way: a full page from `start - span` on
+    is newer than every row before it."""
     def newest(query: Select) -> list[pa.RecordBatch]:
         ordered = query.order_by(when.desc(), key.desc()).limit(take)
         return [batch for batch in _duckdb_batches(conn, ordered) if batch.num_rows]
