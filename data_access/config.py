@@ -1,11 +1,16 @@
 """Where settings come from: a command-line value, else the environment, else the default."""
 import os
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "duckdb:///data/report.duckdb"
 DEFAULT_TZ = "America/Sao_Paulo"
 DEFAULT_LANG = "pt-BR"
 LANGUAGES = ("pt-BR", "en", "es")
+DEFAULT_EXPORT_MEMORY_LIMIT = "256MB"
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MIN_EXPORT_MEMORY_BYTES = 64 * 2**20
 
 
 class SettingError(ValueError):
@@ -43,3 +48,16 @@ def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
         raise SettingError(f"unknown language {lang!r}: accepted are {', '.join(LANGUAGES)}")
     return lang
+
+
+def export_memory_limit() -> str:
+    """`EXPORT_MEMORY_LIMIT` (a size such as `256MB` or `1GiB`, at least 64 MiB) over 256MB: the
+    embedded database's memory while an export runs (`data_access.engine.export_memory`)."""
+    text = (os.environ.get("EXPORT_MEMORY_LIMIT") or DEFAULT_EXPORT_MEMORY_LIMIT).strip()
+    size = _SIZE.fullmatch(text)
+    if size is None or float(size.group(1)) * _UNITS[size.group(2).lower()] < MIN_EXPORT_MEMORY_BYTES:
+        raise SettingError(
+            f"EXPORT_MEMORY_LIMIT={text!r} is not a size of at least 64MiB: use a number and KB, MB, GB, "
+            f"KiB, MiB or GiB, such as {DEFAULT_EXPORT_MEMORY_LIMIT}"
+        )
+    return f"{size.group(1)}{size.group(2)}"

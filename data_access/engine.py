@@ -10,13 +10,17 @@ run by the server read and write side by side, and no two threads ever race to o
 Across processes, a process that finds the file held by another waits for it (`DatabaseBusy` after
 `busy_timeout_s`). The instance is closed when no cursor is in use, unless an engine made with
 `hold=True` (the app server, which owns the file while it runs) is alive.
+
+Exports run inside `export_memory(engine)`, which bounds the instance's memory by
+`EXPORT_MEMORY_LIMIT` while they run (see there).
 """
 from __future__ import annotations
 
 import atexit
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -27,6 +31,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from data_access.config import SettingError, export_memory_limit
 
 ACCEPTED_URLS = "duckdb:///PATH/TO/FILE.duckdb or postgresql+psycopg://user:password@host:5432/dbname"
 
@@ -144,6 +150,8 @@ class _SharedFile:
         self._database: duckdb.DuckDBPyConnection | None = None
         self._cursors = 0  # cursors handed out and not closed yet
         self._holders = 0  # live engines made with hold=True
+        self._exports = 0  # exports running under the export memory limit
+        self._bounded = False  # the instance's memory limit is the exports' one
         self.write_turn = threading.Lock()
 
     def cursor(self, busy_timeout_s: float, on_wait: Callable[[], None] | None) -> duckdb.DuckDBPyConnection:
@@ -195,6 +203,26 @@ class _SharedFile:
             f"the database file {self.path} is in use by another process "
             f"(waited {busy_timeout_s:.0f} s): try again when the data update ends"
         )
+
+    def bound_memory(self, cursor: duckdb.DuckDBPyConnection, limit: str) -> None:
+        """An export starts: the first one sets the instance's memory limit to `limit`. When other work
+        holds more memory than that, the limit stays as it was (DuckDB refuses the change)."""
+        with self._lock:
+            if self._exports == 0:
+                try:
+                    cursor.execute(f"SET memory_limit = '{limit}'")  # a checked size, see config
+                    self._bounded = True
+                except duckdb.OutOfMemoryException:
+                    self._bounded = False
+            self._exports += 1
+
+    def unbound_memory(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """An export ends: the last one gives the instance its default memory limit back."""
+        with self._lock:
+            self._exports -= 1
+            if self._exports == 0 and self._bounded:
+                cursor.execute("RESET memory_limit")
+                self._bounded = False
 
     def release(self) -> None:
         with self._lock:
@@ -336,6 +364,39 @@ def open_database(
         engine.dispose()
         raise DatabaseError(f"cannot open database {safe_url(url)}: {first_line(exc)}") from None
     return engine
+
+
+@contextmanager
+def export_memory(engine: Engine) -> Iterator[None]:
+    """Runs an export with the embedded database's memory bounded by `EXPORT_MEMORY_LIMIT` (256MB).
+
+    DuckDB keeps every block of the file it reads in its buffer pool until its memory limit (80% of
+    the machine's memory by default) makes it evict some, so an export of millions of rows would keep
+    most of the file in memory. The memory limit belongs to the process's instance of the file, not to
+    one connection: while exports run, it bounds everything the instance runs (pages, the webhook
+    fold), whose sorts and joins spill to the file's temporary folder beyond it. The first export of
+    several sets it, the last one resets it to DuckDB's default. A cursor of the instance is held
+    meanwhile (not an engine connection, which a `writer` engine would take the write turn for), so
+    the instance and the setting stay open between the export's queries. PostgreSQL: nothing to do.
+    """
+    if not is_duckdb(engine):
+        yield
+        return
+    try:
+        limit = export_memory_limit()
+    except SettingError as exc:
+        raise DatabaseError(str(exc)) from None
+    file = shared_file(embedded_path(engine.url.render_as_string(hide_password=False)))
+    cursor = file.cursor(DEFAULT_BUSY_TIMEOUT_S, None)
+    try:
+        file.bound_memory(cursor, limit)
+        try:
+            yield
+        finally:
+            file.unbound_memory(cursor)
+    finally:
+        cursor.close()
+        file.release()
 
 
 def first_line(exc: BaseException) -> str:

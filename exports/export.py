@@ -10,7 +10,7 @@ from typing import IO
 from sqlalchemy.engine import Engine
 
 from data_access.config import check_lang
-from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line
+from data_access.engine import DATABASE_ERRORS, DatabaseError, export_memory, first_line
 from data_access.filters import Filters
 from data_access.views import view_of
 from exports.csv_export import write_csv
@@ -78,17 +78,18 @@ def _to_path(path: Path, engine, filters, fmt, lang, progress, sheet_rows, pdf_r
 def _write(engine, filters, fmt, lang, out, progress, sheet_rows, pdf_rows, layout) -> int:
     own = view_of(filters).export
     try:
-        if own is not None:  # a view that writes its own files
-            progress(0, 0)
-            rows = own(engine, filters, fmt, lang, out, layout)
-            progress(rows, rows)
-            return rows
-        if fmt == "csv":
-            with engine.connect() as conn:
-                return write_csv(conn, filters, lang, out, progress)
-        if fmt == "xlsx":
-            return write_xlsx(engine, filters, lang, out, progress, sheet_rows)
-        return write_pdf(engine, filters, lang, out, progress, pdf_rows)
+        with export_memory(engine):  # the embedded database's memory: EXPORT_MEMORY_LIMIT, whatever the rows
+            if own is not None:  # a view that writes its own files
+                progress(0, 0)
+                rows = own(engine, filters, fmt, lang, out, layout)
+                progress(rows, rows)
+                return rows
+            if fmt == "csv":
+                with engine.connect() as conn:
+                    return write_csv(conn, filters, lang, out, progress)
+            if fmt == "xlsx":
+                return write_xlsx(engine, filters, lang, out, progress, sheet_rows)
+            return write_pdf(engine, filters, lang, out, progress, pdf_rows)
     except (DatabaseError, OSError):  # already said; OSError: the file being written
         raise
     except DATABASE_ERRORS as exc:

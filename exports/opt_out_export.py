@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy.engine import Engine
 
+from data_access.engine import export_memory
 from data_access.i18n import excel_datetime_format, format_datetime, label, t
 from data_access.opt_out import COLUMNS, OptOutContact, OptOutFilters, iter_opt_outs, opt_out_summary
 from exports.csv_export import FORMULA_START
@@ -137,4 +138,5 @@ def export(engine: Engine, filters: OptOutFilters, fmt: str, lang: str, out: IO[
     """The file of `fmt` (csv | xlsx) for the search; returns the rows written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: accepted are {', '.join(FORMATS)}")
-    return (write_csv if fmt == "csv" else write_xlsx)(engine, filters, lang, out)
+    with export_memory(engine):  # the embedded database's memory: EXPORT_MEMORY_LIMIT, whatever the rows
+        return (write_csv if fmt == "csv" else write_xlsx)(engine, filters, lang, out)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
 from data_access.columns import detail_select
@@ -31,6 +32,7 @@ from data_access.views import View, view_of
 
 BATCH_ROWS = 65_536  # rows per DuckDB batch
 PAGE_ROWS = 131_072  # rows per DuckDB page when memory must stay flat
+MIN_LOOK_BACK = timedelta(seconds=1)  # the narrowest window a page's keys are looked for in
 COPY_BLOCK_BYTES = 8 << 20  # CSV bytes per PostgreSQL batch (about 30,000 rows)
 LABELLED_KINDS = ("status", "content_type", "conversation_type")  # stored codes shown as words
 
@@ -48,8 +50,9 @@ def fetch_batches(
     """Every row of the search (or the first `limit`), newest first, as non-empty Arrow batches.
 
     DuckDB sorts a whole result in the process's memory. With `page_rows` (and always with a `limit`)
-    it gets the search a page at a time instead: the keys of the next page from a narrow sorted query,
-    then the page's rows. Memory then follows the page, not the search, for one more query a page.
+    it gets the search a page at a time instead: the keys of the next page from a narrow sorted query
+    over a window of time, then the page's rows. Memory then follows the page, not the search, for
+    one more query a page (and one more for the search's first and last times and row count).
     PostgreSQL sorts on the server (spilling to disk) and streams the result: one query always.
     """
     view = view_of(filters)
@@ -75,47 +78,66 @@ def _compiled(conn: Connection, query: Select):
 def _duckdb_pages(
     conn: Connection, filters: Filters, everything: Select, size: int, limit: int | None
 ) -> Iterator[pa.RecordBatch]:
-    """Keyset pagination of `everything` (`detail_select`: time, then message id, both descending)."""
+    """Keyset pagination of `everything` (`detail_select`: time, then message id, both descending).
+
+    Each page's keys come from `_page_keys`, which reads only a window of time ending where the last
+    page ended; the page's rows are then fetched between its first and last keys."""
     table = filters.table
     when, key = table.c[filters.time_column], table.c.message_id
-    after: tuple | None = None
-    span = None  # the time the last page covered
+    search = filters.where(table)
+    oldest, newest, total = _first_row(conn, select(func.min(when), func.max(when), func.count()).where(search))
+    if not total:
+        return
+    span = max((newest - oldest) * (size / total), MIN_LOOK_BACK)  # the time an average page covers
+    start, after = newest, None
     remaining = limit
     while remaining is None or remaining > 0:
         take = size if remaining is None else min(size, remaining)
-        keys = select(when, key).where(filters.where(table))
+        keys = select(when, key).where(search)
         if after is not None:
             keys = keys.where(_older_than(when, key, *after))
-        bounds = _page_keys(conn, keys, when, key, take, None if after is None or span is None else after[0] - 2 * span)
+        bounds = _page_keys(conn, keys, when, key, take, start, span, oldest)
         if not bounds:
             return
         first = (bounds[0].column(0)[0].as_py(), bounds[0].column(1)[0].as_py())
         last = (bounds[-1].column(0)[-1].as_py(), bounds[-1].column(1)[-1].as_py())
-        span = first[0] - last[0]
         page = everything.where(not_(_older_than(when, key, *last)), not_(_newer_than(when, key, *first)))
         yield from _duckdb_batches(conn, page)
         taken = sum(b.num_rows for b in bounds)
         if taken < take:
             return
-        after = last
+        span = max(first[0] - last[0], MIN_LOOK_BACK)
+        start, after = last[0], last
         if remaining is not None:
             remaining -= taken
 
 
-def _page_keys(conn: Connection, keys: Select, when, key, take: int, since) -> list[pa.RecordBatch]:
-    """The (time, message id) of the next `take` rows, newest first. Looked for first among the rows
-    from `since` on (twice the time the last page covered), so that the scan skips the older row
-    groups; when those hold fewer than `take` rows, among all of them. Either way the same rows: a
-    full page from `since` on is newer than every row before `since`."""
+def _page_keys(
+    conn: Connection, keys: Select, when, key, take: int, start: datetime, span: timedelta, oldest: datetime
+) -> list[pa.RecordBatch]:
+    """The (time, message id) of the next `take` rows, newest first, all at or before `start`.
+
+    Looked for among the rows from `start - span` on, the window doubled until it holds `take` rows
+    or reaches the search's `oldest` row. DuckDB sorts the whole input of an ORDER BY whose LIMIT is
+    large next to it (above 5,000 rows and 0.7% of the estimate), so a query over the whole search
+    would sort every key of it in memory; the window bounds that sort by the page instead, and zone
+    maps skip the row groups outside it. The same rows either way: a full page from `start - span` on
+    is newer than every row before it."""
     def newest(query: Select) -> list[pa.RecordBatch]:
         ordered = query.order_by(when.desc(), key.desc()).limit(take)
         return [batch for batch in _duckdb_batches(conn, ordered) if batch.num_rows]
 
-    if since is not None:
-        bounds = newest(keys.where(when >= since))
+    while start - span > oldest:
+        bounds = newest(keys.where(when >= start - span))
         if sum(batch.num_rows for batch in bounds) == take:
             return bounds
+        span *= 2
     return newest(keys)
+
+
+def _first_row(conn: Connection, query: Select) -> tuple:
+    batch = next(iter(_duckdb_batches(conn, query)))
+    return tuple(column[0].as_py() for column in batch.columns)
 
 
 def _older_than(when, key, at, message_id) -> ColumnElement[bool]:
