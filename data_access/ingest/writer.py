@@ -34,7 +34,6 @@ from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
 from data_access.ingest.batch import Batch
 from data_access.ingest.events import SEND_LOG
-from data_access.replies import refresh_replied
 from data_access.schema import (
     ingest_pending,
     mo_message,
@@ -52,6 +51,17 @@ INGEST_LOCK_KEY = 0x57415250  # PostgreSQL advisory lock held by the batch being
 FAILURE_RANK = STATUS_RANK[FAILURE_STATUSES[0]]
 Timestamp = sa.DateTime(timezone=True)
 _ID_LIST = sa.Table("id_list", sa.MetaData(), sa.Column("message_id", sa.String))
+_REPLIED = sa.Table(
+    "replied_values", sa.MetaData(), sa.Column("message_id", sa.String), sa.Column("replied", sa.Boolean),
+    sa.Column("clicks", sa.Integer),
+)
+# The MT's fields an MO attributed to it gets.
+MT_FIELDS_OF_MO: tuple[str, ...] = ("subaccount", "user_name", "campaign", "template_name")
+# Ids looked up by value in statements of at most LOOKUP_CHUNK values each, when there are at most
+# LOOKUP_MAX of them: DuckDB answers such a list from the primary key's index (its
+# `index_scan_max_count` is 2,048) instead of scanning every stored id; more ids are joined.
+LOOKUP_CHUNK = 2_048
+LOOKUP_MAX = 8 * LOOKUP_CHUNK
 COLUMN_TYPES = {
     c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
 }
@@ -232,26 +242,31 @@ def _pending(kind: str) -> sa.Subquery:
 
 def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     """Recomputes the rows of every pending MT, then of every pending MO (new ones, and those the
-    changed MTs may answer); clears the list. False when nothing was pending."""
+    changed MTs may answer), then the `replied` flags and clicks those may move; clears the list.
+    False when nothing was pending."""
     kinds = set(conn.execute(sa.select(ingest_pending.c.kind).distinct()).scalars())
     if not kinds:
         return False
-    # MTs whose `replied` flag may change: those recomputed, and those the MOs answered before and after.
-    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
+    changed = None
     if "mt" in kinds:
         touched = _pending("mt")
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
         changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
-        conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(touched.c.message_id)))
-    targets = _pending("mo")
-    answered = sa.select(mo_message.c.in_reply_to).where(
-        mo_message.c.message_id.in_(sa.select(targets.c.message_id)), mo_message.c.in_reply_to.is_not(None)
-    )
-    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
-    _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, targets))
-    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
-    refresh_replied(conn, sa.select(maybe_replied.c.message_id))
+    # The targets' stored rows, read once: attribution and the flags work from this small table.
+    targets = stage.empty("ingest_target_mo", mo_message)
+    pending_mo = sa.select(_pending("mo").c.message_id)
+    conn.execute(targets.insert().from_select(
+        [c.name for c in mo_message.columns], sa.select(mo_message).where(mo_message.c.message_id.in_(pending_mo))
+    ))
+    attributed = _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, stage, targets))
+    # MTs whose flags may change: those recomputed, and those the MOs answered before and answer now.
+    answered = [sa.select(t.c.in_reply_to).where(t.c.in_reply_to.is_not(None)) for t in (targets, attributed)]
+    if changed is not None:
+        answered.append(sa.select(changed.c.message_id))
+    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
+    conn.execute(maybe_replied.insert().from_select(["message_id"], sa.union(*answered)))
+    _refresh_replied(conn, stage, maybe_replied, changed)
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -391,49 +406,105 @@ def _mo_targets(conn: Connection, changed: sa.Table) -> sa.Select:
     return sa.select(targets.c.message_id)
 
 
-def _attributed_rows(conn: Connection, targets: sa.FromClause) -> sa.Select:
-    """The targets' full mo_message rows with in_reply_to, attribution and the MT's subaccount,
-    user, campaign and template recomputed.
+def _attributed_rows(conn: Connection, stage: _Stager, targets: sa.Table) -> sa.Select:
+    """The full mo_message rows of `targets` (stored MO rows) with in_reply_to, attribution and the
+    MT's subaccount, user, campaign and template recomputed.
 
     context: the MT named by context.id / replying_to (kept even before that MT is known);
     window: else the latest MT to the same phone (or wa_user_id when the MO has no E.164 phone)
     sent in (received_at - 24 h, received_at], ties to the higher message id; else nothing.
     """
-    mo, mt = mo_message, mt_message
-    target = (
-        sa.select(mo.c.message_id, mo.c.received_at, mo.c.phone, mo.c.wa_user_id)
-        .join(targets, targets.c.message_id == mo.c.message_id)
-        .where(mo.c.context_id.is_(None))
-        .subquery("target")
-    )
+    mo, mt = targets, mt_message
+    target = sa.select(mo.c.message_id, mo.c.received_at, mo.c.phone, mo.c.wa_user_id).where(
+        mo.c.context_id.is_(None)
+    ).subquery("target")
     # Every candidate MT was sent in the 24 h before one of the targets was received.
     bounds = _time_bounds(conn, target.c.received_at, target)
     near = sa.false() if bounds is None else sa.and_(mt.c.sent_at > bounds[0] - REPLY_WINDOW, mt.c.sent_at <= bounds[1])
+    copied = [mt.c[name] for name in MT_FIELDS_OF_MO]
     candidates = sa.union_all(
-        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at, *copied)
         .join(mt, mt.c.phone == target.c.phone)
         .where(near, _in_window(target, mt)),
-        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at, *copied)
         .join(mt, mt.c.wa_user_id == target.c.wa_user_id)
         .where(near, target.c.phone.is_(None), _in_window(target, mt)),
     ).subquery("candidates")
     ranked = sa.select(
-        candidates.c.mo_id,
-        candidates.c.mt_id,
+        candidates,
         sa.func.row_number()
         .over(partition_by=candidates.c.mo_id, order_by=[candidates.c.sent_at.desc(), candidates.c.mt_id.desc()])
         .label("place"),
     ).subquery("ranked")
-    latest = sa.select(ranked.c.mo_id, ranked.c.mt_id).where(ranked.c.place == 1).subquery("latest")
-
-    answered = sa.func.coalesce(mo.c.context_id, latest.c.mt_id)
-    attributed = {
-        "in_reply_to": answered,
-        "attribution": sa.case((mo.c.context_id.is_not(None), "context"), (latest.c.mt_id.is_not(None), "window")),
-        **{name: mt.c[name] for name in ("subaccount", "user_name", "campaign", "template_name")},
-    }
-    return sa.select(*(attributed.get(c.name, c).label(c.name) for c in mo.columns)).select_from(
-        mo.join(targets, targets.c.message_id == mo.c.message_id)
-        .outerjoin(latest, latest.c.mo_id == mo.c.message_id)
-        .outerjoin(mt, mt.c.message_id == answered)
+    latest = sa.select(ranked).where(ranked.c.place == 1).subquery("latest")
+    # The MTs named by context, looked up by id (an MO may name an MT of any age).
+    named = _stored_rows(
+        conn, stage, "ingest_named_mt", mt, ["message_id", *MT_FIELDS_OF_MO],
+        sa.select(mo.c.context_id).where(mo.c.context_id.is_not(None)).distinct(),
     )
+    by_context = mo.c.context_id.is_not(None)
+    attributed = {
+        "in_reply_to": sa.func.coalesce(mo.c.context_id, latest.c.mt_id),
+        "attribution": sa.case((by_context, "context"), (latest.c.mt_id.is_not(None), "window")),
+        **{name: sa.case((by_context, named.c[name]), else_=latest.c[name]) for name in MT_FIELDS_OF_MO},
+    }
+    return sa.select(*(attributed.get(c.name, mo.c[c.name]).label(c.name) for c in mo_message.columns)).select_from(
+        mo.outerjoin(latest, latest.c.mo_id == mo.c.message_id).outerjoin(named, named.c.message_id == mo.c.context_id)
+    )
+
+
+# -- lookups by id and the replied flags ---------------------------------------------------------
+
+
+def _stored_rows(
+    conn: Connection, stage: _Stager, name: str, table: sa.Table, columns: Sequence[str], ids: sa.Select
+) -> sa.Table:
+    """The stored rows (these columns) of the ids `ids` selects, in a temporary table. A few ids are
+    looked up by value, `LOOKUP_CHUNK` at a time, which the primary key's index answers (DuckDB
+    reads only the rows found); more are found by one join, a scan of the table's ids."""
+    found = stage.empty(name, sa.Table(name, sa.MetaData(), *(sa.Column(c, table.c[c].type) for c in columns)))
+    selected = [table.c[c] for c in columns]
+    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
+    if len(few) > LOOKUP_MAX:
+        conn.execute(found.insert().from_select(columns, sa.select(*selected).where(table.c.message_id.in_(ids))))
+        return found
+    for start in range(0, len(few), LOOKUP_CHUNK):
+        chunk = few[start:start + LOOKUP_CHUNK]
+        conn.execute(found.insert().from_select(columns, sa.select(*selected).where(table.c.message_id.in_(chunk))))
+    return found
+
+
+def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed: sa.Table | None) -> None:
+    """Sets `replied` and `clicks` (as `data_access.replies.refresh_replied` defines them) of the MTs
+    `maybe` names, writing only the rows whose values change. The MTs just recomputed (`changed`)
+    are found within the bounds of their own sent_at; the few others are looked up by id."""
+    mo = mo_message
+    ids = sa.select(maybe.c.message_id).distinct().subquery("ids")
+    values = stage.empty("ingest_replied", _REPLIED)
+    answers = mo.c.in_reply_to == ids.c.message_id
+    conn.execute(values.insert().from_select(
+        ["message_id", "replied", "clicks"],
+        sa.select(ids.c.message_id, sa.func.count(mo.c.message_id) > 0, sa.func.count(mo.c.button_payload))
+        .select_from(ids.outerjoin(mo, answers))
+        .group_by(ids.c.message_id),
+    ))
+    mt = mt_message
+    differs = sa.or_(mt.c.replied != values.c.replied, mt.c.clicks != values.c.clicks)
+    update = (
+        sa.update(mt)
+        .values(replied=values.c.replied, clicks=values.c.clicks)
+        .where(mt.c.message_id == values.c.message_id, differs)
+    )
+    others = sa.select(values.c.message_id)
+    if changed is not None:
+        bounds = _time_bounds(conn, changed.c.sent_at)
+        if bounds is not None:
+            recomputed = sa.select(changed.c.message_id)
+            conn.execute(update.where(values.c.message_id.in_(recomputed), mt.c.sent_at.between(*bounds)))
+            others = others.where(values.c.message_id.not_in(recomputed))
+    few = conn.execute(others.limit(LOOKUP_MAX + 1)).scalars().all()
+    if len(few) > LOOKUP_MAX:
+        conn.execute(update.where(values.c.message_id.in_(others)))
+        return
+    for start in range(0, len(few), LOOKUP_CHUNK):
+        conn.execute(update.where(mt.c.message_id.in_(few[start:start + LOOKUP_CHUNK])))
