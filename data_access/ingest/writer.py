@@ -17,8 +17,9 @@ both. Rows are replaced by delete + insert, which DuckDB does far faster than UP
 DO UPDATE of scattered rows. On PostgreSQL an advisory lock makes concurrent ingest runs take turns
 per batch, so a recompute never misses another run's uncommitted events.
 """
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -61,7 +62,7 @@ MT_FIELDS_OF_MO: tuple[str, ...] = ("subaccount", "user_name", "campaign", "temp
 # LOOKUP_MAX of them: DuckDB answers such a list from the primary key's index (its
 # `index_scan_max_count` is 2,048) instead of scanning every stored id; more ids are joined.
 LOOKUP_CHUNK = 2_048
-LOOKUP_MAX = 8 * LOOKUP_CHUNK
+LOOKUP_MAX = 4 * LOOKUP_CHUNK
 COLUMN_TYPES = {
     c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
 }
@@ -254,11 +255,10 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
         changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
     # The targets' stored rows, read once: attribution and the flags work from this small table.
-    targets = stage.empty("ingest_target_mo", mo_message)
-    pending_mo = sa.select(_pending("mo").c.message_id)
-    conn.execute(targets.insert().from_select(
-        [c.name for c in mo_message.columns], sa.select(mo_message).where(mo_message.c.message_id.in_(pending_mo))
-    ))
+    targets = _stored_rows(
+        conn, stage, "ingest_target_mo", mo_message, [c.name for c in mo_message.columns],
+        sa.select(_pending("mo").c.message_id),
+    )
     attributed = _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, stage, targets))
     # MTs whose flags may change: those recomputed, and those the MOs answered before and answer now.
     answered = [sa.select(t.c.in_reply_to).where(t.c.in_reply_to.is_not(None)) for t in (targets, attributed)]
@@ -278,7 +278,7 @@ def _replace_rows(
     returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
-    conn.execute(sa.delete(table).where(table.c.message_id.in_(sa.select(targets.c.message_id))))
+    _by_id(conn, table.c.message_id, sa.select(targets.c.message_id), sa.delete(table).where)
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
     return computed
 
@@ -294,7 +294,7 @@ def _status_rank(status: sa.Column) -> ColumnElement[int]:
 
 
 def _mt_rows(touched: sa.FromClause) -> sa.Select:
-    """One mt_message row per touched message id (SPEC section 2), in one pass of window functions.
+    """One mt_message row per touched message id (SPEC section 2), in one statement.
 
     Status: the highest rank (read > any failure > delivered > sent); within a rank the earliest
     provider timestamp, then the lower error code (numeric order for digit codes: shorter first),
@@ -305,40 +305,60 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
     never hides a known one.
     """
     e = mt_event
-    rank = _status_rank(e.c.status)
-    message = e.c.message_id
-    tie_break = (e.c.event_at, sa.func.length(e.c.error_code).nulls_last(), e.c.error_code.nulls_last(), e.c.event_id)
-    failure_first = [rank != FAILURE_RANK, *tie_break]
-
-    def over_message(value: ColumnElement, order: list | None = None) -> sa.Over:
-        return value.over(partition_by=message, order_by=order)
-
-    def first_failure(column: sa.Column) -> sa.Over:
-        return over_message(sa.func.first_value(sa.case((rank == FAILURE_RANK, column))), failure_first)
-
-    def earliest(statuses: Sequence[str]) -> sa.Over:
-        return over_message(sa.func.min(sa.case((e.c.status.in_(statuses), e.c.event_at))))
-
     inherited = (
         "phone", "wa_user_id", "subaccount", "user_name", "campaign", "correlation_id", "conversation_id",
         "conversation_type", "conversation_type_raw", "conversation_expires_at", "pricing_category", "pricing_type",
     )
-    folded = (
+    # The touched messages' events, read once; each pick below sorts only what it needs (a window
+    # per ordering of all events cost far more than the groups and the sort of one ordering).
+    ev = (
+        sa.select(e, _status_rank(e.c.status).label("status_rank"))
+        .where(e.c.message_id.in_(sa.select(touched.c.message_id)))
+        .cte("touched_events")
+    )
+    tie_break = (ev.c.event_at, sa.func.length(ev.c.error_code).nulls_last(), ev.c.error_code.nulls_last(),
+                 ev.c.event_id)
+
+    def first(columns: list, order: list, *where: ColumnElement[bool]) -> sa.Subquery:
+        """Per message, the columns of its first event in `order` (among the events `where` keeps)."""
+        place = sa.func.row_number().over(partition_by=ev.c.message_id, order_by=order).label("place")
+        ranked = sa.select(ev.c.message_id, *columns, place).where(*where).subquery()
+        return sa.select(*(c for c in ranked.c if c.name != "place")).where(ranked.c.place == 1).subquery()
+
+    def earliest(statuses: Sequence[str]) -> ColumnElement:
+        return sa.func.min(sa.case((ev.c.status.in_(statuses), ev.c.event_at)))
+
+    best = first(
+        [ev.c.status, ev.c.status_raw, ev.c.event_at.label("status_at")], [ev.c.status_rank.desc(), *tie_break]
+    )
+    failure = first(
+        [ev.c.event_at.label("failed_at"), ev.c.error_code, ev.c.error_title, ev.c.error_detail],
+        list(tie_break),
+        ev.c.status_rank == FAILURE_RANK,
+    )
+    grouped = (
         sa.select(
-            message,
-            over_message(sa.func.row_number(), [rank.desc(), *tie_break]).label("place"),
-            e.c.status,
-            e.c.status_raw,
-            e.c.event_at.label("status_at"),
-            over_message(sa.func.min(e.c.event_at)).label("first_event_at"),
+            ev.c.message_id,
+            sa.func.min(ev.c.event_at).label("first_event_at"),
             earliest(DELIVERED_STATUSES).label("delivered_at"),
             earliest(("read",)).label("read_at"),
-            first_failure(e.c.event_at).label("failed_at"),
-            *(first_failure(e.c[name]).label(name) for name in ("error_code", "error_title", "error_detail")),
-            over_message(sa.func.min(e.c.source)).label("source"),
-            *(over_message(sa.func.min(e.c[name])).label(name) for name in inherited),
+            sa.func.min(ev.c.source).label("source"),
+            *(sa.func.min(ev.c[name]).label(name) for name in inherited),
         )
-        .where(message.in_(sa.select(touched.c.message_id)))
+        .group_by(ev.c.message_id)
+        .subquery("grouped")
+    )
+    folded = (
+        sa.select(
+            grouped,
+            *(best.c[name] for name in ("status", "status_raw", "status_at")),
+            *(failure.c[name] for name in ("failed_at", "error_code", "error_title", "error_detail")),
+        )
+        .select_from(
+            grouped.join(best, best.c.message_id == grouped.c.message_id).outerjoin(
+                failure, failure.c.message_id == grouped.c.message_id
+            )
+        )
         .subquery("folded")
     )
     f, log = folded, mt_send_log
@@ -360,7 +380,6 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
     return (
         sa.select(*(values[c.name].label(c.name) for c in mt_message.columns))
         .select_from(f.outerjoin(log, log.c.message_id == f.c.message_id))
-        .where(f.c.place == 1)
     )
 
 
@@ -456,21 +475,25 @@ def _attributed_rows(conn: Connection, stage: _Stager, targets: sa.Table) -> sa.
 # -- lookups by id and the replied flags ---------------------------------------------------------
 
 
+def _by_id(conn: Connection, key: sa.Column, ids: sa.Select, statement: Callable[[ColumnElement[bool]], Any]) -> None:
+    """Runs `statement(condition)` for the rows whose `key` is one of the ids `ids` selects. A few
+    ids are given by value, `LOOKUP_CHUNK` at a time, which the primary key's index answers (DuckDB
+    then reads only the rows found); more are given as the subquery, a join that scans the keys."""
+    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
+    if len(few) > LOOKUP_MAX:
+        conn.execute(statement(key.in_(ids)))
+        return
+    for start in range(0, len(few), LOOKUP_CHUNK):
+        conn.execute(statement(key.in_(few[start:start + LOOKUP_CHUNK])))
+
+
 def _stored_rows(
     conn: Connection, stage: _Stager, name: str, table: sa.Table, columns: Sequence[str], ids: sa.Select
 ) -> sa.Table:
-    """The stored rows (these columns) of the ids `ids` selects, in a temporary table. A few ids are
-    looked up by value, `LOOKUP_CHUNK` at a time, which the primary key's index answers (DuckDB
-    reads only the rows found); more are found by one join, a scan of the table's ids."""
+    """The stored rows (these columns) of the ids `ids` selects, in a temporary table."""
     found = stage.empty(name, sa.Table(name, sa.MetaData(), *(sa.Column(c, table.c[c].type) for c in columns)))
-    selected = [table.c[c] for c in columns]
-    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
-    if len(few) > LOOKUP_MAX:
-        conn.execute(found.insert().from_select(columns, sa.select(*selected).where(table.c.message_id.in_(ids))))
-        return found
-    for start in range(0, len(few), LOOKUP_CHUNK):
-        chunk = few[start:start + LOOKUP_CHUNK]
-        conn.execute(found.insert().from_select(columns, sa.select(*selected).where(table.c.message_id.in_(chunk))))
+    selected = sa.select(*(table.c[c] for c in columns))
+    _by_id(conn, table.c.message_id, ids, lambda match: found.insert().from_select(columns, selected.where(match)))
     return found
 
 
@@ -502,9 +525,4 @@ def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed:
             recomputed = sa.select(changed.c.message_id)
             conn.execute(update.where(values.c.message_id.in_(recomputed), mt.c.sent_at.between(*bounds)))
             others = others.where(values.c.message_id.not_in(recomputed))
-    few = conn.execute(others.limit(LOOKUP_MAX + 1)).scalars().all()
-    if len(few) > LOOKUP_MAX:
-        conn.execute(update.where(values.c.message_id.in_(others)))
-        return
-    for start in range(0, len(few), LOOKUP_CHUNK):
-        conn.execute(update.where(mt.c.message_id.in_(few[start:start + LOOKUP_CHUNK])))
+    _by_id(conn, mt.c.message_id, others, update.where)
