@@ -164,11 +164,18 @@ class _Stager:
                 raw.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
 
-def _insert_new(conn: Connection, table: sa.Table, staged: TableClause, key: str, **constants) -> None:
-    """Inserts the staged rows whose key is not stored yet (plus constant columns such as a time)."""
+def _insert_new(
+    conn: Connection, table: sa.Table, staged: TableClause, key: str, returning: bool = False, **constants
+) -> list[str]:
+    """Inserts the staged rows whose key is not stored yet (plus constant columns such as a time);
+    returns the keys inserted when `returning`."""
     values = [*staged.columns, *(sa.literal(value, Timestamp).label(name) for name, value in constants.items())]
     statement = insert(table).from_select([c.name for c in values], sa.select(*values))
-    conn.execute(statement.on_conflict_do_nothing(index_elements=[key]))
+    statement = statement.on_conflict_do_nothing(index_elements=[key])
+    if not returning:
+        conn.execute(statement)
+        return []
+    return conn.execute(statement.returning(table.c[key])).scalars().all()
 
 
 def _upsert_lowest_record(conn: Connection, table: sa.Table, staged: TableClause) -> None:
@@ -191,11 +198,10 @@ def _store_new(conn: Connection, stage: _Stager, table: sa.Table, rows: pa.Table
     """Inserts the rows whose key is not stored yet; returns the keys that were."""
     if not rows.num_rows:
         return set()
-    key = table.primary_key.columns[0]
-    staged = stage(f"ingest_{table.name}", rows)
-    known = set(conn.execute(sa.select(key).join(staged, staged.c[key.name] == key)).scalars())
-    _insert_new(conn, table, staged, key.name, **times)
-    return known
+    key = table.primary_key.columns[0].name
+    # The keys stored before are those the insert skipped (the index tells, without a scan of the keys).
+    inserted = _insert_new(conn, table, stage(f"ingest_{table.name}", rows), key, returning=True, **times)
+    return set(rows[key].to_pylist()).difference(inserted)
 
 
 def _new_only(table: pa.Table, known: pa.Array) -> pa.Table:
