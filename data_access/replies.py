@@ -2,8 +2,10 @@
 `in_reply_to` names the MT), and how many of those MOs are quick-reply clicks (have a button payload).
 
 Both are what the reports count (reply rate = replied / delivered; the Consolidado's clicks), so every
-writer of MT or MO rows calls `refresh_replied` for the MTs whose answers may have changed: MTs written
-or rewritten, and the MTs an MO answered before and answers now.
+writer of MT or MO rows sets them for the MTs whose answers may have changed: MTs written or rewritten,
+and the MTs an MO answered before and answers now. `refresh_replied` does it by scanning the MTs; the
+ingest's fold computes the same values for the MTs it touched and writes them where they lie
+(`data_access.ingest.writer`).
 """
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection

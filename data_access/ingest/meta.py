@@ -6,6 +6,7 @@ senders' profiles in `contacts`). `played` (a voice message listened to) counts 
 status comes from its error code through `catalog.META_ERROR_STATUS`.
 """
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from data_access.catalog import meta_error_status
@@ -33,6 +34,8 @@ from data_access.scope import business_number_key
 
 PROGRESS_STATUS: dict[str, str] = {"sent": "sent", "delivered": "delivered", "read": "read", "played": "read"}
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
+# Every change of a webhook names its business number, and a deployment has a few: each is cleaned once.
+_business_number = lru_cache(maxsize=1024)(business_number_key)
 
 
 def looks_like(payload: Mapping[str, Any]) -> bool:
@@ -56,7 +59,7 @@ def parse(payload: Mapping[str, Any]) -> Iterator[StatusEvent | InboundMessage |
                     yield Rejection(f"entry[{e}].changes[{c}].statuses[{i}]: {exc}")
             messages = as_list(value.get("messages"))
             contacts = [as_dict(contact) for contact in as_list(value.get("contacts"))] if messages else []
-            business = business_number_key(text(as_dict(value.get("metadata")).get("display_phone_number")))
+            business = _business_number(text(as_dict(value.get("metadata")).get("display_phone_number")))
             for i, item in enumerate(messages):
                 found = True
                 try:

@@ -17,8 +17,9 @@ both. Rows are replaced by delete + insert, which DuckDB does far faster than UP
 DO UPDATE of scattered rows. On PostgreSQL an advisory lock makes concurrent ingest runs take turns
 per batch, so a recompute never misses another run's uncommitted events.
 """
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -35,7 +36,6 @@ from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RAN
 from data_access.ingest.batch import Batch
 from data_access.ingest.events import SEND_LOG
 from data_access.partitions import ensure_current, is_partitioned, upsert_lowest_record
-from data_access.replies import refresh_replied
 from data_access.schema import (
     ingest_pending,
     mo_message,
@@ -53,6 +53,17 @@ INGEST_LOCK_KEY = 0x57415250  # PostgreSQL advisory lock held by the batch being
 FAILURE_RANK = STATUS_RANK[FAILURE_STATUSES[0]]
 Timestamp = sa.DateTime(timezone=True)
 _ID_LIST = sa.Table("id_list", sa.MetaData(), sa.Column("message_id", sa.String))
+_REPLIED = sa.Table(
+    "replied_values", sa.MetaData(), sa.Column("message_id", sa.String), sa.Column("replied", sa.Boolean),
+    sa.Column("clicks", sa.Integer),
+)
+# The MT's fields an MO attributed to it gets.
+MT_FIELDS_OF_MO: tuple[str, ...] = ("subaccount", "user_name", "campaign", "template_name")
+# Ids looked up by value in statements of at most LOOKUP_CHUNK values each, when there are at most
+# LOOKUP_MAX of them: DuckDB answers such a list from the primary key's index (its
+# `index_scan_max_count` is 2,048) instead of scanning every stored id; more ids are joined.
+LOOKUP_CHUNK = 2_048
+LOOKUP_MAX = 4 * LOOKUP_CHUNK
 COLUMN_TYPES = {
     c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
 }
@@ -155,11 +166,18 @@ class _Stager:
                 raw.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
 
-def _insert_new(conn: Connection, table: sa.Table, staged: TableClause, key: str, **constants) -> None:
-    """Inserts the staged rows whose key is not stored yet (plus constant columns such as a time)."""
+def _insert_new(
+    conn: Connection, table: sa.Table, staged: TableClause, key: str, returning: bool = False, **constants
+) -> list[str]:
+    """Inserts the staged rows whose key is not stored yet (plus constant columns such as a time);
+    returns the keys inserted when `returning`."""
     values = [*staged.columns, *(sa.literal(value, Timestamp).label(name) for name, value in constants.items())]
     statement = insert(table).from_select([c.name for c in values], sa.select(*values))
-    conn.execute(statement.on_conflict_do_nothing(index_elements=[key]))
+    statement = statement.on_conflict_do_nothing(index_elements=[key])
+    if not returning:
+        conn.execute(statement)
+        return []
+    return conn.execute(statement.returning(table.c[key])).scalars().all()
 
 
 def _upsert_lowest_record(conn: Connection, table: sa.Table, staged: TableClause) -> None:
@@ -184,11 +202,10 @@ def _store_new(conn: Connection, stage: _Stager, table: sa.Table, rows: pa.Table
     """Inserts the rows whose key is not stored yet; returns the keys that were."""
     if not rows.num_rows:
         return set()
-    key = table.primary_key.columns[0]
-    staged = stage(f"ingest_{table.name}", rows)
-    known = set(conn.execute(sa.select(key).join(staged, staged.c[key.name] == key)).scalars())
-    _insert_new(conn, table, staged, key.name, **times)
-    return known
+    key = table.primary_key.columns[0].name
+    # The keys stored before are those the insert skipped (the index tells, without a scan of the keys).
+    inserted = _insert_new(conn, table, stage(f"ingest_{table.name}", rows), key, returning=True, **times)
+    return set(rows[key].to_pylist()).difference(inserted)
 
 
 def _new_only(table: pa.Table, known: pa.Array) -> pa.Table:
@@ -236,26 +253,30 @@ def _pending(kind: str) -> sa.Subquery:
 
 def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     """Recomputes the rows of every pending MT, then of every pending MO (new ones, and those the
-    changed MTs may answer); clears the list. False when nothing was pending."""
+    changed MTs may answer), then the `replied` flags and clicks those may move; clears the list.
+    False when nothing was pending."""
     kinds = set(conn.execute(sa.select(ingest_pending.c.kind).distinct()).scalars())
     if not kinds:
         return False
-    # MTs whose `replied` flag may change: those recomputed, and those the MOs answered before and after.
-    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
+    changed = None
     if "mt" in kinds:
         touched = _pending("mt")
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
         changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
-        conn.execute(maybe_replied.insert().from_select(["message_id"], sa.select(touched.c.message_id)))
-    targets = _pending("mo")
-    answered = sa.select(mo_message.c.in_reply_to).where(
-        mo_message.c.message_id.in_(sa.select(targets.c.message_id)), mo_message.c.in_reply_to.is_not(None)
+    # The targets' stored rows, read once: attribution and the flags work from this small table.
+    targets = _stored_rows(
+        conn, stage, "ingest_target_mo", mo_message, [c.name for c in mo_message.columns],
+        sa.select(_pending("mo").c.message_id),
     )
-    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
-    _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, targets))
-    conn.execute(maybe_replied.insert().from_select(["message_id"], answered))
-    refresh_replied(conn, sa.select(maybe_replied.c.message_id))
+    attributed = _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, stage, targets))
+    # MTs whose flags may change: those recomputed, and those the MOs answered before and answer now.
+    answered = [sa.select(t.c.in_reply_to).where(t.c.in_reply_to.is_not(None)) for t in (targets, attributed)]
+    if changed is not None:
+        answered.append(sa.select(changed.c.message_id))
+    maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
+    conn.execute(maybe_replied.insert().from_select(["message_id"], sa.union(*answered)))
+    _refresh_replied(conn, stage, maybe_replied, changed)
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -267,7 +288,7 @@ def _replace_rows(
     returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
-    conn.execute(sa.delete(table).where(table.c.message_id.in_(sa.select(targets.c.message_id))))
+    _by_id(conn, table.c.message_id, sa.select(targets.c.message_id), sa.delete(table).where)
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
     return computed
 
@@ -283,7 +304,7 @@ def _status_rank(status: sa.Column) -> ColumnElement[int]:
 
 
 def _mt_rows(touched: sa.FromClause) -> sa.Select:
-    """One mt_message row per touched message id (SPEC section 2), in one pass of window functions.
+    """One mt_message row per touched message id (SPEC section 2), in one statement.
 
     Status: the highest rank (read > any failure > delivered > sent); within a rank the earliest
     provider timestamp, then the lower error code (numeric order for digit codes: shorter first),
@@ -294,40 +315,60 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
     never hides a known one.
     """
     e = mt_event
-    rank = _status_rank(e.c.status)
-    message = e.c.message_id
-    tie_break = (e.c.event_at, sa.func.length(e.c.error_code).nulls_last(), e.c.error_code.nulls_last(), e.c.event_id)
-    failure_first = [rank != FAILURE_RANK, *tie_break]
-
-    def over_message(value: ColumnElement, order: list | None = None) -> sa.Over:
-        return value.over(partition_by=message, order_by=order)
-
-    def first_failure(column: sa.Column) -> sa.Over:
-        return over_message(sa.func.first_value(sa.case((rank == FAILURE_RANK, column))), failure_first)
-
-    def earliest(statuses: Sequence[str]) -> sa.Over:
-        return over_message(sa.func.min(sa.case((e.c.status.in_(statuses), e.c.event_at))))
-
     inherited = (
         "phone", "wa_user_id", "subaccount", "user_name", "campaign", "correlation_id", "conversation_id",
         "conversation_type", "conversation_type_raw", "conversation_expires_at", "pricing_category", "pricing_type",
     )
-    folded = (
+    # The touched messages' events, read once; each pick below sorts only what it needs (a window
+    # per ordering of all events cost far more than the groups and the sort of one ordering).
+    ev = (
+        sa.select(e, _status_rank(e.c.status).label("status_rank"))
+        .where(e.c.message_id.in_(sa.select(touched.c.message_id)))
+        .cte("touched_events")
+    )
+    tie_break = (ev.c.event_at, sa.func.length(ev.c.error_code).nulls_last(), ev.c.error_code.nulls_last(),
+                 ev.c.event_id)
+
+    def first(columns: list, order: list, *where: ColumnElement[bool]) -> sa.Subquery:
+        """Per message, the columns of its first event in `order` (among the events `where` keeps)."""
+        place = sa.func.row_number().over(partition_by=ev.c.message_id, order_by=order).label("place")
+        ranked = sa.select(ev.c.message_id, *columns, place).where(*where).subquery()
+        return sa.select(*(c for c in ranked.c if c.name != "place")).where(ranked.c.place == 1).subquery()
+
+    def earliest(statuses: Sequence[str]) -> ColumnElement:
+        return sa.func.min(sa.case((ev.c.status.in_(statuses), ev.c.event_at)))
+
+    best = first(
+        [ev.c.status, ev.c.status_raw, ev.c.event_at.label("status_at")], [ev.c.status_rank.desc(), *tie_break]
+    )
+    failure = first(
+        [ev.c.event_at.label("failed_at"), ev.c.error_code, ev.c.error_title, ev.c.error_detail],
+        list(tie_break),
+        ev.c.status_rank == FAILURE_RANK,
+    )
+    grouped = (
         sa.select(
-            message,
-            over_message(sa.func.row_number(), [rank.desc(), *tie_break]).label("place"),
-            e.c.status,
-            e.c.status_raw,
-            e.c.event_at.label("status_at"),
-            over_message(sa.func.min(e.c.event_at)).label("first_event_at"),
+            ev.c.message_id,
+            sa.func.min(ev.c.event_at).label("first_event_at"),
             earliest(DELIVERED_STATUSES).label("delivered_at"),
             earliest(("read",)).label("read_at"),
-            first_failure(e.c.event_at).label("failed_at"),
-            *(first_failure(e.c[name]).label(name) for name in ("error_code", "error_title", "error_detail")),
-            over_message(sa.func.min(e.c.source)).label("source"),
-            *(over_message(sa.func.min(e.c[name])).label(name) for name in inherited),
+            sa.func.min(ev.c.source).label("source"),
+            *(sa.func.min(ev.c[name]).label(name) for name in inherited),
         )
-        .where(message.in_(sa.select(touched.c.message_id)))
+        .group_by(ev.c.message_id)
+        .subquery("grouped")
+    )
+    folded = (
+        sa.select(
+            grouped,
+            *(best.c[name] for name in ("status", "status_raw", "status_at")),
+            *(failure.c[name] for name in ("failed_at", "error_code", "error_title", "error_detail")),
+        )
+        .select_from(
+            grouped.join(best, best.c.message_id == grouped.c.message_id).outerjoin(
+                failure, failure.c.message_id == grouped.c.message_id
+            )
+        )
         .subquery("folded")
     )
     f, log = folded, mt_send_log
@@ -349,7 +390,6 @@ def _mt_rows(touched: sa.FromClause) -> sa.Select:
     return (
         sa.select(*(values[c.name].label(c.name) for c in mt_message.columns))
         .select_from(f.outerjoin(log, log.c.message_id == f.c.message_id))
-        .where(f.c.place == 1)
     )
 
 
@@ -395,49 +435,104 @@ def _mo_targets(conn: Connection, changed: sa.Table) -> sa.Select:
     return sa.select(targets.c.message_id)
 
 
-def _attributed_rows(conn: Connection, targets: sa.FromClause) -> sa.Select:
-    """The targets' full mo_message rows with in_reply_to, attribution and the MT's subaccount,
-    user, campaign and template recomputed.
+def _attributed_rows(conn: Connection, stage: _Stager, targets: sa.Table) -> sa.Select:
+    """The full mo_message rows of `targets` (stored MO rows) with in_reply_to, attribution and the
+    MT's subaccount, user, campaign and template recomputed.
 
     context: the MT named by context.id / replying_to (kept even before that MT is known);
     window: else the latest MT to the same phone (or wa_user_id when the MO has no E.164 phone)
     sent in (received_at - 24 h, received_at], ties to the higher message id; else nothing.
     """
-    mo, mt = mo_message, mt_message
-    target = (
-        sa.select(mo.c.message_id, mo.c.received_at, mo.c.phone, mo.c.wa_user_id)
-        .join(targets, targets.c.message_id == mo.c.message_id)
-        .where(mo.c.context_id.is_(None))
-        .subquery("target")
-    )
+    mo, mt = targets, mt_message
+    target = sa.select(mo.c.message_id, mo.c.received_at, mo.c.phone, mo.c.wa_user_id).where(
+        mo.c.context_id.is_(None)
+    ).subquery("target")
     # Every candidate MT was sent in the 24 h before one of the targets was received.
     bounds = _time_bounds(conn, target.c.received_at, target)
     near = sa.false() if bounds is None else sa.and_(mt.c.sent_at > bounds[0] - REPLY_WINDOW, mt.c.sent_at <= bounds[1])
+    copied = [mt.c[name] for name in MT_FIELDS_OF_MO]
     candidates = sa.union_all(
-        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at, *copied)
         .join(mt, mt.c.phone == target.c.phone)
         .where(near, _in_window(target, mt)),
-        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at)
+        sa.select(target.c.message_id.label("mo_id"), mt.c.message_id.label("mt_id"), mt.c.sent_at, *copied)
         .join(mt, mt.c.wa_user_id == target.c.wa_user_id)
         .where(near, target.c.phone.is_(None), _in_window(target, mt)),
     ).subquery("candidates")
     ranked = sa.select(
-        candidates.c.mo_id,
-        candidates.c.mt_id,
+        candidates,
         sa.func.row_number()
         .over(partition_by=candidates.c.mo_id, order_by=[candidates.c.sent_at.desc(), candidates.c.mt_id.desc()])
         .label("place"),
     ).subquery("ranked")
-    latest = sa.select(ranked.c.mo_id, ranked.c.mt_id).where(ranked.c.place == 1).subquery("latest")
-
-    answered = sa.func.coalesce(mo.c.context_id, latest.c.mt_id)
-    attributed = {
-        "in_reply_to": answered,
-        "attribution": sa.case((mo.c.context_id.is_not(None), "context"), (latest.c.mt_id.is_not(None), "window")),
-        **{name: mt.c[name] for name in ("subaccount", "user_name", "campaign", "template_name")},
-    }
-    return sa.select(*(attributed.get(c.name, c).label(c.name) for c in mo.columns)).select_from(
-        mo.join(targets, targets.c.message_id == mo.c.message_id)
-        .outerjoin(latest, latest.c.mo_id == mo.c.message_id)
-        .outerjoin(mt, mt.c.message_id == answered)
+    latest = sa.select(ranked).where(ranked.c.place == 1).subquery("latest")
+    # The MTs named by context, looked up by id (an MO may name an MT of any age).
+    named = _stored_rows(
+        conn, stage, "ingest_named_mt", mt, ["message_id", *MT_FIELDS_OF_MO],
+        sa.select(mo.c.context_id).where(mo.c.context_id.is_not(None)).distinct(),
     )
+    by_context = mo.c.context_id.is_not(None)
+    attributed = {
+        "in_reply_to": sa.func.coalesce(mo.c.context_id, latest.c.mt_id),
+        "attribution": sa.case((by_context, "context"), (latest.c.mt_id.is_not(None), "window")),
+        **{name: sa.case((by_context, named.c[name]), else_=latest.c[name]) for name in MT_FIELDS_OF_MO},
+    }
+    return sa.select(*(attributed.get(c.name, mo.c[c.name]).label(c.name) for c in mo_message.columns)).select_from(
+        mo.outerjoin(latest, latest.c.mo_id == mo.c.message_id).outerjoin(named, named.c.message_id == mo.c.context_id)
+    )
+
+
+# -- lookups by id and the replied flags ---------------------------------------------------------
+
+
+def _by_id(conn: Connection, key: sa.Column, ids: sa.Select, statement: Callable[[ColumnElement[bool]], Any]) -> None:
+    """Runs `statement(condition)` for the rows whose `key` is one of the ids `ids` selects. A few
+    ids are given by value, `LOOKUP_CHUNK` at a time, which the primary key's index answers (DuckDB
+    then reads only the rows found); more are given as the subquery, a join that scans the keys."""
+    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
+    if len(few) > LOOKUP_MAX:
+        conn.execute(statement(key.in_(ids)))
+        return
+    for start in range(0, len(few), LOOKUP_CHUNK):
+        conn.execute(statement(key.in_(few[start:start + LOOKUP_CHUNK])))
+
+
+def _stored_rows(
+    conn: Connection, stage: _Stager, name: str, table: sa.Table, columns: Sequence[str], ids: sa.Select
+) -> sa.Table:
+    """The stored rows (these columns) of the ids `ids` selects, in a temporary table."""
+    found = stage.empty(name, sa.Table(name, sa.MetaData(), *(sa.Column(c, table.c[c].type) for c in columns)))
+    selected = sa.select(*(table.c[c] for c in columns))
+    _by_id(conn, table.c.message_id, ids, lambda match: found.insert().from_select(columns, selected.where(match)))
+    return found
+
+
+def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed: sa.Table | None) -> None:
+    """Sets `replied` and `clicks` (as `data_access.replies.refresh_replied` defines them) of the MTs
+    `maybe` names, writing only the rows whose values change. The MTs just recomputed (`changed`)
+    are found within the bounds of their own sent_at; the few others are looked up by id."""
+    mo = mo_message
+    ids = sa.select(maybe.c.message_id).distinct().subquery("ids")
+    values = stage.empty("ingest_replied", _REPLIED)
+    answers = mo.c.in_reply_to == ids.c.message_id
+    conn.execute(values.insert().from_select(
+        ["message_id", "replied", "clicks"],
+        sa.select(ids.c.message_id, sa.func.count(mo.c.message_id) > 0, sa.func.count(mo.c.button_payload))
+        .select_from(ids.outerjoin(mo, answers))
+        .group_by(ids.c.message_id),
+    ))
+    mt = mt_message
+    differs = sa.or_(mt.c.replied != values.c.replied, mt.c.clicks != values.c.clicks)
+    update = (
+        sa.update(mt)
+        .values(replied=values.c.replied, clicks=values.c.clicks)
+        .where(mt.c.message_id == values.c.message_id, differs)
+    )
+    others = sa.select(values.c.message_id)
+    if changed is not None:
+        bounds = _time_bounds(conn, changed.c.sent_at)
+        if bounds is not None:
+            recomputed = sa.select(changed.c.message_id)
+            conn.execute(update.where(values.c.message_id.in_(recomputed), mt.c.sent_at.between(*bounds)))
+            others = others.where(values.c.message_id.not_in(recomputed))
+    _by_id(conn, mt.c.message_id, others, update.where)
