@@ -9,9 +9,10 @@ to warm the server (imports, engine, cached option lists), then pages timed from
 
 Each page is timed in the browser itself (`performance.now()`, from the navigation's start): to the
 result total ("N results"), and to the page complete (every chart drawn by plotly, every table drawn
-on its canvas, the script's run over). Layout shifts are read from a `PerformanceObserver` of
-'layout-shift' entries: the cumulative layout shift of the whole load and of the shifts after the
-total was drawn. Medians over REPEATS pages each.
+on its canvas, no element left as Streamlit's grey skeleton, the script's run over). Layout shifts
+are read from a `PerformanceObserver` of 'layout-shift' entries: the cumulative layout shift of the
+whole load, of the shifts after the first contentful paint, after the total was drawn, and of those
+after the total that moved the page itself (not only the sidebar). Medians over REPEATS pages each.
 
     python -m bench.first_load DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
 
@@ -42,16 +43,25 @@ VIEWPORT = {"width": 1440, "height": 1000}
 TOTAL_PATTERN = r"^[\d,]+ results?$"  # the results header in English
 
 # Installed before the page's own scripts: records, in ms since the navigation started, when the total
-# heading, each chart (plotly's SVG in it) and each table (its canvas) first appear, and every layout
-# shift not caused by input.
+# heading, each chart (plotly's SVG in it) and each table (its canvas) first appear, when the last grey
+# skeleton went, and every layout shift not caused by input.
 RECORDER = """
 (() => {
-  const state = window.__firstLoad = {total: null, charts: new Map(), tables: new Map(), shifts: []};
+  const state = window.__firstLoad = {total: null, charts: new Map(), tables: new Map(), shifts: [], settled: null};
   const total = new RegExp(%s);
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) if (!entry.hadRecentInput)
-      state.shifts.push({at: entry.startTime, value: entry.value,
-                         sources: (entry.sources || []).map((s) => s.node?.dataset?.testid || s.node?.className || s.node?.nodeName || "")});
+      state.shifts.push({
+        at: entry.startTime, value: entry.value,
+        sources: (entry.sources || []).map((s) => {
+          const name = s.node?.dataset?.testid || String(s.node?.className || s.node?.nodeName || "").split(" ")[0];
+          const [a, b] = [s.previousRect, s.currentRect];
+          return `${name} "${(s.node?.textContent || "").slice(0, 24)}" ${a.x},${a.y} ${a.width}x${a.height} -> `
+            + `${b.x},${b.y} ${b.width}x${b.height}`;
+        }),
+        // whether it moved the page itself (not only the sidebar)
+        main: (entry.sources || []).some((s) => (s.node?.closest ? s.node : s.node?.parentElement)?.closest('[data-testid="stMain"]')),
+      });
   }).observe({type: "layout-shift", buffered: true});
   const look = () => {
     const now = performance.now();
@@ -63,6 +73,9 @@ RECORDER = """
         state.charts.set(el, now);
     for (const el of document.querySelectorAll('[data-testid="stDataFrame"]'))
       if (!state.tables.has(el) && el.querySelector("canvas")) state.tables.set(el, now);
+    // the last moment a grey skeleton (an element Streamlit has not drawn yet) went away
+    if (document.querySelector('[data-testid="stSkeleton"]')) state.settled = null;
+    else if (state.settled === null) state.settled = now;
   };
   new MutationObserver(look).observe(document, {subtree: true, childList: true, characterData: true});
 })();
@@ -73,8 +86,8 @@ COMPLETE = """
 () => {
   const state = window.__firstLoad;
   if (!state || state.total === null) return false;
-  if (document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"], '
-                             + '[data-testid="stStatusWidgetRunningManIcon"]')) return false;
+  if (document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState !== "notRunning") return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;  // an element not drawn yet
   const charts = document.querySelectorAll(".js-plotly-plot");
   const tables = document.querySelectorAll('[data-testid="stDataFrame"]');
   return charts.length > 0 && tables.length > 0
@@ -85,20 +98,22 @@ COMPLETE = """
 FIGURES = """
 () => {
   const state = window.__firstLoad;
-  const drawn = [...state.charts.values(), ...state.tables.values()];
-  const cls = (from) => state.shifts.filter((s) => s.at >= from).reduce((sum, s) => sum + s.value, 0);
+  const drawn = [...state.charts.values(), ...state.tables.values(), state.settled ?? 0];
+  const cls = (from, main) => state.shifts.filter((s) => s.at >= from && (s.main || !main)).reduce((sum, s) => sum + s.value, 0);
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
   return {total_ms: state.total, complete_ms: Math.max(state.total, ...drawn),
           first_paint_ms: paint ? paint.startTime : null, charts: state.charts.size, tables: state.tables.size,
-          cls: cls(0), cls_after_total: cls(state.total),
-          shifts: state.shifts.filter((s) => s.value >= 0.001).map((s) => [Math.round(s.at), +s.value.toFixed(4), s.sources.join(" ")])};
+          first_chart_ms: Math.min(...state.charts.values()), first_table_ms: Math.min(...state.tables.values()),
+          cls: cls(0, false), cls_after_paint: cls(paint ? paint.startTime : 0, false), cls_after_total: cls(state.total, false),
+          cls_page_after_total: cls(state.total, true),
+          shifts: state.shifts.filter((s) => s.value >= 0.001).map((s) => [Math.round(s.at), +s.value.toFixed(4), s.sources.join(" | ")])};
 }
 """
 
 
 def load(page: Page, url: str) -> dict:
     """Opens `url` in `page` and returns its figures once the page is complete."""
-    page.goto(url)
+    page.goto(url, wait_until="commit", timeout=SHOWN_MS)
     page.wait_for_function(COMPLETE, timeout=SHOWN_MS, polling=100)
     page.wait_for_timeout(300)  # shifts from the last drawing are reported in the frame after it
     return page.evaluate(FIGURES)
@@ -125,7 +140,8 @@ def searches(end: date, days: int, repeats: int) -> list[str]:
 def summary(samples: list[dict]) -> dict:
     """Medians (and the worst) of the samples' figures."""
     out = {}
-    for name in ("total_ms", "complete_ms", "first_paint_ms", "cls", "cls_after_total"):
+    for name in ("total_ms", "complete_ms", "first_paint_ms", "cls", "cls_after_paint", "cls_after_total",
+                 "cls_page_after_total"):
         values = [s[name] for s in samples if s[name] is not None]
         digits = 4 if name.startswith("cls") else 1
         out[name] = round(statistics.median(values), digits) if values else None

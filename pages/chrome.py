@@ -76,6 +76,9 @@ label:has(input[type="checkbox"]:focus-visible), label:has(input[type="radio"]:f
   outline: 3px solid {FOCUS_COLOR} !important; outline-offset: 2px !important;
 }}
 .st-key-report-chrome {{ display: none; }}
+/* Streamlit draws an element whose code has not arrived yet as a 2.5rem grey skeleton: the view
+   switch's links keep the row's height (1.25rem) instead, so the page under it does not move up. */
+[class*="st-key-view-switch"] [data-testid="stSkeleton"] {{ height: 1.25rem; }}
 </style>"""
 
 # The component's script, run in the page (not in a frame) with the words of the run's language as
@@ -186,13 +189,13 @@ def _redrawn() -> None:
     """The page asked for one more run (its widgets draw again in the page's language): nothing to do."""
 
 
-def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]]) -> None:
+def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]], key: str = "view-switch") -> None:
     """The row of links between the views (and the administrators' pages), on the page itself: at
     phone width Streamlit's own navigation hides in the closed drawer. Each link carries the query its
     view will show (`None`: none), so opening a view adds one history entry and Back returns to the
     view left (Streamlit's navigation carries the old view's query, which the new view then rewrites:
-    two entries)."""
-    with st.container(horizontal=True, key="view-switch", gap="small"):
+    two entries). `key` names the row (a run that draws it twice gives each a key starting "view-switch")."""
+    with st.container(horizontal=True, key=key, gap="small"):
         for page, query in links:
             st.page_link(page, query_params=query)
 
