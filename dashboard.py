@@ -32,8 +32,6 @@ root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="h
 # Our own row of links instead of Streamlit's menu (see `chrome.view_switch`), filled once the page ran.
 page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="hidden")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
-if run.view is not None:  # the filters' place from the first frame: a sidebar opening later pushes the page aside
-    st.sidebar.empty()
 session.account_bar(run.account, run.lang)
 
 

@@ -12,7 +12,9 @@ result total ("N results"), and to the page complete (every chart drawn by plotl
 on its canvas, no element left as Streamlit's grey skeleton, the script's run over). Layout shifts
 are read from a `PerformanceObserver` of 'layout-shift' entries: the cumulative layout shift of the
 whole load, of the shifts after the first contentful paint, after the total was drawn, and of those
-after the total that moved the page itself (not only the sidebar). Medians over REPEATS pages each.
+after the total that moved the page itself (not only the sidebar), leaving out the app's frame laid
+out again (Streamlit's wide layout and sidebar, applied when its frontend gets to them: `cls_frame`,
+and `frame_after_total` when that came after the total). Medians over REPEATS pages each.
 
     python -m bench.first_load DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
 
@@ -61,6 +63,10 @@ RECORDER = """
         }),
         // whether it moved the page itself (not only the sidebar)
         main: (entry.sources || []).some((s) => (s.node?.closest ? s.node : s.node?.parentElement)?.closest('[data-testid="stMain"]')),
+        // the app's frame laid out again: the wide layout and the sidebar, which Streamlit applies when
+        // it gets to them, sometimes after the first elements (the page pushed sideways by 100 px or more)
+        frame: (entry.sources || []).some((s) => Math.abs(s.currentRect.x - s.previousRect.x) >= 100
+                                                   || Math.abs(s.currentRect.width - s.previousRect.width) >= 100),
       });
   }).observe({type: "layout-shift", buffered: true});
   const look = () => {
@@ -99,13 +105,16 @@ FIGURES = """
 () => {
   const state = window.__firstLoad;
   const drawn = [...state.charts.values(), ...state.tables.values(), state.settled ?? 0];
-  const cls = (from, main) => state.shifts.filter((s) => s.at >= from && (s.main || !main)).reduce((sum, s) => sum + s.value, 0);
+  const cls = (from, page) => state.shifts.filter((s) => s.at >= from && (!page || (s.main && !s.frame)))
+    .reduce((sum, s) => sum + s.value, 0);
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
   return {total_ms: state.total, complete_ms: Math.max(state.total, ...drawn),
           first_paint_ms: paint ? paint.startTime : null, charts: state.charts.size, tables: state.tables.size,
           first_chart_ms: Math.min(...state.charts.values()), first_table_ms: Math.min(...state.tables.values()),
           cls: cls(0, false), cls_after_paint: cls(paint ? paint.startTime : 0, false), cls_after_total: cls(state.total, false),
           cls_page_after_total: cls(state.total, true),
+          cls_frame: state.shifts.filter((s) => s.frame).reduce((sum, s) => sum + s.value, 0),
+          frame_after_total: state.shifts.some((s) => s.frame && s.at >= state.total),
           shifts: state.shifts.filter((s) => s.value >= 0.001).map((s) => [Math.round(s.at), +s.value.toFixed(4), s.sources.join(" | ")])};
 }
 """
@@ -141,11 +150,12 @@ def summary(samples: list[dict]) -> dict:
     """Medians (and the worst) of the samples' figures."""
     out = {}
     for name in ("total_ms", "complete_ms", "first_paint_ms", "cls", "cls_after_paint", "cls_after_total",
-                 "cls_page_after_total"):
+                 "cls_page_after_total", "cls_frame"):
         values = [s[name] for s in samples if s[name] is not None]
         digits = 4 if name.startswith("cls") else 1
         out[name] = round(statistics.median(values), digits) if values else None
         out[f"{name}_max"] = round(max(values), digits) if values else None
+    out["frame_after_total"] = sum(1 for s in samples if s["frame_after_total"])
     out["samples"] = samples
     return out
 
