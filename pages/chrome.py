@@ -63,6 +63,7 @@ _LABELLED = {"Choose date range": "ui.choose_date_range", "Choose date": "ui.cho
 _BEGINNINGS = {"Remove ": "ui.remove", "Help for ": "ui.help_for", "Page ": "ui.page", "day, ": "ui.day",
                "month, ": "ui.month", "year, ": "ui.year"}
 
+ROW_HEIGHT_PX = 40  # the view switch's row: the height of Streamlit's skeleton of an element not drawn yet
 FOCUS_COLOR = "#0a7c5a"  # the theme's primary colour: 5.3:1 on white, 4.9:1 on the sidebar's grey-green
 
 # A 3 px ring outside whatever has the keyboard focus (Streamlit draws a 1 px border colour change or
@@ -76,9 +77,6 @@ label:has(input[type="checkbox"]:focus-visible), label:has(input[type="radio"]:f
   outline: 3px solid {FOCUS_COLOR} !important; outline-offset: 2px !important;
 }}
 .st-key-report-chrome {{ display: none; }}
-/* Streamlit draws an element whose code has not arrived yet as a 2.5rem grey skeleton: the view
-   switch's links keep the row's height (1.25rem) instead, so the page under it does not move up. */
-[class*="st-key-view-switch"] [data-testid="stSkeleton"] {{ height: 1.25rem; }}
 </style>"""
 
 # The component's script, run in the page (not in a frame) with the words of the run's language as
@@ -196,6 +194,10 @@ def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]], key: s
     view left (Streamlit's navigation carries the old view's query, which the new view then rewrites:
     two entries). `key` names the row (a run that draws it twice gives each a key starting "view-switch")."""
     with st.container(horizontal=True, key=key, gap="small"):
+        # The row's height from the first frame: Streamlit draws each link as a 40 px grey skeleton
+        # until its code has arrived, then 20 px tall; an empty 40 px strip keeps the row as tall as the
+        # skeletons, so the page under it does not move up when the links are drawn.
+        st.container(height=ROW_HEIGHT_PX, width=1, border=False)
         for page, query in links:
             st.page_link(page, query_params=query)
 
