@@ -47,7 +47,8 @@ def contacts_card(label_key: str, help_key: str, contacts: int, messages: int, l
 def delay_card(label_key: str, help_key: str, delay: ReadDelay, lang: str) -> None:
     """A median wait, and how many read messages it was measured on."""
     with st.container(border=True, height="stretch"):
-        st.metric(t(label_key, lang), format_duration(delay.median_s, lang), help=t(help_key, lang), height=METRIC_HEIGHT_PX)
+        st.metric(t(label_key, lang), format_duration(delay.median_s, lang), help=t(help_key, lang),
+                  height=METRIC_HEIGHT_PX)
         st.caption(t("kpi.read_measured", lang, n=format_int(delay.measured, lang)))
 
 
