@@ -29,7 +29,7 @@ admin_pages = [
     st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
-# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`), filled once the page ran.
+# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`, drawn below).
 page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="hidden")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
