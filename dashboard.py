@@ -29,17 +29,27 @@ admin_pages = [
     st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
-# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`), filled once the page ran.
+# Our own row of links instead of Streamlit's menu (see `chrome.view_switch`, drawn below).
 page = st.navigation([root, *(p for p, _ in report_pages), *other_reports, *admin_pages], position="hidden")
 run = runs.routed(run, next((view for p, view in report_pages if p is page), None))
 session.account_bar(run.account, run.lang)
-switch = st.container()
-runs.header(run)
-page.run()
-with switch:
-    chrome.view_switch([
-        *((p, search_state.published_query() if p is page else search_state.opening_query(view.filters, run))
-          for p, view in report_pages),
+
+
+def view_links(shown_query: dict[str, list[str]] | None) -> list[tuple[st.Page, dict[str, list[str]] | None]]:
+    """The view switch's links, the open view's carrying `shown_query`."""
+    return [
+        *((p, shown_query if p is page else search_state.opening_query(view.filters, run)) for p, view in report_pages),
         *((p, {"lang": [run.lang], "tz": [run.tz]}) for p in other_reports),
         *((p, None) for p in admin_pages),
-    ])
+    ]
+
+
+# The row of views, drawn before the page (with the link's query) and again once the page published
+# its search: in place and of the same size, so the page under it never moves.
+switch = st.empty()
+with switch.container():
+    chrome.view_switch(view_links(search_state.published_query() or run.url), key="view-switch-first")
+runs.header(run)
+page.run()
+with switch.container():
+    chrome.view_switch(view_links(search_state.published_query()))

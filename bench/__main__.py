@@ -69,7 +69,8 @@ def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, expo
         "demo_s": round(demo_s, 2),
         "refresh": measure_refresh(url, end, repeats, with_peer=True),
         "exports": _subprocess_json("-m", "bench.exports", url, end.isoformat(), str(export_rows), str(export_rows)),
-        "page": _subprocess_json("-m", "bench.first_load", url, str(repeats)),
+        "page": _subprocess_json("-m", "bench.first_load", url, str(repeats), "--end", end.isoformat(),
+                                 "--days", str(days)),
         "consolidated": _subprocess_json("-m", "bench.consolidated", url, end.isoformat(), str(repeats)),
     }
 
@@ -132,7 +133,11 @@ def print_table(results: dict) -> None:
                   f"{row.get('peer_ms', '-'):>9} {row.get('c_over_a', '-'):>6}")
         print("peak RSS MiB:", figures["refresh"]["peak_rss_mib"])
         print("exports:", figures["exports"])
-        print("first load of /sent, warm:", figures["page"]["first_load_warm_ms"], "ms")
+        page = figures["page"]
+        print("first load of /sent, warm browser:", page["first_load_warm_ms"], "ms; fresh browser, new search:",
+              page["fresh_new_search"]["total_ms"], "ms to the total,", page["fresh_new_search"]["complete_ms"],
+              "ms complete, CLS", page["fresh_new_search"]["cls"], "; cached search:",
+              page["fresh_cached_search"]["total_ms"], "ms to the total")
         print(f"{'Consolidado refresh':34} {'ours ms':>9} {'floor ms':>9} {'sent ms':>9}")
         for name, row in figures["consolidated"]["timings"].items():
             print(f"{name:34} {row['ours_ms']:>9} {row['floor_ms']:>9} {row['sent_ms']:>9}")

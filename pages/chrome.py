@@ -63,6 +63,7 @@ _LABELLED = {"Choose date range": "ui.choose_date_range", "Choose date": "ui.cho
 _BEGINNINGS = {"Remove ": "ui.remove", "Help for ": "ui.help_for", "Page ": "ui.page", "day, ": "ui.day",
                "month, ": "ui.month", "year, ": "ui.year"}
 
+ROW_HEIGHT_PX = 40  # the view switch's row: the height of Streamlit's skeleton of an element not drawn yet
 FOCUS_COLOR = "#0a7c5a"  # the theme's primary colour: 5.3:1 on white, 4.9:1 on the sidebar's grey-green
 
 # A 3 px ring outside whatever has the keyboard focus (Streamlit draws a 1 px border colour change or
@@ -186,13 +187,17 @@ def _redrawn() -> None:
     """The page asked for one more run (its widgets draw again in the page's language): nothing to do."""
 
 
-def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]]) -> None:
+def view_switch(links: list[tuple[st.Page, dict[str, list[str]] | None]], key: str = "view-switch") -> None:
     """The row of links between the views (and the administrators' pages), on the page itself: at
     phone width Streamlit's own navigation hides in the closed drawer. Each link carries the query its
     view will show (`None`: none), so opening a view adds one history entry and Back returns to the
     view left (Streamlit's navigation carries the old view's query, which the new view then rewrites:
-    two entries)."""
-    with st.container(horizontal=True, key="view-switch", gap="small"):
+    two entries). `key` names the row (a run that draws it twice gives each a key starting "view-switch")."""
+    with st.container(horizontal=True, key=key, gap="small"):
+        # The row's height from the first frame: Streamlit draws each link as a 40 px grey skeleton
+        # until its code has arrived, then 20 px tall; an empty 40 px strip keeps the row as tall as the
+        # skeletons, so the page under it does not move up when the links are drawn.
+        st.container(height=ROW_HEIGHT_PX, width=1, border=False)
         for page, query in links:
             st.page_link(page, query_params=query)
 

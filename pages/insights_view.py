@@ -17,6 +17,7 @@ from data_access.report import with_connection
 from exports.insight_charts import format_average, format_duration, mo_insight_figures, mt_insight_figures
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.chart_data import chart_with_data, data_table
+from pages.widgets import METRIC_HEIGHT_PX
 
 
 # Each insight chart with its numbers as rows, shared by every session: read them, never change them.
@@ -57,7 +58,7 @@ def mo_insights_of(db: Db | None, filters: MoFilters, lang: str) -> MoInsights |
 def contacts_card(label_key: str, help_key: str, contacts: int, messages: int, lang: str) -> None:
     """Distinct people, and how many messages each had on average."""
     with st.container(border=True, height="stretch"):
-        st.metric(t(label_key, lang), format_int(contacts, lang), help=t(help_key, lang))
+        st.metric(t(label_key, lang), format_int(contacts, lang), help=t(help_key, lang), height=METRIC_HEIGHT_PX)
         if contacts:
             st.caption(t("kpi.per_contact", lang, n=format_average(messages / contacts, lang)))
 
@@ -65,7 +66,8 @@ def contacts_card(label_key: str, help_key: str, contacts: int, messages: int, l
 def delay_card(label_key: str, help_key: str, delay: ReadDelay, lang: str) -> None:
     """A median wait, and how many read messages it was measured on."""
     with st.container(border=True, height="stretch"):
-        st.metric(t(label_key, lang), format_duration(delay.median_s, lang), help=t(help_key, lang))
+        st.metric(t(label_key, lang), format_duration(delay.median_s, lang), help=t(help_key, lang),
+                  height=METRIC_HEIGHT_PX)
         st.caption(t("kpi.read_measured", lang, n=format_int(delay.measured, lang)))
 
 

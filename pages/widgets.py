@@ -40,19 +40,25 @@ def empty_state(lang: str) -> None:
     st.info(f"**{t('empty.title', lang)}**  \n{t('empty.hint', lang)}", icon=":material/search_off:")
 
 
+# A metric's height (its label on one line, cut with an ellipsis, over its value), given to Streamlit so
+# that the card keeps it from the first frame: a metric is drawn once Streamlit's code for it has
+# arrived, in the meantime as a 40 px skeleton, and the card grew under the page's eyes.
+METRIC_HEIGHT_PX = 76
+
+
 def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: str, lang: str,
         of_key: str = "kpi.of") -> None:
     """A rate card: the percentage, its fraction underneath naming what the whole counts (`of_key`:
     "52 de 99 entregues"), the definition as help."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_pct(ratio, lang), help=help_text)
+        st.metric(label_text, format_pct(ratio, lang), help=help_text, height=METRIC_HEIGHT_PX)
         st.caption(t(of_key, lang, part=format_int(part, lang), whole=format_int(whole, lang)))
 
 
 def count_card(label_text: str, n: int, lang: str, help_text: str | None = None) -> None:
     """A count card, the same height as the rate cards beside it."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_int(n, lang), help=help_text)
+        st.metric(label_text, format_int(n, lang), help=help_text, height=METRIC_HEIGHT_PX)
 
 
 def section_title(text: str) -> None:
