@@ -1,6 +1,6 @@
 """The background fold: bodies taken from the spool (or inbox) go through the same ingest code as the
 `python -m data_access.ingest` command, every `FOLD_INTERVAL_S`, so they reach the report within 5 s.
-The bodies are parsed in a child process and written here (`server.parsing`).
+Under load the bodies are parsed in a child process and written here (`server.parsing`).
 
 One ingest runs at a time in a process (`ingest_lock`, shared with `/api/send-log`). When the
 database fails, the bodies stay where they are and the next round tries again. A body that makes
@@ -29,11 +29,11 @@ from server.parsing import ChildGone, ParsingProcess
 from server.received import Received
 
 FOLD_INTERVAL_S = 0.5
-MAX_RETRY_PAUSE_S = 8.0
+MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
 # The parsing process is started at the first round of this many bodies (a few bodies parse in a
 # moment; starting the child takes seconds of CPU, which a server at rest need not spend).
 CHILD_MIN_BODIES = 200
-MAX_CHILD_STARTS = 3  # after this many failed starts of the parsing process, the server parses  # while the database fails, rounds are spaced out up to this
+MAX_CHILD_STARTS = 3  # after this many failed starts of the parsing process, the server parses
 LOG = logging.getLogger(__name__)
 DATABASE_FAILURES = (IngestFailed, *DATABASE_ERRORS)
 

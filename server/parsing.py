@@ -124,7 +124,6 @@ def main() -> None:
     into = sys.stdin.buffer
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot break the messages
-    _send(out, "ready")
 
     def write(batch: Batch, fold: bool) -> set[str]:
         _send(out, ("write", batch, fold))
@@ -138,6 +137,7 @@ def main() -> None:
         raise RuntimeError(value)
 
     try:
+        _send(out, "ready")
         while True:
             bodies = _receive(into)
             try:
