@@ -1,11 +1,12 @@
 """Webhook throughput of the app server: 50 concurrent senders post signed Meta webhooks (seeded
 synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopback for a bounded
 time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
-`ingest` command loads the same bodies from a file into a fresh database for comparison.
+`ingest` command loads the same bodies from a file into the database the server started from (a
+copy of `--db`, or a fresh one) for comparison.
 
     python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000]
                              [--sessions 5] [--session-driver chromium|protocol] [--rows 1000000]
-                             [--baseline GIT_REF] [--out FILE]
+                             [--baseline GIT_REF] [--repeats 1] [--out FILE]
 
 With `--rate`, the senders together offer that many requests per second, each request due at its
 own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
@@ -295,8 +296,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", metavar="URL", help="an existing DuckDB file for the server (such as the "
-                        "benchmark's demo database); default: a fresh one")
+    parser.add_argument("--db", metavar="URL", help="an existing DuckDB file (such as the benchmark's demo "
+                        "database), copied for the server and for the command at each run (the file itself is "
+                        "not changed); default: a fresh one")
     parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
                         "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
