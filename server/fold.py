@@ -1,6 +1,5 @@
 """The background fold: bodies taken from the spool (or inbox) go through the same ingest code as the
 `python -m data_access.ingest` command, every `FOLD_INTERVAL_S`, so they reach the report within 5 s.
-Under load the bodies are parsed in a child process and written here (`server.parsing`).
 
 One ingest runs at a time in a process (`ingest_lock`, shared with `/api/send-log`). When the
 database fails, the bodies stay where they are and the next round tries again. A body that makes
@@ -25,15 +24,10 @@ from data_access.engine import DATABASE_ERRORS
 from data_access.ingest import IngestFailed, IngestSummary, ingest_streams, reject_body
 from data_access.ingest.writer import BatchRefused
 from data_access.scope import Scope
-from server.parsing import ChildGone, ParsingProcess
 from server.received import Received
 
 FOLD_INTERVAL_S = 0.5
 MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
-# The parsing process is started at the first round of this many bodies (a few bodies parse in a
-# moment; starting the child takes seconds of CPU, which a server at rest need not spend).
-CHILD_MIN_BODIES = 200
-MAX_CHILD_STARTS = 3  # after this many failed starts of the parsing process, the server parses
 LOG = logging.getLogger(__name__)
 DATABASE_FAILURES = (IngestFailed, *DATABASE_ERRORS)
 
@@ -70,20 +64,11 @@ def ingest_bodies(engine: Engine, items: Sequence[Received], scope: Scope | None
 
 
 class Folder:
-    """Folds in a thread of its own; the bodies are parsed in a child process (`ParsingProcess`)
-    when `parse_in_child`, from the first round of `CHILD_MIN_BODIES` bodies on (until the child
-    is ready, or when it cannot run, in the thread)."""
-
-    def __init__(self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path,
-                 parse_in_child: bool = True) -> None:
+    def __init__(self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path) -> None:
         self.engine = engine
         self.spool = spool
         self.ingest_lock = ingest_lock
         self.unfoldable = unfoldable
-        self.parse_in_child = parse_in_child
-        self._parser: ParsingProcess | None = None
-        self._starting: threading.Thread | None = None
-        self._start_failures = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
 
@@ -118,46 +103,15 @@ class Folder:
                 folded += len(items)
                 LOG.info("fold: %d bodies in %.2f s", len(items), time.monotonic() - started)
 
-    def _start_parser(self) -> None:
-        """Starts the child in a thread of its own (its interpreter takes seconds to load the ingest
-        code on a busy machine): the rounds until it is ready parse in the fold's thread."""
-        if (self._starting is not None and self._starting.is_alive()) or self._start_failures >= MAX_CHILD_STARTS:
-            return
-
-        def start() -> None:
-            try:
-                self._parser = ParsingProcess()
-                LOG.info("fold: the bodies are parsed in a child process (pid %d)", self._parser.pid)
-            except (ChildGone, OSError) as exc:  # parsed in the fold's thread; a later round tries again
-                self._start_failures += 1
-                LOG.warning("fold: %s; parsing in the server", exc)
-
-        self._starting = threading.Thread(target=start, name="webhook-parsing-start", daemon=True)
-        self._starting.start()
-
-    def _ingest(self, items: list[Received]) -> None:
-        parser = self._parser
-        if parser is not None:
-            try:
-                parser.ingest(self.engine, items)
-                return
-            except ChildGone as exc:  # whatever it wrote is kept once: this round is run again here
-                LOG.warning("fold: %s; parsing this round in the server", exc)
-                self._parser = None
-                parser.close()
-        elif self.parse_in_child and len(items) >= CHILD_MIN_BODIES:
-            self._start_parser()
-        ingest_bodies(self.engine, items)
-
     def _fold(self, items: list[Received]) -> None:
         try:
-            self._ingest(items)
+            ingest_bodies(self.engine, items)
         except DATABASE_FAILURES:
             raise
         except Exception:  # the ingest code failed on some body: find it, fold the others
             for item in items:
                 try:
-                    self._ingest([item])
+                    ingest_bodies(self.engine, [item])
                 except DATABASE_FAILURES:
                     raise
                 except Exception as exc:
@@ -185,8 +139,3 @@ class Folder:
             self.fold_all()
         except Exception as exc:  # what is left stays spooled and is folded at the next start
             LOG.warning("fold at shutdown failed; the bodies stay spooled: %s", exc)
-        if self._starting is not None:
-            self._starting.join()
-        if self._parser is not None:
-            self._parser.close()
-            self._parser = None

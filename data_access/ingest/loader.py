@@ -22,7 +22,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -280,14 +280,13 @@ def _storable_text(text: str) -> str:
 class _Loader:
     def __init__(
         self,
-        engine: Engine | None,
+        engine: Engine,
         summary: IngestSummary,
         progress: Progress,
         batch_events: int,
         fold_events: int,
         in_process: bool,
         scope: Scope | None = None,
-        write: Callable[[Batch, bool], set[str]] | None = None,
     ) -> None:
         self.summary = summary
         self.scope = scope  # None: no limit (the command, the webhooks, INGEST_TOKEN)
@@ -298,7 +297,7 @@ class _Loader:
         # One thread runs the writes (or relays them to the child process) while this one reads on.
         self.relay = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self.process = WriterProcess.start(engine.url.render_as_string(hide_password=False)) if in_process else None
-        self.write = write or (self.process.write if self.process else partial(write_batch, engine))
+        self.write = self.process.write if self.process else partial(write_batch, engine)
         self.in_flight: tuple[Future, list[PayloadInfo]] | None = None
         self.position: tuple[str, int] | None = None  # the file and line of the last record read
         # Batches start small, so that the writer starts early, then grow up to `batch_events`:
@@ -495,20 +494,15 @@ def _may_be_slow(stream: BinaryIO) -> bool:
 
 
 def ingest_streams(
-    engine: Engine | None,
-    inputs: Iterable[tuple[str, BinaryIO]],
-    scope: Scope | None = None,
-    write: Callable[[Batch, bool], set[str]] | None = None,
+    engine: Engine, inputs: Iterable[tuple[str, BinaryIO]], scope: Scope | None = None
 ) -> IngestSummary:
     """Loads inputs that are already open, each a (name, binary stream) pair read as a file would
     be (the bodies the app server received over HTTP), in one run written by a thread; the rows
     are recomputed at the end. A `scope` limits what is loaded (`outside_scope`: the rest is
-    rejected). `write` stores each batch in place of `write_batch` on `engine` (the app server's
-    fold reads in a child process and has the server write: `server.parsing`). Raises
-    `IngestFailed` when the run stops midway."""
+    rejected). Raises `IngestFailed` when the run stops midway."""
     summary = IngestSummary()
     loader = _Loader(engine, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, False,
-                     scope, write)
+                     scope)
     started = time.monotonic()
     try:
         for name, stream in inputs:
