@@ -187,7 +187,7 @@ def main() -> int:
         results["ingest_duckdb"] = measure_ingest(f"duckdb:///{folder}/ingest.duckdb", args.ingest_messages)
         if args.sessions_seconds:
             results["sessions_duckdb"] = measure_sessions(url, args.sessions_seconds, args.sessions_levels)
-        if args.webhook_seconds:  # last: it adds the webhooks' rows to the demo database
+        if args.webhook_seconds:  # on copies of the demo file (the server's and the command's)
             results["webhooks_duckdb"] = measure_webhooks(url, args.webhook_seconds, args.webhook_sessions)
     if args.pg_rows:
         measure_postgres(results, args)

@@ -1,16 +1,23 @@
 """Webhook throughput of the app server: 50 concurrent senders post signed Meta webhooks (seeded
 synthetic traffic, as `bench.ingest` makes it) to `POST /webhooks/meta` on loopback for a bounded
 time; then the bodies answered 200 are counted in the database (0 lost is the target), and the
-`ingest` command loads the same bodies from a file into a fresh database for comparison.
+`ingest` command loads the same bodies from a file into the database the server started from (a
+copy of `--db`, or a fresh one) for comparison.
 
     python -m bench.webhooks [--postgres] [--seconds 60] [--senders 50] [--rate 1000]
-                             [--sessions 5] [--rows 1000000] [--processes 2] [--out FILE]
+                             [--sessions 5] [--session-driver chromium|protocol] [--rows 1000000]
+                             [--processes 2] [--baseline GIT_REF] [--repeats 1] [--out FILE]
 
 With `--rate`, the senders together offer that many requests per second, each request due at its
 own time, and its time to the 200 counts from then (a sender held up by a slow answer makes the
 next ones late, and that lateness is counted); `--rate 0` sends as fast as the server answers.
 
-Prints JSON: requests/s, p50/p99/max time to the 200, the events/s from the first request until
+The dashboard sessions are headless Chromium pages (`chromium`) or, lighter on a small machine,
+sessions driven through Streamlit's own protocol as `bench.sessions` drives them (`protocol`: each
+changes its search every second, in a process of its own). With `--baseline REF`, the code of `REF`
+(from `git archive`) and this tree run alternately on copies of the same database.
+
+Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the events/s from the first request until
 the last body is folded, and the `ingest` command's events/s on the same payloads.
 """
 from __future__ import annotations
@@ -21,8 +28,10 @@ import contextlib
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -135,11 +144,11 @@ def _stored(url: str) -> set[str]:
         engine.dispose()
 
 
-def _ingest_command(url: str, bodies: list[bytes], folder: Path) -> dict:
+def _ingest_command(url: str, bodies: list[bytes], folder: Path, tree: Path) -> dict:
     path = folder / "same-payloads.jsonl"
     path.write_bytes(b"".join(body + b"\n" for body in bodies))
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "data_access.ingest", "--db", url, str(path)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "data_access.ingest", "--db", url, str(path)], cwd=tree,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -164,6 +173,18 @@ class Sessions(threading.Thread):
         self.ready = threading.Event()
         self.timings: list[float] = []
         self.failures = 0
+
+    def begin(self, seconds: float) -> None:
+        """Starts the pages; returns once every page has loaded once."""
+        self.start()
+        self.ready.wait(120)
+
+    def end(self) -> dict:
+        self.stop.set()
+        self.join()
+        return {"session_loads": len(self.timings),
+                "session_load_p50_ms": round(_percentile(self.timings, 0.5) * 1000) if self.timings else None,
+                "session_failures": self.failures}
 
     def run(self) -> None:
         from playwright.sync_api import Error as PlaywrightError
@@ -194,17 +215,51 @@ class Sessions(threading.Thread):
             browser.close()
 
 
+def _protocol_level(base: str, count: int, seconds: float, answer: multiprocessing.Queue) -> None:
+    from bench.sessions import QUERY, level
+
+    answer.put(asyncio.run(level(base, count, seconds, 1.0, 60.0, QUERY)))
+
+
+class ProtocolSessions:
+    """People using the dashboard meanwhile, without a browser: `count` sessions driven through
+    Streamlit's own protocol (`bench.sessions`), each changing its search every second, in a
+    process of their own (so that their work does not share the senders' interpreter)."""
+
+    def __init__(self, base: str, count: int) -> None:
+        self.base, self.count = base, count
+        self._answer: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+        self._process: multiprocessing.Process | None = None
+
+    def begin(self, seconds: float) -> None:
+        """Starts the sessions; returns when their first changes are due (`bench.sessions.level`
+        gives every session 3 s + 0.2 s per session to load the page first)."""
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_protocol_level, args=(self.base, self.count, seconds, self._answer), daemon=True)
+        started = time.perf_counter()
+        self._process.start()
+        time.sleep(max(0.0, 3.0 + 0.2 * self.count + 1.0 - (time.perf_counter() - started)))
+
+    def end(self) -> dict:
+        level = self._answer.get(timeout=180)
+        self._process.join()
+        return {"session_changes": level["changes"], "session_to_total_ms": level["to_total_ms"],
+                "session_failures": level["failed_sessions"], "session_failure_reasons": level["failures"]}
+
+
 def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
-            sessions: int = 0, processes: int = 1) -> dict:
+            sessions: int = 0, driver: str = "chromium", tree: Path = ROOT, processes: int = 1) -> dict:
     """With `processes` above 1 (PostgreSQL), that many app processes take the traffic and the
     sessions behind one port (bench/balancer.py) and share the fold."""
     bodies = payloads(seconds)
-    with serve_balanced(url, processes, folder, "app", env={"META_APP_SECRET": APP_SECRET}) as apps:
-        readers = Sessions(apps.base, sessions) if sessions else None
+    reading: dict = {}
+    with serve_balanced(url, processes, folder, "app", tree=tree, env={"META_APP_SECRET": APP_SECRET}) as apps:
+        readers = (ProtocolSessions(apps.base, sessions) if driver == "protocol" else Sessions(apps.base, sessions)) \
+            if sessions else None
+        load_before = os.getloadavg()
         try:
             if readers:
-                readers.start()
-                readers.ready.wait(120)  # every page has loaded once
+                readers.begin(seconds)
             state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
             sent_until = time.monotonic()
             while _waiting(url):
@@ -212,14 +267,14 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
                     raise RuntimeError("the fold did not catch up within 60 s")
                 time.sleep(0.05)
             fold_lag = time.monotonic() - sent_until
+            load_after = os.getloadavg()
         finally:
             if readers:
-                readers.stop.set()
-                readers.join()
+                reading = readers.end()
     answered = state["ok"]
     ids = {hashlib.sha256(body).hexdigest() for body in answered}
     lost = len(ids - _stored(url))
-    command = _ingest_command(compare_url, answered, folder)
+    command = _ingest_command(compare_url, answered, folder, tree)
     latencies = state["latencies"]
     folds = [(int(n), float(t)) for log in apps.log_paths
              for n, t in re.findall(r"fold: (\d+) bodies in ([\d.]+) s", log.read_text())]
@@ -231,9 +286,10 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "folded_per_process": folded,
         "senders": senders,
         "dashboard_sessions": sessions,
-        "session_loads": len(readers.timings) if readers else 0,
-        "session_load_p50_ms": round(_percentile(readers.timings, 0.5) * 1000) if readers and readers.timings else None,
-        "session_failures": readers.failures if readers else 0,
+        "session_driver": driver if sessions else None,
+        **reading,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "offered_rate": rate or "as fast as answered",
         "seconds": round(state["seconds"], 2),
         "requests": len(latencies),
@@ -257,8 +313,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__.splitlines()[0])
     parser.add_argument("--db", metavar="URL", help="an existing database for the server (such as the "
-                        "benchmark's demo database; the ingest command's comparison then runs on a fresh database "
-                        "of the same engine); default: a fresh one")
+                        "benchmark's demo database): a DuckDB file is copied for the server and for the command at "
+                        "each run (the file itself is not changed); on PostgreSQL the server runs on it and the "
+                        "command's comparison on a fresh database; default: a fresh one")
     parser.add_argument("--postgres", action="store_true", help="throwaway PostgreSQL databases on the server of "
                         "TEST_POSTGRES_URL (`bash .ci/with-postgres` starts one) instead of fresh DuckDB files")
     parser.add_argument("--seconds", type=float, default=60)
@@ -267,17 +324,29 @@ def main() -> int:
                         help="requests per second offered by all senders together; 0: each sends as soon as "
                              "its last request is answered")
     parser.add_argument("--sessions", type=int, default=0,
-                        help="headless Chromium pages loading a search of /sent every second meanwhile")
+                        help="dashboard sessions loading or changing a search of /sent every second meanwhile")
+    parser.add_argument("--session-driver", choices=["chromium", "protocol"], default="chromium",
+                        help="headless Chromium pages, or sessions driven through Streamlit's protocol")
     parser.add_argument("--rows", type=int, default=0, help="demo MT rows in the server's database first")
     parser.add_argument("--processes", type=int, default=1, help="app server processes behind one port "
                         "(bench/balancer.py), sharing the traffic and the fold: PostgreSQL only")
+    parser.add_argument("--baseline", metavar="GIT_REF", help="also run the code of this git ref, alternately "
+                        "with this tree, each on its own copy of the database (DuckDB only)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each code")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     postgres = args.postgres or (args.db or "").startswith("postgresql")
     if args.processes > 1 and not postgres:
         parser.error("--processes above 1 needs PostgreSQL: one app process owns the embedded file")
+    if postgres and (args.baseline or args.repeats > 1):
+        parser.error("--baseline and --repeats are for DuckDB files")
     with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
         folder = Path(name)
+        trees = {"current": ROOT}
+        if args.baseline:
+            from bench.sessions import code_of
+
+            trees = {"baseline": drops.enter_context(code_of(args.baseline)), "current": ROOT}
         if postgres:
             from tests.postgres import new_postgres_database
 
@@ -290,20 +359,42 @@ def main() -> int:
                 drops.callback(drop_compare)
             else:  # no server to make a fresh database on
                 compare = f"duckdb:///{folder}/command.duckdb"
+            if args.rows:
+                engine = open_database(url)
+                generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
+                engine.dispose()
+            result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions,
+                             args.session_driver, processes=args.processes)
+            result["ingest_command"]["engine"] = compare.split(":", 1)[0].split("+", 1)[0]
+            runs = [("current", result)]
         else:
-            url, compare = args.db or f"duckdb:///{folder}/webhooks.duckdb", f"duckdb:///{folder}/command.duckdb"
-        if args.rows:
-            engine = open_database(url)
-            generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
-            engine.dispose()
-        result = measure(url, compare, args.seconds, args.senders, args.rate, folder, args.sessions, args.processes)
-        result["engine"] = "postgresql" if postgres else "duckdb"
-        result["ingest_command"]["engine"] = compare.split(":", 1)[0].split("+", 1)[0]
+            template = Path(args.db.removeprefix("duckdb:///")) if args.db else None
+            if args.rows:
+                template = folder / "template.duckdb"
+                engine = open_database(f"duckdb:///{template}")
+                generate(engine, rows=args.rows, days=90, seed=42, end=date.today())
+                engine.dispose()
+            runs = []
+            for repeat in range(args.repeats):
+                for code, tree in trees.items():
+                    run_folder = folder / f"{code}-{repeat}"
+                    run_folder.mkdir()
+                    url, compare = (f"duckdb:///{run_folder / name}" for name in ("webhooks.duckdb", "command.duckdb"))
+                    if template is not None:  # the server and the command start from the same database
+                        shutil.copyfile(template, run_folder / "webhooks.duckdb")
+                        shutil.copyfile(template, run_folder / "command.duckdb")
+                    result = measure(url, compare, args.seconds, args.senders, args.rate, run_folder,
+                                     args.sessions, args.session_driver, tree)
+                    print(f"{code} #{repeat + 1}: {json.dumps(result)}", file=sys.stderr)
+                    runs.append((code, result))
+                    shutil.rmtree(run_folder)
+    result = {"engine": "postgresql" if postgres else "duckdb", "baseline": args.baseline,
+              "runs": [{"code": code, **figures} for code, figures in runs]}
     text = json.dumps(result)
     if args.out:
         args.out.write_text(text)
     print(text)
-    return 0 if result["lost"] == 0 else 1
+    return 0 if all(figures["lost"] == 0 for _, figures in runs) else 1
 
 
 if __name__ == "__main__":

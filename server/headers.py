@@ -11,6 +11,9 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 
 
+_ENCODED = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+
+
 class SecurityHeaders:
     """ASGI middleware: adds `SECURITY_HEADERS` to each HTTP response that does not set them itself."""
 
@@ -26,8 +29,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS
-                            if name.encode() not in present]
+                headers += [(name, value) for name, value in _ENCODED if name not in present]
                 message = {**message, "headers": headers}
             await send(message)
 
