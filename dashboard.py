@@ -48,7 +48,8 @@ def view_links(shown_query: dict[str, list[str]] | None) -> list[tuple[st.Page, 
 # its search: in place and of the same size, so the page under it never moves.
 switch = st.empty()
 with switch.container():
-    chrome.view_switch(view_links(search_state.published_query() or run.url), key="view-switch-first")
+    chrome.view_switch(view_links(run.url if run.url_changed else search_state.published_query() or run.url),
+                       key="view-switch-first")
 runs.header(run)
 page.run()
 with switch.container():

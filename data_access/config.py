@@ -8,7 +8,7 @@ DEFAULT_TZ = "America/Sao_Paulo"
 DEFAULT_LANG = "pt-BR"
 LANGUAGES = ("pt-BR", "en", "es")
 DEFAULT_EXPORT_MEMORY_LIMIT = "256MB"
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
 _UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 MIN_EXPORT_MEMORY_BYTES = 64 * 2**20
 

@@ -16,6 +16,7 @@ read the messages. DuckDB reads the messages always: its scans of the same searc
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from data_access.filters import Filters
 from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
@@ -45,6 +46,15 @@ def answers(filters: Filters, offset_s: int | None, dialect: str) -> sa.Table | 
         if needed <= set(hourly.c.keys()) and ("business_number" in hourly.c or "business_number" not in filters.table.c):
             return hourly
     return None
+
+
+def kept(conn: Connection) -> bool:
+    """Whether the database keeps the hourly counts: PostgreSQL after migration 0011, unless they were
+    dropped (as before distributing the tables with Citus: see the README), when the messages are read."""
+    return conn.dialect.name == "postgresql" and conn.execute(
+        sa.text("SELECT to_regclass('mt_hourly') IS NOT NULL AND to_regclass('mo_hourly') IS NOT NULL "
+                "AND to_regclass('mt_hourly_status') IS NOT NULL")
+    ).scalar_one()
 
 
 def is_hourly(table: sa.Table) -> bool:

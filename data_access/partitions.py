@@ -90,10 +90,21 @@ def _add_month(conn: Connection, table: str, column: str, month: date, name: str
     conn.exec_driver_sql(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')")
 
 
+# (database, month) whose partitions this process has made or found: the catalog is asked once a
+# month per database, not at every batch. A batch rolled back after making them leaves the month's
+# rows to the default partition until a later `ensure_months` moves them: the same figures either way.
+_ENSURED: set[tuple[str, date]] = set()
+
+
 def ensure_current(conn: Connection, today: date | None = None) -> list[str]:
     """The partitions of the current and the next month (UTC), for live writes."""
     month = month_start(today or datetime.now(timezone.utc).date())
-    return ensure_months(conn, month, next_month(month))
+    key = (conn.engine.url.render_as_string(hide_password=True), month)
+    if key in _ENSURED:
+        return []
+    made = ensure_months(conn, month, next_month(month))
+    _ENSURED.add(key)
+    return made
 
 
 def upsert_lowest_record(conn: Connection, table: sa.Table, staged: sa.TableClause) -> None:

@@ -158,7 +158,7 @@ def counted_from(conn: Connection, filters: Filters, source: sa.Table | None = N
     if source is not None:
         return source
     hourly_table = hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name)
-    return filters.table if hourly_table is None else hourly_table
+    return filters.table if hourly_table is None or not hourly.kept(conn) else hourly_table
 
 
 def mt_totals(conn: Connection, filters: MtFilters, source: sa.Table | None = None) -> MtTotals:

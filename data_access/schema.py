@@ -25,6 +25,9 @@ metadata = MetaData()
 
 Timestamp = DateTime(timezone=True)
 
+# On PostgreSQL (migration 0011) the message tables are partitioned by month and their key is
+# (message_id, time): an id has one row because every writer replaces a row by deleting its id and
+# inserting it again under the ingest's lock; `ON CONFLICT (message_id)` does not apply there.
 mt_message = Table(
     "mt_message",
     metadata,
@@ -58,12 +61,12 @@ mt_message = Table(
     Column("source", String(16), nullable=False),
     # False while the row holds only what status events told (sent_at is then provisional).
     Column("has_send_log", Boolean, nullable=False),
-    # Migration 0005: some MO answers this MT (an mo_message.in_reply_to names it). Kept exact by
-    # every writer through `data_access.replies.refresh_replied`, so the reply count is a sum of the
-    # report's one scan instead of a semi-join with the MOs.
+    # Migration 0005: some MO answers this MT (an mo_message.in_reply_to names it). Kept exact by every
+    # writer as `data_access.replies.refresh_replied` defines it (the ingest fold computes the same for
+    # the MTs it touches), so the reply count is a sum of the report's one scan instead of a semi-join.
     Column("replied", Boolean, nullable=False, server_default=false()),
     # Migration 0010: the quick-reply clicks on this MT (MOs with a button payload whose in_reply_to
-    # names it), kept by `refresh_replied` with `replied`: the Consolidado's clicks are a sum of its scan.
+    # names it), kept with `replied`: the Consolidado's clicks are a sum of its scan.
     Column("clicks", Integer, nullable=False, server_default="0"),
 )
 

@@ -260,11 +260,42 @@ def _tables(engine: Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names())
 
 
+def _partitions(engine: Engine, table: str) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = to_regclass(:t)"), {"t": table}
+        ).scalars())
+
+
+def test_without_the_hourly_counts_the_report_reads_the_messages(pg_engine) -> None:
+    """As under Citus, whose distributed tables run no statement triggers: the hourly tables dropped,
+    every search is counted from the messages, with the same figures."""
+    mts = [factories.mt_row(sent_at=datetime(2026, 11, d, 12, tzinfo=UTC), status=s)
+           for d, s in ((10, "read"), (10, "undelivered"), (11, "delivered"))]
+    factories.insert(pg_engine, mts, [])
+    search = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 11), tz="UTC")
+    with pg_engine.connect() as conn:
+        assert report.counted_from(conn, search) is mt_hourly_status
+        counted = report.mt_totals(conn, search)
+    with pg_engine.begin() as conn:
+        for hourly, table in (("mt_hourly", "mt_message"), ("mt_hourly_status", "mt_message"), ("mo_hourly", "mo_message")):
+            for event in ("insert", "update", "delete", "truncate"):
+                conn.execute(sa.text(f"DROP TRIGGER {hourly}_{event} ON {table}"))
+            conn.execute(sa.text(f"DROP TABLE {hourly}"))
+    with pg_engine.connect() as conn:
+        assert report.counted_from(conn, search) is mt_message
+        assert report.mt_totals(conn, search) == counted
+    assert (counted.total, counted.read, counted.failed) == (3, 1, 1)
+
+
 def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
     engine = make_engine(db_url)
     upgrade(engine, "0010")
     mts = [factories.mt_row(sent_at=datetime(2026, m, 3, 4, tzinfo=UTC), status=s)
            for m, s in ((8, "read"), (9, "failed"), (11, "delivered"), (11, "read"))]
+    # Stray times (a provider's clock, an old backfill) stay in the default partition: one row of 2099
+    # does not make the nine hundred monthly partitions up to it.
+    mts += [factories.mt_row(sent_at=datetime(year, 6, 1, tzinfo=UTC), status="sent") for year in (2010, 2099)]
     mos = [factories.mo_row(received_at=datetime(2026, 9, 3, 5, tzinfo=UTC), in_reply_to=mts[1]["message_id"],
                             button_payload="p", button_text="Sim", content_type="button")]
     factories.insert(engine, mts, mos)
@@ -284,12 +315,19 @@ def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
         assert partitions == {
             mts[0]["message_id"]: "mt_message_2026_08", mts[1]["message_id"]: "mt_message_2026_09",
             mts[2]["message_id"]: "mt_message_2026_11", mts[3]["message_id"]: "mt_message_2026_11",
+            mts[4]["message_id"]: "mt_message_default", mts[5]["message_id"]: "mt_message_default",
         }
+        now = datetime.now(UTC).date().replace(day=1)
+        ahead = {(now.year + (now.month + i - 1) // 12, (now.month + i - 1) % 12 + 1) for i in range(4)}
+        expected = {f"mt_message_{y:04d}_{m:02d}" for y, m in {(2026, 8), (2026, 9), (2026, 11)} | ahead}
+        assert _partitions(engine, "mt_message") == expected | {"mt_message_default"}
         assert [tuple(r) for r in counted] == [
+            (datetime(2010, 6, 1, tzinfo=UTC), "sent", 1, 0),
             (datetime(2026, 8, 3, 4, tzinfo=UTC), "read", 1, 0),
             (datetime(2026, 9, 3, 4, tzinfo=UTC), "failed", 1, 1),
             (datetime(2026, 11, 3, 4, tzinfo=UTC), "delivered", 1, 0),
             (datetime(2026, 11, 3, 4, tzinfo=UTC), "read", 1, 0),
+            (datetime(2099, 6, 1, tzinfo=UTC), "sent", 1, 0),
         ]
     # An id keeps one row: the writers replace a row by deleting its id first (a second insert of
     # the same id and time is refused by the key).

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import sqlalchemy as sa
 import pyarrow.ipc as pa_ipc
 from sqlalchemy.engine import Connection, Engine
 
@@ -20,6 +21,7 @@ from data_access.bulk import append
 from data_access.data_version import bump
 from data_access.demo.generator import Chunk, MoOrderer, Plan, make_chunk, make_plan
 from data_access.engine import is_duckdb
+from data_access.ingest.writer import INGEST_LOCK_KEY
 from data_access.partitions import ensure_months
 from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 
@@ -53,6 +55,8 @@ def generate(
     orderer = MoOrderer()
     mt_rows = mo_rows = 0
     with engine.begin() as conn:
+        if not is_duckdb(engine):  # one writer of messages at a time, as the ingest (the ids stay unique)
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(INGEST_LOCK_KEY)))
         conn.execute(mo_message.delete().where(mo_message.c.source == DEMO_SOURCE))
         conn.execute(mt_message.delete().where(mt_message.c.source == DEMO_SOURCE))
         _prepare(conn)

@@ -1,7 +1,8 @@
 """PostgreSQL: monthly partitions of the message tables, and their hourly counts kept by triggers.
 
 `mt_message` (by `sent_at`) and `mo_message` (by `received_at`) become tables partitioned by month
-(UTC), one partition per month holding rows plus a default partition for any other time; the rows are
+(UTC), one partition per month holding rows in the last three years, the current month and three
+ahead, plus a default partition for any other time; the rows are
 carried over and every index is made again on the partitioned table. A partitioned table's primary key
 must hold its partition key, so the key becomes (message_id, time): an id still has one row, since every
 writer replaces a message's row by deleting its id and inserting it again (see
@@ -30,6 +31,9 @@ depends_on = None
 
 PARTITIONED = {"mt_message": "sent_at", "mo_message": "received_at"}
 MONTHS_AHEAD = 3
+# A month of the last MONTHS_BACK that holds rows gets its partition; older (or stray, far-future) rows
+# stay in the default partition, so one odd timestamp does not make hundreds of partitions.
+MONTHS_BACK = 36
 
 # Hourly table -> (message table, time column, the columns counted by, the sums: name -> SQL of a row).
 HOURLY = {
@@ -135,17 +139,21 @@ def _partition(table: str, column: str) -> None:
     old, indexes = _move_aside(table)
     op.execute(f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS) PARTITION BY RANGE ({column})")
     op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
-    first, last = op.get_bind().execute(sa.text(f"SELECT min({column}), max({column}) FROM {old}")).one()
     now = datetime.now(timezone.utc).date().replace(day=1)
-    month, end = min(_month(first) or now, now), max(_month(last) or now, now)
+    ahead = [now]
     for _ in range(MONTHS_AHEAD):
-        end = _next(end)
-    while month <= end:
+        ahead.append(_next(ahead[-1]))
+    start = date(now.year - MONTHS_BACK // 12, now.month, 1)
+    held = op.get_bind().execute(
+        sa.text(f"SELECT DISTINCT date_trunc('month', {column}, 'UTC') FROM {old} WHERE {column} >= :start "
+                f"AND {column} < :end"),
+        {"start": _utc(start), "end": _utc(_next(ahead[-1]))},
+    ).scalars()
+    for month in sorted({*(_month(value) for value in held), *ahead}):
         op.execute(
             f"CREATE TABLE {table}_{month.year:04d}_{month.month:02d} PARTITION OF {table} "
             f"FOR VALUES FROM ('{_utc(month)}') TO ('{_utc(_next(month))}')"
         )
-        month = _next(month)
     op.execute(f"INSERT INTO {table} SELECT * FROM {old}")
     op.execute(f"DROP TABLE {old}")
     op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY (message_id, {column})")
