@@ -3,8 +3,9 @@
 
 A partition's range is one calendar month in UTC. Rows of a month with no partition of its own land in
 the table's default partition; `ensure_months` gives months their partition (moving any rows the
-default holds for them) before large writes (the demo load) and for the current and next month before
-each ingest batch, so live data always lands in a partition of its own. DuckDB has no partitions:
+default holds for them) before large writes (the demo load), and the ingest does it for the current
+and next month at its first batch of each month in a process, so live data lands in a partition of
+its own. DuckDB has no partitions:
 every function here is a no-op there.
 
 `message_id` stays unique: the primary key of a partitioned table must hold the partition key, so it is
