@@ -16,9 +16,8 @@ import sys
 import time
 from datetime import date
 
-from sqlalchemy import event
-
 from bench.memory import peak_rss_mib
+from bench.refresh import statements_sent
 from bench.scenarios import scenarios
 from data_access.consolidated import consolidated
 from data_access.engine import open_database
@@ -30,18 +29,7 @@ CASES = (("month", "campaign"), ("month", "template"), ("month", "day"),
 
 
 def _statement(engine, filters: MtFilters, dimension: str) -> tuple[str, object]:
-    seen: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        with engine.connect() as conn:
-            consolidated(conn, filters, dimension)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-    (only,) = seen
+    (only,) = statements_sent(engine, lambda conn: consolidated(conn, filters, dimension))
     return only
 
 

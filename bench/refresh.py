@@ -16,9 +16,11 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from bench.memory import peak_rss_mib
 from bench.scenarios import PAGE_SIZE, scenarios
@@ -39,8 +41,8 @@ def _median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
 
-def capture_statements(engine, filters) -> list[tuple[str, object]]:
-    """The SQL and parameters a refresh sends to the driver."""
+def statements_sent(engine: Engine, work: Callable[[Connection], object]) -> list[tuple[str, object]]:
+    """The SQL and parameters `work` sends to the driver on one connection of `engine`."""
     seen: list[tuple[str, object]] = []
 
     def keep(_conn, _cursor, statement, parameters, _context, _many):
@@ -49,10 +51,15 @@ def capture_statements(engine, filters) -> list[tuple[str, object]]:
     event.listen(engine, "before_cursor_execute", keep)
     try:
         with engine.connect() as conn:
-            refresh(conn, filters)
+            work(conn)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     return seen
+
+
+def capture_statements(engine, filters) -> list[tuple[str, object]]:
+    """The SQL and parameters a refresh sends to the driver."""
+    return statements_sent(engine, lambda conn: refresh(conn, filters))
 
 
 def _time_ours(engine, filters) -> float:
