@@ -1,6 +1,5 @@
 """The Chat (MT + MO) page driven with AppTest against a real database: the timeline of the test's
 own rows in three languages, hostile text shown literally, paging, a scoped account, a typed phone."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,25 +8,9 @@ from data_access import accounts
 from tests.factories import at, insert, mo_row, mt_row
 from tests.test_chat import HOSTILE, MAPPED_NUMBER, MOS, MTS, PHONE
 from tests.test_pages import APP, _clean_settings  # noqa: F401 (autouse fixture: no REPORT_* settings, caches emptied)
+from tests.test_pages_saved_accounts import signed_in_on
 
-ROOT = Path(__file__).resolve().parent.parent
 CHAT = "pages/chat.py"
-# Scoped accounts: the router of dashboard.py with the sign-in check replaced by the account named
-# (AppTest cannot send the session cookie), as in test_pages_saved_accounts.
-SIGNED_IN = """
-import sys
-sys.path.insert(0, {root!r})
-import streamlit as st
-from data_access import accounts
-from pages import run as runs
-from pages.data import database_engine
-
-run = runs.start_run()
-account = accounts.get_account(database_engine(), {email!r})
-run = runs.signed_in(run, account, account.scope)
-st.navigation([st.Page({chat!r}, url_path="chat", default=True)], position="top").run()
-"""
-
 WORDS = {
     "pt-BR": {"title": "Chat com", "counts": "3 enviadas · 3 recebidas", "you": "Empresa", "contact": "Contato",
               "template": "Template", "text": "Texto", "button": "Botão (resposta rápida)", "clicked": "Botão",
@@ -106,11 +89,7 @@ def test_the_timeline_in_three_languages(chat_db, lang):
 
 def test_a_scoped_account_sees_only_its_subaccounts_messages(chat_db):
     accounts.add_account(chat_db, "bia@example.com", "analyst", subaccounts=("Atacado",), password="a long password")
-    script = SIGNED_IN.format(root=str(ROOT), email="bia@example.com", chat=str(ROOT / CHAT))
-    app = AppTest.from_string(script, default_timeout=60)
-    app.query_params.update({"phone": PHONE, "lang": "en"})
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
+    app = signed_in_on(CHAT, "chat", "bia@example.com", {"phone": PHONE, "lang": "en"})
     assert captions(app)[0] == "1 sent · 1 received"
     assert [x.value for x in app.main.text] == [HOSTILE, HOSTILE]  # wamid.C2 and the MO to Atacado's number
 

@@ -3,7 +3,6 @@ in three languages, the period from the link and the picker, the stop words sett
 and the blocked sends equal to the Sent page's opt-out total for the same period."""
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -13,23 +12,10 @@ from data_access import accounts
 from tests.test_opt_out import A, B, C, H, MAPPED_NUMBER, MOS, MTS
 from tests.factories import insert
 from tests.test_pages import APP, results, total_line
+from tests.test_pages_saved_accounts import signed_in_on
 
-ROOT = Path(__file__).resolve().parent.parent
 OPT_OUT = "pages/opt_out.py"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-15"}
-SIGNED_IN = """
-import sys
-sys.path.insert(0, {root!r})
-import streamlit as st
-from data_access import accounts
-from pages import run as runs
-from pages.data import database_engine
-
-run = runs.start_run()
-account = accounts.get_account(database_engine(), {email!r})
-run = runs.signed_in(run, account, account.scope)
-st.navigation([st.Page({page!r}, url_path="opt-out", default=True)], position="top").run()
-"""
 HEADERS = {
     "pt-BR": ["Chat", "Telefone", "Opt-out em", "Como", "Detalhe", "Eventos", "Último evento", "Subconta",
               "Campanha anterior", "Template", "Último envio antes", "ID da última mensagem"],
@@ -149,11 +135,7 @@ def test_stop_words_come_from_the_setting(opt_db, monkeypatch):
 
 def test_a_scoped_account_sees_only_its_opt_outs(opt_db):
     accounts.add_account(opt_db, "caio@example.com", "analyst", subaccounts=("Atacado",), password="a long password")
-    script = SIGNED_IN.format(root=str(ROOT), email="caio@example.com", page=str(ROOT / OPT_OUT))
-    app = AppTest.from_string(script, default_timeout=60)
-    app.query_params.update({**PERIOD, "lang": "en"})
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
+    app = signed_in_on(OPT_OUT, "opt-out", "caio@example.com", {**PERIOD, "lang": "en"})
     assert total_line(app) == results(2, "en")
     assert [row[1:3] + row[8:12] for row in table(app)] == [
         [C, "2026-11-15 23:30:00", "", "", "", ""],

@@ -70,6 +70,32 @@ def shop(engine, db_url, monkeypatch) -> Iterator:
     st.cache_resource.clear()
 
 
+# One report page (chat, opt-out) under the same router, signed in as the account named.
+ONE_PAGE_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from data_access import accounts
+from pages import run as runs
+from pages.data import database_engine
+
+run = runs.start_run()
+account = accounts.get_account(database_engine(), {email!r})
+run = runs.signed_in(run, account, account.scope)
+st.navigation([st.Page({page!r}, url_path={path!r}, default=True)], position="top").run()
+"""
+
+
+def signed_in_on(page: str, path: str, email: str, params: dict) -> AppTest:
+    """The page script `page` (relative to the project) at `/path`, run signed in as `email`."""
+    script = ONE_PAGE_SCRIPT.format(root=str(ROOT), email=email, page=str(ROOT / page), path=path)
+    app = AppTest.from_string(script, default_timeout=60)
+    app.query_params.update(params)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
 def signed_in(email: str, params: dict) -> AppTest:
     script = SCRIPT.format(root=str(ROOT), email=email, sent=str(ROOT / "pages" / "sent.py"),
                            received=str(ROOT / "pages" / "received.py"))
