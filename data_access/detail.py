@@ -1,11 +1,13 @@
 """The detail table sorted by any column and narrowed to messages containing a text, in SQL over
 the whole search (not the page on screen): a `TableOrder` goes with the filter value to `count_rows`
-and `sorted_page`. The default order (newest first, no text) is `report.detail_page`'s fast path.
+and `sorted_page`. The default order (newest first, no text) is `newest_page`: the page looked for
+among the search's newest rows first, in a window of time sized by the search's total.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +17,13 @@ from sqlalchemy.engine import Connection
 from data_access.columns import DetailColumn, detail_select
 from data_access.filters import Filters
 from data_access.i18n import labels
-from data_access.report import count, detail_page
+from data_access.report import count
 
 LABELLED_KINDS = ("status", "content_type", "conversation_type")
 MAX_SEARCH_CHARS = 200
+# The newest page's first window: expected to hold this many times the rows needed, and at least
+# MIN_WINDOW wide; each miss makes it WIDEN times wider, until it is the whole search.
+EXPECTED_SHARE, MIN_WINDOW, WIDEN = 4, timedelta(hours=1), 8
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def sorted_page(
     """Rows `page` (1-based) of the table (the view's `columns`) in `order`; empty values last either
     way, ties newest first."""
     if order.is_default:
-        return detail_page(conn, filters, columns, page, page_size, total)
+        return newest_page(conn, filters, columns, page, page_size, total)
     by_key = {c.key: c for c in columns}
     if order.sort is not None and order.sort not in by_key:
         raise ValueError(f"unknown column {order.sort!r}: sortable are {', '.join(by_key)}")
@@ -89,4 +94,36 @@ def sorted_page(
         first = key.desc() if order.descending else key.asc()
         query = query.order_by(None).order_by(first.nulls_last(), when.desc(), filters.table.c.message_id.desc())
     offset = max(page - 1, 0) * page_size
+    return [dict(row) for row in conn.execute(query.limit(page_size).offset(offset)).mappings()]
+
+
+def newest_page(
+    conn: Connection, filters: Filters, columns: Sequence[DetailColumn], page: int, page_size: int,
+    total: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows `page` (1-based) of the table (the view's `columns`), newest first: the same rows as one
+    query over the whole search (`detail_select`'s order, LIMIT/OFFSET).
+
+    Rows are stored in time order, so the newest rows of a search sit in its last row groups (its
+    last partition on PostgreSQL). The page is looked for among the rows of a window of time ending
+    where the search ends, as wide as the search's `total` (its count, when known) says holds
+    `EXPECTED_SHARE` times the rows up to the page's end (at least `MIN_WINDOW`), widened `WIDEN`
+    times while it holds fewer, then in the whole search. A full page from a window is the page: every
+    row outside the window is older than every row in it.
+    """
+    offset = max(page - 1, 0) * page_size
+    needed = offset + page_size
+    start, end = filters.utc_bounds()
+    span = end - start
+    when = filters.table.c[filters.time_column]
+    width = MIN_WINDOW if not total else max(MIN_WINDOW, span * min(1.0, EXPECTED_SHARE * needed / total))
+    while width < span:
+        rows = _page_rows(conn, detail_select(filters, columns).where(when >= end - width), offset, page_size)
+        if len(rows) == page_size:
+            return rows
+        width *= WIDEN
+    return _page_rows(conn, detail_select(filters, columns), offset, page_size)
+
+
+def _page_rows(conn: Connection, query: sa.Select, offset: int, page_size: int) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query.limit(page_size).offset(offset)).mappings()]

@@ -21,7 +21,8 @@ from data_access.config import database_url
 from data_access.engine import DATABASE_ERRORS, DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
 from data_access.filters import Filters
 from data_access.i18n import t
-from data_access.report import FilterOptions, detail_page, filter_options, with_connection
+from data_access.detail import newest_page
+from data_access.report import FilterOptions, filter_options, with_connection
 from data_access.scope import Scope
 from data_access.views import View, view
 from pages.notices import code_span
@@ -110,7 +111,7 @@ def _report(_engine: Engine, url: str, version: int, code: str, filters: Filters
 def _detail_page(
     _engine: Engine, url: str, version: int, code: str, filters: Filters, page: int, size: int, total: int
 ) -> list[dict[str, Any]]:
-    return with_connection(_engine, detail_page, filters, view(code).columns, page, size, total)
+    return with_connection(_engine, newest_page, filters, view(code).columns, page, size, total)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
