@@ -133,8 +133,10 @@ def header(run: Run) -> None:
         st.warning(notice, icon=":material/link_off:")
 
 
-def _zones(current: str) -> list[str]:
-    return sorted({*_named_zones(), "UTC", current})
+@functools.lru_cache(maxsize=64)
+def _zones(current: str) -> tuple[str, ...]:
+    """The zones offered, sorted (once per zone shown, not per run: about 400 names)."""
+    return tuple(sorted({*_named_zones(), "UTC", current}))
 
 
 @functools.cache

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from data_access.columns import DetailColumn
@@ -18,7 +20,7 @@ from data_access.i18n import format_datetime, format_int, format_pct, label, res
 from data_access.report import PAGE_SIZES, page_count
 from data_access.views import View, view_of
 from pages.chat_view import link as chat_link
-from pages.data import Db, detail_rows
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, detail_rows
 from pages.notices import code_span
 from pages.search_state import widget_key
 from pages.table_controls import order_widgets, rows_count, sorted_rows
@@ -118,32 +120,60 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
               last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
         )
     with table_area:
-        frame = table_frame(rows, shown, lang, filters.tz, show_extra)
-        message = t(f"column.{code}.message", lang)
-        kinds = dict(zip(frame.columns, (c.kind for c in shown.shown_columns(show_extra))))
-        pinned = {frame.columns[0], *(name for name, kind in kinds.items() if kind == "status")}  # time, status
+        drawn = _drawn_page(db.url, db.version, code, filters, order, page, size, show_extra, lang, rows)
         config = {
-            name: st.column_config.TextColumn(
-                width=column_width(name, frame[name], MESSAGE_WIDTH_PX if name == message else CELL_WIDTH_PX),
-                pinned=name in pinned,
-            )
-            for name in frame.columns
+            name: st.column_config.TextColumn(width=width, pinned=name in drawn.pinned)
+            for name, width in drawn.widths.items()
         }
-        phone = next((c for c in shown.shown_columns(show_extra) if c.kind == "phone"), None)
-        if phone is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
-            chat = t("chat.open", lang)
-            frame.insert(0, chat, [chat_link(row[phone.key], lang, filters.tz) for row in rows])
-            config[chat] = st.column_config.LinkColumn(chat, display_text="💬", help=t("chat.open_help", lang),
-                                                       width="small", pinned=True)
+        if drawn.chat is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
+            config[drawn.chat] = st.column_config.LinkColumn(drawn.chat, display_text="💬", width="small", pinned=True,
+                                                             help=t("chat.open_help", lang))
         st.dataframe(
-            frame,
+            drawn.table,
             hide_index=True,
             width="stretch",
             height=35 * (min(len(rows), 25) + 1) + 3,
             column_config=config,
-            # the message (the longest text) last: the seed's session and conversation columns before it
-            column_order=[*(name for name in frame.columns if name != message), message],
+            column_order=drawn.order,
         )
+
+
+@dataclass(frozen=True)
+class DrawnPage:
+    """One page of the detail table as drawn, shared by every session showing it: read it, never change it."""
+
+    table: pa.Table  # display text, the chat links first when the view has a phone
+    widths: dict[str, int]  # pixels per text column
+    pinned: frozenset[str]  # the time and status columns
+    chat: str | None  # the chat links' column, when there is one
+    order: list[str]  # the message (the longest text) last
+
+
+# `url`, `version`, `code`, `filters`, `order`, `page`, `size` name the rows (not hashed), with what is shown.
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _drawn_page(url: str, version: int, code: str, filters: Filters, order: TableOrder, page: int, size: int,
+                show_extra: bool, lang: str, _rows: list[dict[str, Any]]) -> DrawnPage:
+    return drawn_page(_rows, view_of(filters), lang, filters.tz, show_extra)
+
+
+def drawn_page(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, include_extra: bool) -> DrawnPage:
+    """The table of one page of rows: display text (`display_value`), column widths from it, the pinned
+    columns and, for a view with a phone, each row's chat link."""
+    columns = shown.shown_columns(include_extra)
+    names = shown.headers(lang, include_extra)
+    cells = {name: [display_value(c, row[c.key], lang, tz) for row in rows] for name, c in zip(names, columns)}
+    message = t(f"column.{shown.code}.message", lang)
+    widths = {name: column_width(name, values, MESSAGE_WIDTH_PX if name == message else CELL_WIDTH_PX)
+              for name, values in cells.items()}
+    pinned = frozenset({names[0], *(name for name, c in zip(names, columns) if c.kind == "status")})  # time, status
+    phone = next((c for c in columns if c.kind == "phone"), None)
+    chat = None
+    if phone is not None:
+        chat = t("chat.open", lang)
+        cells = {chat: [chat_link(row[phone.key], lang, tz) for row in rows], **cells}
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in cells.items()})
+    # the message (the longest text) last: the seed's session and conversation columns before it
+    return DrawnPage(table, widths, pinned, chat, [*(name for name in cells if name != message), message])
 
 
 # Column widths from the page's own text (Streamlit's automatic width reads only the first rows and cut
@@ -166,16 +196,6 @@ def _page_key(filters: Filters, size: int, order: TableOrder) -> str:
         json.dumps([filters.to_params(), size, order.sort, order.descending, order.text], sort_keys=True).encode()
     ).hexdigest()[:12]
     return f"{filters.view}.page.{digest}"
-
-
-def table_frame(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, include_extra: bool) -> pd.DataFrame:
-    """One page of rows as display text: timestamps in the zone, codes as words, booleans as Sim/Não."""
-    columns = shown.shown_columns(include_extra)
-    names = shown.headers(lang, include_extra)
-    return pd.DataFrame(
-        {name: [display_value(c, row[c.key], lang, tz) for row in rows] for name, c in zip(names, columns)},
-        columns=names,
-    )
 
 
 def display_value(column: DetailColumn, value: Any, lang: str, tz: str) -> str:
