@@ -59,3 +59,26 @@ def test_sorting_covers_every_row_and_the_search_narrows_them(engine, db_url, mo
     app.text_input(key="mt.search").input("%_%").run()
     assert len(table(app)) == 0
     assert "0 rows with `%_%` in the message" in [c.value for c in app.main.caption]
+
+
+def test_two_sessions_on_one_search_share_one_drawn_page_of_the_newest_rows(engine, db_url, monkeypatch):
+    """The detail table's page is turned into display text once per search page, for every session:
+    a second session showing the same search draws the same table without building it again."""
+    from pages import widgets
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    made = rows()
+    insert(engine, made)
+    built = []
+    real = widgets.drawn_page
+    monkeypatch.setattr(widgets, "drawn_page", lambda *args: built.append(args[2:]) or real(*args))
+    first, second = open_app({**NOVEMBER, "lang": "en"}), open_app({**NOVEMBER, "lang": "en"})
+    newest = sorted(made, key=lambda r: (r["sent_at"], r["message_id"]), reverse=True)[:25]
+    for app in (first, second):
+        shown = table(app)
+        assert list(shown["Phone"]) == [r["phone"] for r in newest]
+        assert list(shown["Status"]) == [label("status", r["status"], "en") for r in newest]
+        assert list(shown["Message sent"]) == [r["message"] for r in newest]
+        assert list(shown[shown.columns[0]]) == [  # the chat links, first
+            "chat?phone=%2B" + r["phone"][1:] + "&lang=en&tz=America%2FSao_Paulo" for r in newest]
+    assert built == [("en", "America/Sao_Paulo", False)]  # once, for both sessions
