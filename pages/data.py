@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 
 from data_access import data_version
 from data_access.config import database_url
+from data_access.detail import newest_page
 from data_access.engine import DATABASE_ERRORS, DatabaseBusy, DatabaseError, DatabaseMissing, first_line, open_database
 from data_access.filters import Filters
 from data_access.i18n import t
-from data_access.detail import newest_page
 from data_access.report import FilterOptions, filter_options, with_connection
 from data_access.scope import Scope
 from data_access.views import View, view
