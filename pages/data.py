@@ -7,11 +7,8 @@ the data version and the frozen filter value, so new data shows on the next inte
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -37,11 +34,6 @@ BUSY_TIMEOUT_S = 10.0
 CACHE_TTL_S = 600
 CACHE_ENTRIES = 256
 NO_OPTIONS = FilterOptions()
-# Runs drawing what comes after a search's total (insights, charts, tables) at once, per app process,
-# and how long one waits for its turn at most (then it draws anyway: a turn never starves a page).
-BELOW_THE_TOTAL_RUNS = max(1, os.cpu_count() or 1)
-BELOW_THE_TOTAL_WAIT_S = 10.0
-_below_the_total = threading.BoundedSemaphore(BELOW_THE_TOTAL_RUNS)
 
 
 @dataclass(frozen=True)
@@ -81,20 +73,6 @@ def database(lang: str) -> Db | None:
         return Db(engine, url, *with_connection(engine, data_version.state))
 
     return guarded(lang, open_and_check)
-
-
-@contextmanager
-def below_the_total() -> Iterator[None]:
-    """The part of a page drawn after the search's total and cards, taking its turn: at most
-    `BELOW_THE_TOTAL_RUNS` runs of the process draw it at once, so that when many sessions change
-    searches together the CPU goes first to the parts that draw each new total (the person's answer),
-    and the charts and tables below follow in turn (after `BELOW_THE_TOTAL_WAIT_S` at most)."""
-    turn = _below_the_total.acquire(timeout=BELOW_THE_TOTAL_WAIT_S)
-    try:
-        yield
-    finally:
-        if turn:
-            _below_the_total.release()
 
 
 def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:

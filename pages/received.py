@@ -6,7 +6,7 @@ from exports.charts import quick_reply_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
 from pages.chart_filter import clickable_chart
-from pages.data import below_the_total, database, report_of
+from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
@@ -36,27 +36,26 @@ if report is not None:
             widgets.kpi(t("metric.click_share", lang), report.quick_reply_clicks / report.total,
                        report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang, "kpi.of_replies")
 
-        with below_the_total():  # the total and cards are drawn: the rest takes its turn
-            charts = charts_of(db, view, filters, report, lang)  # built once for every session
-            figures, tables = charts.figures, charts.tables
-            if report.quick_replies:
-                left, right = st.columns(2)
-                with left:
-                    clickable_chart(figures["quick_replies"], tables["quick_replies"], lang,
-                                    "mo.quick_replies", "mo", "button")  # click to filter by button
-                with right:
-                    widgets.section_title(t("chart.quick_replies_table", lang))
-                    widgets.small_table(quick_reply_rows(report, lang), lang)
-            else:
-                st.caption(t("chart.no_clicks", lang))
+        charts = charts_of(db, view, filters, report, lang)  # built once for every session
+        figures, tables = charts.figures, charts.tables
+        if report.quick_replies:
             left, right = st.columns(2)
             with left:
-                chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
+                clickable_chart(figures["quick_replies"], tables["quick_replies"], lang,
+                                "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
-                chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
-            if insights is not None:  # insights: weekday x hour of replies
-                insights_view.mo_charts(db, filters, insights, lang)
+                widgets.section_title(t("chart.quick_replies_table", lang))
+                widgets.small_table(quick_reply_rows(report, lang), lang)
+        else:
+            st.caption(t("chart.no_clicks", lang))
+        left, right = st.columns(2)
+        with left:
+            chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
+        with right:
+            chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
+        if insights is not None:  # insights: weekday x hour of replies
+            insights_view.mo_charts(db, filters, insights, lang)
 
-            widgets.detail_table(db, filters, report.total, lang)
-            render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)
+        widgets.detail_table(db, filters, report.total, lang)
+        render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)
 saved_searches(db, filters, run)

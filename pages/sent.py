@@ -6,7 +6,7 @@ from exports.charts import failure_reason_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
 from pages.chart_filter import clickable_chart
-from pages.data import below_the_total, database, report_of
+from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
@@ -37,31 +37,30 @@ if report is not None:
         with cards[3]:
             widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang, "kpi.of_delivered")
-        with below_the_total():  # the total and cards are drawn: the rest takes its turn
-            # insights: unique recipients, median time to read
-            insights = insights_view.mt_insights_of(db, filters, lang)
-            if insights is not None:
-                insights_view.mt_cards(insights, totals.total, lang)
+        # insights: unique recipients, median time to read
+        insights = insights_view.mt_insights_of(db, filters, lang)
+        if insights is not None:
+            insights_view.mt_cards(insights, totals.total, lang)
 
-            charts = charts_of(db, view, filters, report, lang)  # built once for every session
-            figures, tables = charts.figures, charts.tables
-            left, right = st.columns(2)
-            with left:  # click to filter: a funnel stage or a status bar filters the page by status
-                clickable_chart(figures["funnel"], tables["funnel"], lang, "mt.funnel", "mt", "status")
-            with right:
-                clickable_chart(figures["status_breakdown"], tables["status_breakdown"],
-                                lang, "mt.status_breakdown", "mt", "status")
-            chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
-            # insights: time-to-read distribution, weekday x hour of reads
-            if insights is not None:
-                insights_view.mt_charts(db, filters, insights, lang)
-            widgets.section_title(t("chart.failure_reasons", lang))
-            reasons = failure_reason_rows(report, lang)
-            if reasons:
-                widgets.small_table(reasons, lang, wrap_last=True)
-            else:
-                st.caption(t("chart.no_failures", lang))
+        charts = charts_of(db, view, filters, report, lang)  # built once for every session
+        figures, tables = charts.figures, charts.tables
+        left, right = st.columns(2)
+        with left:  # click to filter: a funnel stage or a status bar filters the page by status
+            clickable_chart(figures["funnel"], tables["funnel"], lang, "mt.funnel", "mt", "status")
+        with right:
+            clickable_chart(figures["status_breakdown"], tables["status_breakdown"],
+                            lang, "mt.status_breakdown", "mt", "status")
+        chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
+        # insights: time-to-read distribution, weekday x hour of reads
+        if insights is not None:
+            insights_view.mt_charts(db, filters, insights, lang)
+        widgets.section_title(t("chart.failure_reasons", lang))
+        reasons = failure_reason_rows(report, lang)
+        if reasons:
+            widgets.small_table(reasons, lang, wrap_last=True)
+        else:
+            st.caption(t("chart.no_failures", lang))
 
-            widgets.detail_table(db, filters, totals.total, lang)
-            render_export_panel(db.engine, filters, lang, total=totals.total, account=run.account)
+        widgets.detail_table(db, filters, totals.total, lang)
+        render_export_panel(db.engine, filters, lang, total=totals.total, account=run.account)
 saved_searches(db, filters, run)
