@@ -21,7 +21,21 @@ from sqlalchemy.engine import Connection
 from data_access import hourly, report
 from data_access.filters import Filters, MoFilters, MtFilters
 from data_access.report import _fixed_offset_s
-from data_access.schema import mt_message
+from data_access.schema import Timestamp, metadata, mt_hourly, mt_message
+
+# PostgreSQL (migration 0014): the read MTs counted per hour sent, hour read, time-to-read buckets and
+# every column `mt_hourly` counts by, kept by triggers on `mt_message`: the buckets and the weekday x hour
+# of reads of any search the hourly counts answer are summed from it.
+mt_read_hourly = sa.Table(
+    "mt_read_hourly",
+    metadata,
+    sa.Column("sent_at", Timestamp, nullable=False),  # the hour's start
+    sa.Column("read_at", Timestamp, nullable=False),  # the hour's start
+    sa.Column("delivered_to_read", sa.SmallInteger),  # READ_BUCKETS index; NULL: no delivery time
+    sa.Column("sent_to_read", sa.SmallInteger, nullable=False),
+    *(sa.Column(c.name, c.type) for c in mt_hourly.c if c.name not in ("sent_at", "messages", "replied")),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+)
 
 # Upper bounds (seconds, exclusive) of the time-to-read buckets; the last bucket has none.
 READ_BUCKET_BOUNDS_S: tuple[int, ...] = (60, 5 * 60, 15 * 60, 60 * 60, 6 * 3600, 24 * 3600)
@@ -140,28 +154,53 @@ def distinct_contacts(conn: Connection, filters: Filters) -> int:
     return int(conn.execute(select(func.count()).select_from(contacts)).scalar_one())
 
 
-def mt_insights(conn: Connection, filters: MtFilters) -> MtInsights:
+def read_counts_from(conn: Connection, filters: MtFilters) -> sa.Table:
+    """Where a Sent search's time-to-read buckets and weekday x hour of reads are counted from:
+    `mt_read_hourly` when the hourly counts answer the search (PostgreSQL after migration 0014: its
+    columns hold every one of `mt_hourly`'s, and a whole-hour zone offset makes an hour's start and its
+    reads fall on the same local weekday and hour), else the messages."""
+    if conn.dialect.name != "postgresql":
+        return mt_message
+    if hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name) is None:
+        return mt_message
+    kept = conn.execute(sa.text("SELECT to_regclass('mt_read_hourly') IS NOT NULL")).scalar_one()
+    return mt_read_hourly if kept else mt_message
+
+
+def _read_groups(conn: Connection, filters: MtFilters, source: sa.Table) -> list:
+    """(delivered -> read bucket, sent -> read bucket, weekday, hour of the read, messages) of the
+    search's read messages, counted from `source` (the messages or `mt_read_hourly`)."""
+    weekday, hour = _weekday_hour(source.c.read_at, filters, conn.dialect.name)
+    if source is mt_read_hourly:
+        buckets = (source.c.delivered_to_read, source.c.sent_to_read)
+        counted, conditions = func.sum(source.c.messages), ()
+    else:
+        buckets = (_bucket(_seconds_between(source.c.delivered_at, source.c.read_at)),
+                   _bucket(_seconds_between(source.c.sent_at, source.c.read_at)))
+        counted, conditions = func.count(), (source.c.read_at.is_not(None),)
+    return conn.execute(
+        select(buckets[0].label("dr"), buckets[1].label("sr"), weekday.label("wd"), hour.label("hr"), counted)
+        .where(filters.where(source), *conditions)
+        .group_by(*(sa.literal_column(name) for name in ("dr", "sr", "wd", "hr")))
+    ).all()
+
+
+def mt_insights(conn: Connection, filters: MtFilters, read_counts: sa.Table | None = None) -> MtInsights:
     """Recipients, read delays (delivered -> read, sent -> read) and the weekday x hour of reads of one
     Sent search, in three statements: the distinct recipients (`distinct_contacts`); the two medians over
     the read messages alone (a delay is NULL for an unread message, which the median would skip); then
     the read messages grouped by (delivered -> read bucket, sent -> read bucket, weekday, hour of the
-    read), whose counts add up to each other figure. The medians and the groups read only the read
-    messages, and the statements without an ordered-set or DISTINCT aggregate run in parallel on
-    PostgreSQL."""
+    read), whose counts add up to each other figure, summed from `mt_read_hourly` when it answers
+    (`read_counts_from`; `read_counts` forces the table). None of them has an ordered-set or DISTINCT
+    aggregate but the medians, so PostgreSQL runs the others in parallel."""
     table, dialect = mt_message, conn.dialect.name
-    delivered_read = _seconds_between(table.c.delivered_at, table.c.read_at)
-    sent_read = _seconds_between(table.c.sent_at, table.c.read_at)
     read = table.c.read_at.is_not(None)
     median_dr, median_sr = conn.execute(
-        select(median(delivered_read, dialect), median(sent_read, dialect)).where(filters.where(), read)
-    ).one()
-    weekday, hour = _weekday_hour(table.c.read_at, filters, dialect)
-    groups = conn.execute(
-        select(_bucket(delivered_read).label("dr"), _bucket(sent_read).label("sr"),
-               weekday.label("wd"), hour.label("hr"), func.count())
+        select(median(_seconds_between(table.c.delivered_at, table.c.read_at), dialect),
+               median(_seconds_between(table.c.sent_at, table.c.read_at), dialect))
         .where(filters.where(), read)
-        .group_by(*(sa.literal_column(name) for name in ("dr", "sr", "wd", "hr")))
-    ).all()
+    ).one()
+    groups = _read_groups(conn, filters, read_counts_from(conn, filters) if read_counts is None else read_counts)
     by_dr: dict[int, int] = defaultdict(int)
     by_sr: dict[int, int] = defaultdict(int)
     for dr, sr, _, _, n in groups:

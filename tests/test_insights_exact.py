@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from data_access import report
 from data_access.catalog import STATUSES
 from data_access.filters import MoFilters, MtFilters
-from data_access.insights import READ_BUCKET_BOUNDS_S, mo_insights, mt_insights
+from data_access.insights import READ_BUCKET_BOUNDS_S, mo_insights, mt_insights, mt_read_hourly, read_counts_from
 from data_access.schema import mo_hourly, mo_message, mt_message
 from data_access.scope import Scope
 from tests.factories import insert, mo_row, mt_row
@@ -148,6 +148,10 @@ def test_mt_insights_equal_their_definition(traffic: Engine, data) -> None:
     filters = MtFilters(**_search(data), status=data.draw(_some(list(MT_STATUSES) + [STATUSES[-1]])))
     with traffic.connect() as conn:
         got, expected = mt_insights(conn, filters), _expected_mt(conn, filters)
+        from_rows = mt_insights(conn, filters, mt_message)
+        summed = read_counts_from(conn, filters) is mt_read_hourly
+    assert summed is (_one_whole_hour_offset(filters) and traffic.dialect.name == "postgresql")
+    assert got == from_rows
     assert got.recipients == expected["recipients"]
     for delay, (measured, median_s, buckets) in zip((got.delivered_to_read, got.sent_to_read), expected["delays"]):
         assert (delay.measured, delay.buckets) == (measured, buckets)
@@ -170,7 +174,7 @@ def test_mo_insights_equal_their_definition(traffic: Engine, data) -> None:
     assert summed is (_one_whole_hour_offset(filters) and traffic.dialect.name == "postgresql")
 
 
-def _one_whole_hour_offset(filters: MoFilters) -> bool:
+def _one_whole_hour_offset(filters: MtFilters | MoFilters) -> bool:
     """Whether the zone keeps one offset, a whole number of hours, from the first day's midnight to
     the noon of the day after the last (the report looks at that day too)."""
     zone = ZoneInfo(filters.tz)
