@@ -10,6 +10,7 @@ import random
 import statistics
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,12 +20,18 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from data_access import report
+from data_access.engine import make_engine, open_database
+from data_access.ingest import synthetic
+from data_access.migrations import downgrade, upgrade
 from data_access.catalog import STATUSES
 from data_access.filters import MoFilters, MtFilters
 from data_access.insights import READ_BUCKET_BOUNDS_S, mo_insights, mt_insights, mt_read_hourly, read_counts_from
-from data_access.schema import mo_hourly, mo_message, mt_message
+from data_access.schema import business_number, mo_hourly, mo_message, mt_message
 from data_access.scope import Scope
+from tests.conftest import NO_SERVER
 from tests.factories import insert, mo_row, mt_row
+from tests.postgres import new_postgres_database
+from tests.test_ingest_support import load, write_lines
 
 UTC = timezone.utc
 # Whole-hour offsets (the hourly counts answer), a zone changing offset in the period (New York, on
@@ -183,3 +190,122 @@ def _one_whole_hour_offset(filters: MtFilters | MoFilters) -> bool:
     hours = int((last - first).total_seconds() // 3600)
     offsets = {(first + timedelta(hours=h)).astimezone(zone).utcoffset() for h in range(hours + 1)}
     return len(offsets) == 1 and offsets.pop().total_seconds() % 3600 == 0
+
+
+# -- mt_read_hourly kept by the triggers (PostgreSQL, migration 0014) -----------------------------
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """A migrated, empty PostgreSQL database."""
+    try:
+        url, drop = new_postgres_database()
+    except RuntimeError:
+        pytest.fail(NO_SERVER)
+    engine = open_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop()
+
+
+def _read_groups_of_rows(conn) -> set[tuple]:
+    """mt_read_hourly's groups as counted here from the rows (hours in UTC, buckets of the waits)."""
+    t = mt_message.c
+    keys = [c.name for c in mt_read_hourly.c if c.name not in ("sent_at", "read_at", "delivered_to_read",
+                                                                "sent_to_read", "messages")]
+    counted: dict[tuple, int] = {}
+    for row in conn.execute(sa.select(t.sent_at, t.delivered_at, t.read_at, *(t[k] for k in keys))
+                            .where(t.read_at.is_not(None))).all():
+        sent, delivered, read = (_utc(v) for v in row[:3])
+        group = (sent.replace(minute=0, second=0, microsecond=0), read.replace(minute=0, second=0, microsecond=0),
+                 None if delivered is None else _bucket(max((read - delivered).total_seconds(), 0.0)),
+                 _bucket(max((read - sent).total_seconds(), 0.0)), *row[3:])
+        counted[group] = counted.get(group, 0) + 1
+    return {(*group, n) for group, n in counted.items()}
+
+
+def _stored_read_groups(conn) -> set[tuple]:
+    rows = conn.execute(sa.select(mt_read_hourly)).all()
+    return {(_utc(r[0]), _utc(r[1]), *r[2:]) for r in rows}
+
+
+def test_read_counts_follow_every_write(pg_engine: Engine, tmp_path: Path) -> None:
+    """Statuses before their send logs (provisional rows replaced), duplicates, an UPDATE of read times,
+    a DELETE and a TRUNCATE: the stored groups stay those of the rows, and the insights equal the rows'."""
+    engine = pg_engine
+    traffic = [synthetic.generate(150, seed=n, start=start) for n, start in enumerate(
+        (datetime(2026, 11, 30, 22, 40, tzinfo=UTC), datetime(2026, 12, 3, 9, 5, tzinfo=UTC)))]
+    with engine.begin() as conn:
+        conn.execute(business_number.insert(), [{"number": synthetic.BUSINESS_NUMBER, "subaccount": "Atendimento"}])
+
+    def check() -> None:
+        with engine.connect() as conn:
+            assert _stored_read_groups(conn) == _read_groups_of_rows(conn)
+            assert conn.execute(sa.select(sa.func.count()).where(mt_read_hourly.c.messages <= 0)).scalar_one() == 0
+            for tz in ("America/Sao_Paulo", "UTC"):
+                filters = MtFilters(date_from=date(2026, 11, 28), date_to=date(2026, 12, 6), tz=tz)
+                assert read_counts_from(conn, filters) is mt_read_hourly
+                assert mt_insights(conn, filters) == mt_insights(conn, filters, mt_message)
+
+    for n, part in enumerate(traffic):
+        lines = synthetic.webhook_lines(part, n, with_send_logs=False, duplicate_share=0.2)
+        load(engine, write_lines(tmp_path / f"status-{n}.jsonl", *lines))
+    check()
+    for n, part in enumerate(traffic):
+        lines = synthetic.webhook_lines(part, seed=10 + n, duplicate_share=0.3, grouped_share=0.3)
+        load(engine, write_lines(tmp_path / f"all-{n}.jsonl", *lines))
+    with engine.connect() as conn:
+        read = conn.execute(sa.select(sa.func.count()).where(mt_message.c.read_at.is_not(None))).scalar_one()
+    assert read > 0
+    check()
+    with engine.begin() as conn:  # reads moved an hour and a day later, some read times removed
+        conn.execute(sa.text("UPDATE mt_message SET read_at = read_at + interval '61 minutes' "
+                             "WHERE read_at IS NOT NULL AND right(message_id, 1) IN ('1', '2', '3')"))
+        conn.execute(sa.text("UPDATE mt_message SET read_at = read_at + interval '1 day' "
+                             "WHERE read_at IS NOT NULL AND right(message_id, 1) IN ('4', '5')"))
+        conn.execute(sa.text("UPDATE mt_message SET read_at = NULL WHERE right(message_id, 1) = '6'"))
+        conn.execute(sa.text("UPDATE mt_message SET read_at = sent_at + interval '90 seconds' "
+                             "WHERE read_at IS NULL AND right(message_id, 1) = '7'"))
+    check()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM mt_message WHERE right(message_id, 1) IN ('8', '9')"))
+    check()
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE mt_message"))
+    with engine.connect() as conn:
+        assert _stored_read_groups(conn) == set()
+
+
+def test_migration_0014_counts_the_rows_present_and_goes_down(db_url) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0011")
+    sent = datetime(2026, 11, 3, 4, 10, tzinfo=UTC)
+    mts = [
+        mt_row(sent_at=sent, delivered_at=sent + timedelta(seconds=5), read_at=sent + timedelta(seconds=65),
+               status="read"),  # 60 s after delivery: the 1-5 min bucket; 65 s after sending: the same
+        mt_row(sent_at=sent, delivered_at=sent + timedelta(seconds=5), read_at=sent + timedelta(seconds=64),
+               status="read"),  # 59 s after delivery: under a minute
+        mt_row(sent_at=sent, delivered_at=None, read_at=sent + timedelta(hours=30), status="read"),
+        mt_row(sent_at=sent, delivered_at=sent + timedelta(seconds=5), status="delivered"),  # not read
+    ]
+    insert(engine, mts)
+    upgrade(engine)
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        stored = _stored_read_groups(conn) if postgres else set()
+    assert ("mt_read_hourly" in tables) is postgres
+    if postgres:
+        hour = sent.replace(minute=0)
+        common = ("Varejo", "ana.souza", "Black Friday", "template", False, "read", None, None, None)
+        assert stored == {
+            (hour, hour, 1, 1, *common, 1),
+            (hour, hour, 0, 1, *common, 1),
+            (hour, hour.replace(day=4, hour=10), None, 6, *common, 1),
+        }
+    downgrade(engine, "0011")
+    with engine.connect() as conn:
+        assert "mt_read_hourly" not in set(sa.inspect(conn).get_table_names())
+    engine.dispose()
