@@ -2,8 +2,11 @@
 people a search reached (or heard from), how long messages took to be read, and the weekday x hour at
 which reads (Sent) and replies (Received) happen in the report's time zone.
 
-Each view's figures come from two statements on one connection (`mt_insights`, `mo_insights`) and are
-small frozen values, cheap to cache under the filter value like `data_access.report`'s.
+Each view's figures come from a few statements on one connection (`mt_insights`, `mo_insights`) and are
+small frozen values, cheap to cache under the filter value like `data_access.report`'s. The statements
+are shaped for PostgreSQL's parallel workers (no DISTINCT aggregate; the medians, which are never
+parallel, over the read messages alone) and the replies' heatmap is summed from the hourly counts when
+they answer the search.
 """
 from __future__ import annotations
 
@@ -15,9 +18,24 @@ import sqlalchemy as sa
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.engine import Connection
 
+from data_access import hourly, report
 from data_access.filters import Filters, MoFilters, MtFilters
 from data_access.report import _fixed_offset_s
-from data_access.schema import mt_message
+from data_access.schema import Timestamp, metadata, mt_hourly, mt_message
+
+# PostgreSQL (migration 0014): the read MTs counted per hour sent, hour read, time-to-read buckets and
+# every column `mt_hourly` counts by, kept by triggers on `mt_message`: the buckets and the weekday x hour
+# of reads of any search the hourly counts answer are summed from it.
+mt_read_hourly = sa.Table(
+    "mt_read_hourly",
+    metadata,
+    sa.Column("sent_at", Timestamp, nullable=False),  # the hour's start
+    sa.Column("read_at", Timestamp, nullable=False),  # the hour's start
+    sa.Column("delivered_to_read", sa.SmallInteger),  # READ_BUCKETS index; NULL: no delivery time
+    sa.Column("sent_to_read", sa.SmallInteger, nullable=False),
+    *(sa.Column(c.name, c.type) for c in mt_hourly.c if c.name not in ("sent_at", "messages", "replied")),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+)
 
 # Upper bounds (seconds, exclusive) of the time-to-read buckets; the last bucket has none.
 READ_BUCKET_BOUNDS_S: tuple[int, ...] = (60, 5 * 60, 15 * 60, 60 * 60, 6 * 3600, 24 * 3600)
@@ -65,8 +83,9 @@ def median(value: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
 
 def _seconds_between(start: sa.ColumnElement, end: sa.ColumnElement) -> sa.ColumnElement:
     """Seconds from `start` to `end`, NULL when either is missing; a read stamped a moment before its
-    delivery (providers' clocks differ) counts as immediate, never negative."""
-    seconds = cast(sa.extract("epoch", end) - sa.extract("epoch", start), sa.Float)
+    delivery (providers' clocks differ) counts as immediate, never negative. In double precision: a
+    FLOAT is 4 bytes in DuckDB, which would round 86399.999 s up into the next bucket."""
+    seconds = cast(sa.extract("epoch", end) - sa.extract("epoch", start), sa.Double)
     return case((seconds < 0, 0.0), else_=seconds)
 
 
@@ -102,11 +121,15 @@ def _grid(rows) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(row) for row in cells)
 
 
-def _heatmap(conn: Connection, filters: Filters, column, *conditions) -> tuple[tuple[int, ...], ...]:
-    weekday, hour = _weekday_hour(column, filters, conn.dialect.name)
+def _heatmap(conn: Connection, filters: Filters, source: sa.Table | None = None) -> tuple[tuple[int, ...], ...]:
+    """The weekday x hour of the search's messages (by the view's time column): summed from the hourly
+    counts when they answer the search (`report.counted_from`: whole-hour zone offsets, so an hour's
+    start and its messages have the same local weekday and hour), else counted from the rows."""
+    table = report.counted_from(conn, filters, source)
+    weekday, hour = _weekday_hour(table.c[filters.time_column], filters, conn.dialect.name)
     rows = conn.execute(
-        select(weekday.label("wd"), hour.label("hr"), func.count())
-        .where(filters.where(), *conditions)
+        select(weekday.label("wd"), hour.label("hr"), hourly.messages(table))
+        .where(filters.where(table))
         .group_by(sa.literal_column("wd"), sa.literal_column("hr"))
     ).all()
     return _grid(rows)
@@ -121,31 +144,63 @@ def _delay(measured: int, median_s, counts: dict[int, int]) -> ReadDelay:
 
 
 def distinct_contacts(conn: Connection, filters: Filters) -> int:
-    """Distinct recipients (Sent) or senders (Received) of the search."""
+    """Distinct recipients (Sent) or senders (Received) of the search.
+
+    Counted as the rows of a GROUP BY of the contacts: PostgreSQL runs that in parallel workers, while a
+    `count(DISTINCT ...)` (like every aggregate with DISTINCT) runs in one process and sorts."""
     table = filters.table
-    return int(conn.execute(select(func.count(contact(table).distinct())).where(filters.where())).scalar_one())
+    who = contact(table).label("contact")
+    contacts = select(who).where(filters.where()).group_by(who).subquery()
+    return int(conn.execute(select(func.count()).select_from(contacts)).scalar_one())
 
 
-def mt_insights(conn: Connection, filters: MtFilters) -> MtInsights:
-    """Recipients, read delays (delivered -> read, sent -> read) and the weekday x hour of reads of one
-    Sent search, in two scans: one aggregate (distinct recipients, the medians; a delay is NULL for an
-    unread message, which the median skips), then the read messages grouped by (delivered -> read
-    bucket, sent -> read bucket, weekday, hour of the read), whose counts add up to each figure."""
-    table, dialect = mt_message, conn.dialect.name
-    delivered_read = _seconds_between(table.c.delivered_at, table.c.read_at)
-    sent_read = _seconds_between(table.c.sent_at, table.c.read_at)
-    recipients, measured, median_dr, median_sr = conn.execute(
-        select(func.count(contact(table).distinct()), func.count(delivered_read),
-               median(delivered_read, dialect), median(sent_read, dialect))
-        .where(filters.where())
-    ).one()
-    weekday, hour = _weekday_hour(table.c.read_at, filters, dialect)
-    groups = conn.execute(
-        select(_bucket(delivered_read).label("dr"), _bucket(sent_read).label("sr"),
-               weekday.label("wd"), hour.label("hr"), func.count())
-        .where(filters.where(), table.c.read_at.is_not(None))
+def read_counts_from(conn: Connection, filters: MtFilters) -> sa.Table:
+    """Where a Sent search's time-to-read buckets and weekday x hour of reads are counted from:
+    `mt_read_hourly` when the hourly counts answer the search (PostgreSQL after migration 0014: its
+    columns hold every one of `mt_hourly`'s, and a whole-hour zone offset makes an hour's start and its
+    reads fall on the same local weekday and hour), else the messages."""
+    if conn.dialect.name != "postgresql":
+        return mt_message
+    if hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name) is None:
+        return mt_message
+    kept = conn.execute(sa.text("SELECT to_regclass('mt_read_hourly') IS NOT NULL")).scalar_one()
+    return mt_read_hourly if kept else mt_message
+
+
+def _read_groups(conn: Connection, filters: MtFilters, source: sa.Table) -> list:
+    """(delivered -> read bucket, sent -> read bucket, weekday, hour of the read, messages) of the
+    search's read messages, counted from `source` (the messages or `mt_read_hourly`)."""
+    weekday, hour = _weekday_hour(source.c.read_at, filters, conn.dialect.name)
+    if source is mt_read_hourly:
+        buckets = (source.c.delivered_to_read, source.c.sent_to_read)
+        counted, conditions = func.sum(source.c.messages), ()
+    else:
+        buckets = (_bucket(_seconds_between(source.c.delivered_at, source.c.read_at)),
+                   _bucket(_seconds_between(source.c.sent_at, source.c.read_at)))
+        counted, conditions = func.count(), (source.c.read_at.is_not(None),)
+    return conn.execute(
+        select(buckets[0].label("dr"), buckets[1].label("sr"), weekday.label("wd"), hour.label("hr"), counted)
+        .where(filters.where(source), *conditions)
         .group_by(*(sa.literal_column(name) for name in ("dr", "sr", "wd", "hr")))
     ).all()
+
+
+def mt_insights(conn: Connection, filters: MtFilters, read_counts: sa.Table | None = None) -> MtInsights:
+    """Recipients, read delays (delivered -> read, sent -> read) and the weekday x hour of reads of one
+    Sent search, in three statements: the distinct recipients (`distinct_contacts`); the two medians over
+    the read messages alone (a delay is NULL for an unread message, which the median would skip); then
+    the read messages grouped by (delivered -> read bucket, sent -> read bucket, weekday, hour of the
+    read), whose counts add up to each other figure, summed from `mt_read_hourly` when it answers
+    (`read_counts_from`; `read_counts` forces the table). None of them has an ordered-set or DISTINCT
+    aggregate but the medians, so PostgreSQL runs the others in parallel."""
+    table, dialect = mt_message, conn.dialect.name
+    read = table.c.read_at.is_not(None)
+    median_dr, median_sr = conn.execute(
+        select(median(_seconds_between(table.c.delivered_at, table.c.read_at), dialect),
+               median(_seconds_between(table.c.sent_at, table.c.read_at), dialect))
+        .where(filters.where(), read)
+    ).one()
+    groups = _read_groups(conn, filters, read_counts_from(conn, filters) if read_counts is None else read_counts)
     by_dr: dict[int, int] = defaultdict(int)
     by_sr: dict[int, int] = defaultdict(int)
     for dr, sr, _, _, n in groups:
@@ -153,17 +208,14 @@ def mt_insights(conn: Connection, filters: MtFilters) -> MtInsights:
             by_dr[int(dr)] += int(n)
         by_sr[int(sr)] += int(n)
     return MtInsights(
-        recipients=int(recipients),
-        delivered_to_read=_delay(measured, median_dr, by_dr),
+        recipients=distinct_contacts(conn, filters),
+        delivered_to_read=_delay(sum(by_dr.values()), median_dr, by_dr),
         sent_to_read=_delay(sum(by_sr.values()), median_sr, by_sr),
         reads_by_hour=_grid((wd, hr, n) for *_, wd, hr, n in groups),
     )
 
 
-def mo_insights(conn: Connection, filters: MoFilters) -> MoInsights:
-    """Senders and the weekday x hour of replies of one Received search."""
-    return MoInsights(
-        senders=distinct_contacts(conn, filters),
-        replies_by_hour=_heatmap(conn, filters, filters.table.c[filters.time_column]),
-    )
-
+def mo_insights(conn: Connection, filters: MoFilters, source: sa.Table | None = None) -> MoInsights:
+    """Senders and the weekday x hour of replies of one Received search; `source` forces the table the
+    heatmap is counted from (the messages or their hourly counts), as `report.counted_from`."""
+    return MoInsights(senders=distinct_contacts(conn, filters), replies_by_hour=_heatmap(conn, filters, source))

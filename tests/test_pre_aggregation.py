@@ -300,7 +300,7 @@ def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
                             button_payload="p", button_text="Sim", content_type="button")]
     factories.insert(engine, mts, mos)
     before = _rows(engine)
-    upgrade(engine)
+    upgrade(engine, "0011")
     assert current_revision(engine) == "0011"
     assert _rows(engine) == before
     postgres = engine.dialect.name == "postgresql"
