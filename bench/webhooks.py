@@ -17,8 +17,9 @@ sessions driven through Streamlit's own protocol as `bench.sessions` drives them
 changes its search every second, in a process of its own). With `--baseline REF`, the code of `REF`
 (from `git archive`) and this tree run alternately on copies of the same database.
 
-Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the events/s from the first request until
-the last body is folded, and the `ingest` command's events/s on the same payloads.
+Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the app server's CPU seconds
+(per request too), the events/s from the first request until the last body is folded, and the
+`ingest` command's events/s on the same payloads.
 """
 from __future__ import annotations
 
@@ -260,6 +261,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         try:
             if readers:
                 readers.begin(seconds)
+            cpu_before = sum(apps.cpu_seconds()["apps"])
             state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
             sent_until = time.monotonic()
             while _waiting(url):
@@ -267,6 +269,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
                     raise RuntimeError("the fold did not catch up within 60 s")
                 time.sleep(0.05)
             fold_lag = time.monotonic() - sent_until
+            server_cpu_s = sum(apps.cpu_seconds()["apps"]) - cpu_before
             load_after = os.getloadavg()
         finally:
             if readers:
@@ -301,6 +304,10 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
         "fold_lag_s": round(fold_lag, 2),
+        # the app processes' CPU from the first request until the last body was folded, the
+        # sessions' page scripts included: less sensitive to the machine's other load than times
+        "server_cpu_s": round(server_cpu_s, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu_s / len(latencies), 3),
         "fold_rounds": len(folds),
         "fold_round_max_s": max((t for _, t in folds), default=0.0),
         "fold_round_max_bodies": max((n for n, _ in folds), default=0),

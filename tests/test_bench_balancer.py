@@ -218,4 +218,6 @@ def test_the_webhook_bench_on_two_processes_folds_every_body_once(tmp_path) -> N
     assert sum(result["error_statuses"].values()) == result["errors"]
     assert waiting == 0 and stored >= result["answered_200"] > 0  # nothing answered 200 is missing
     assert sum(result["folded_per_process"]) == stored  # every body stored was folded once, by one process
+    assert result["server_cpu_s"] > 0  # both processes' CPU, and its share per request
+    assert abs(result["server_cpu_ms_per_request"] * result["requests"] / 1000 - result["server_cpu_s"]) < 0.01
     assert result["ingest_command"]["engine"] == "postgresql"

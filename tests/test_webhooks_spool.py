@@ -106,3 +106,29 @@ def test_empty_segments_left_by_a_killed_process_do_not_hold_back_the_next(tmp_p
     finally:
         spool.stop_accepting()
         spool.close()
+
+
+def test_under_traffic_the_current_segment_is_sealed_once_per_interval(tmp_path) -> None:
+    first = FileSpool(tmp_path / "spool")
+    asyncio.run(store_all(first, BODIES[:1]))
+    first.stop_accepting()
+    first.close()  # as if killed: its segment is left for the next process
+    spool = FileSpool(tmp_path / "spool", min_seal_interval_s=3600)
+    try:
+        asyncio.run(store_all(spool, BODIES[1:2]))
+        with spool.claim() as items:
+            assert items == BODIES[:1]  # a sealed segment is handed out whatever the interval
+        with spool.claim() as items:
+            assert items == BODIES[1:2]  # the first seal of a process comes at once
+        asyncio.run(store_all(spool, BODIES[2:]))
+        with spool.claim() as items:
+            assert items == []  # within the interval: the current segment keeps filling
+        assert [len(read_segment(p)) for p in (tmp_path / "spool").glob("segment-*.spool")] == [1]
+        spool.stop_accepting()
+        with spool.claim() as items:
+            assert items == BODIES[2:]  # once stopping, the last fold takes everything
+        with spool.claim() as items:
+            assert items == []
+    finally:
+        spool.close()
+    assert list((tmp_path / "spool").glob("segment-*.spool")) == []
