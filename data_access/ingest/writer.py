@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, TableClause
 
-from data_access import data_version
+from data_access import data_version, hourly
 from data_access.bulk import append
 from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
@@ -117,6 +117,7 @@ def _write(engine: Engine, batch: Batch, fold: bool) -> set[str]:
             )
             wrote = _store_events(conn, stage, batch, pa.array(sorted(known), pa.string()))
             folded = _fold_pending(conn, stage) if fold else False
+            hourly.settle(conn)  # DuckDB: the hourly counts of what this batch wrote
             if wrote or new_rejects or folded:
                 data_version.bump(conn)
         finally:
@@ -232,7 +233,8 @@ def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: pa.Arra
         _upsert_lowest_record(conn, mt_send_log, stage("ingest_send_log", send_logs))
     if inbound.num_rows:
         staged = stage("ingest_mo", inbound)
-        _upsert_lowest_record(conn, mo_message, staged)
+        with hourly.rewriting(conn, mo_message, sa.select(staged.c.message_id)):
+            _upsert_lowest_record(conn, mo_message, staged)
         _mark_pending(conn, "mo", sa.select(staged.c.message_id))
     return bool(events.num_rows or inbound.num_rows)
 
@@ -276,7 +278,8 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
         answered.append(sa.select(changed.c.message_id))
     maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
     conn.execute(maybe_replied.insert().from_select(["message_id"], sa.union(*answered)))
-    _refresh_replied(conn, stage, maybe_replied, changed)
+    with hourly.rewriting(conn, mt_message, sa.select(maybe_replied.c.message_id)):
+        _refresh_replied(conn, stage, maybe_replied, changed)
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -288,8 +291,10 @@ def _replace_rows(
     returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
+    hourly.count_ids(conn, table, sa.select(targets.c.message_id), -1)
     _by_id(conn, table.c.message_id, sa.select(targets.c.message_id), sa.delete(table).where)
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
+    hourly.count_rows(conn, table, computed, +1)
     return computed
 
 
