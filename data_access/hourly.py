@@ -167,22 +167,25 @@ def count_rows(conn: Connection, table: sa.Table, rows: sa.FromClause, sign: int
         conn.execute(change.insert().from_select([c.name for c in grouped.selected_columns], grouped))
 
 
-def count_ids(conn: Connection, table: sa.Table, ids: sa.Select, sign: int) -> None:
+def count_ids(conn: Connection, table: sa.Table, ids: sa.Select | sa.CompoundSelect, sign: int,
+              bounds: tuple | None = None) -> None:
     """`count_rows` of the stored rows of `table` whose message ids `ids` selects. A few ids are looked
-    up by value (the primary key finds them), more by the subquery."""
+    up by value (the primary key finds them), more by the subquery; `bounds` (lowest, highest), when
+    given, hold the time of every such row: the scan skips the stored blocks outside them."""
     if not _writes_counts(conn):
         return
     key = table.c.message_id
+    within = [] if bounds is None else [table.c[TIME_COLUMN[table.name]].between(*bounds)]
     few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
     if len(few) > LOOKUP_MAX:
-        count_rows(conn, table, sa.select(table).where(key.in_(ids)), sign)
+        count_rows(conn, table, sa.select(table).where(key.in_(ids), *within), sign)
         return
     for start in range(0, len(few), LOOKUP_CHUNK):
-        count_rows(conn, table, sa.select(table).where(key.in_(few[start:start + LOOKUP_CHUNK])), sign)
+        count_rows(conn, table, sa.select(table).where(key.in_(few[start:start + LOOKUP_CHUNK]), *within), sign)
 
 
 @contextmanager
-def rewriting(conn: Connection, table: sa.Table, ids: sa.Select) -> Iterator[None]:
+def rewriting(conn: Connection, table: sa.Table, ids: sa.Select | sa.CompoundSelect) -> Iterator[None]:
     """Around statements that write only rows of `table` whose ids `ids` selects (the same ids
     before and after: e.g. a temporary table's): their rows are counted out before and in after."""
     count_ids(conn, table, ids, -1)

@@ -263,6 +263,7 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     changed = None
     if "mt" in kinds:
         touched = _pending("mt")
+        hourly.count_ids(conn, mt_message, sa.select(touched.c.message_id), -1)  # the rows replaced (DuckDB)
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
         changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
@@ -271,15 +272,21 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
         conn, stage, "ingest_target_mo", mo_message, [c.name for c in mo_message.columns],
         sa.select(_pending("mo").c.message_id),
     )
+    hourly.count_rows(conn, mo_message, targets, -1)
     attributed = _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, stage, targets))
+    hourly.count_rows(conn, mo_message, attributed, +1)
     # MTs whose flags may change: those recomputed, and those the MOs answered before and answer now.
     answered = [sa.select(t.c.in_reply_to).where(t.c.in_reply_to.is_not(None)) for t in (targets, attributed)]
     if changed is not None:
         answered.append(sa.select(changed.c.message_id))
     maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
     conn.execute(maybe_replied.insert().from_select(["message_id"], sa.union(*answered)))
-    with hourly.rewriting(conn, mt_message, sa.select(maybe_replied.c.message_id)):
+    # Hourly counts (DuckDB): the recomputed MTs are counted in with their flags, the others around the flags.
+    others = sa.select(maybe_replied.c.message_id)
+    with hourly.rewriting(conn, mt_message, others if changed is None else others.except_(sa.select(changed.c.message_id))):
         _refresh_replied(conn, stage, maybe_replied, changed)
+    if changed is not None:
+        hourly.count_ids(conn, mt_message, sa.select(changed.c.message_id), +1, _time_bounds(conn, changed.c.sent_at))
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -291,10 +298,8 @@ def _replace_rows(
     returns that table (the new rows, for what depends on them)."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
-    hourly.count_ids(conn, table, sa.select(targets.c.message_id), -1)
     _by_id(conn, table.c.message_id, sa.select(targets.c.message_id), sa.delete(table).where)
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
-    hourly.count_rows(conn, table, computed, +1)
     return computed
 
 
