@@ -10,21 +10,26 @@ ingest's fold computes the same values for the MTs it touched and writes them wh
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_access import hourly
 from data_access.schema import mo_message, mt_message
 
 
 def refresh_replied(conn: Connection, mt_ids: sa.Select | None = None) -> int:
     """Sets `replied` and `clicks` from the MOs for the MTs whose ids `mt_ids` selects (every MT when
-    None); only rows whose values change are written. Returns how many `replied` flags changed."""
+    None); only rows whose values change are written. Returns how many `replied` flags changed.
+    The caller settles the hourly counts (`data_access.hourly.settle`) before its commit."""
     mt, mo = mt_message, mo_message
     answers = sa.select(mo.c.in_reply_to).where(mo.c.in_reply_to.is_not(None))
     if mt_ids is not None:
         answers = answers.where(mo.c.in_reply_to.in_(mt_ids))
     answered = mt.c.message_id.in_(answers)
-    statement = sa.update(mt).values(replied=answered).where(mt.c.replied != answered)
+    changing = [mt.c.replied != answered]
     if mt_ids is not None:
-        statement = statement.where(mt.c.message_id.in_(mt_ids))
-    changed = conn.execute(statement).rowcount
+        changing.append(mt.c.message_id.in_(mt_ids))
+    hourly.count_rows(conn, mt, sa.select(mt).where(*changing), -1)
+    flipped = [answered.label("replied") if c.name == "replied" else c for c in mt.columns]
+    hourly.count_rows(conn, mt, sa.select(*flipped).where(*changing), +1)
+    changed = conn.execute(sa.update(mt).values(replied=answered).where(*changing)).rowcount
     _refresh_clicks(conn, answers.where(mo.c.button_payload.is_not(None)), mt_ids)
     return changed
 

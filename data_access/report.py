@@ -153,11 +153,11 @@ def _totals(status_counts: dict[str, int], replied: int) -> MtTotals:
 
 def counted_from(conn: Connection, filters: Filters, source: sa.Table | None = None) -> sa.Table:
     """The table the search's figures are counted from: `source` when given (the view's table or its
-    hourly counts), else the hourly counts when they answer the search exactly (PostgreSQL,
-    `data_access.hourly`), else the view's messages."""
+    hourly counts), else the hourly counts when they answer the search exactly (kept by the
+    database: `data_access.hourly`), else the view's messages."""
     if source is not None:
         return source
-    hourly_table = hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name)
+    hourly_table = hourly.answers(filters, _fixed_offset_s(filters))
     return filters.table if hourly_table is None or not hourly.kept(conn) else hourly_table
 
 

@@ -2,9 +2,10 @@
 from datetime import datetime, timedelta, timezone
 from itertools import count
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_access import data_version
+from data_access import data_version, hourly
 from data_access.replies import refresh_replied
 from data_access.schema import mo_message, mt_message
 
@@ -81,14 +82,22 @@ def mo_row(**fields) -> dict:
 
 
 def insert(engine: Engine, mts: list[dict] = (), mos: list[dict] = ()) -> None:
-    """Stores the rows as a writer of the product does: `replied` follows the MOs' `in_reply_to`."""
+    """Stores the rows as a writer of the product does: `replied` follows the MOs' `in_reply_to`, the
+    hourly counts follow the rows."""
     with engine.begin() as conn:
         if mts:
             conn.execute(mt_message.insert(), list(mts))
+            hourly.count_rows(conn, mt_message, _stored(mt_message, mts), +1)
         if mos:
             conn.execute(mo_message.insert(), list(mos))
+            hourly.count_rows(conn, mo_message, _stored(mo_message, mos), +1)
         refresh_replied(conn)
+        hourly.settle(conn)
         data_version.bump(conn)
+
+
+def _stored(table: sa.Table, rows: list[dict]) -> sa.Select:
+    return sa.select(table).where(table.c.message_id.in_([row["message_id"] for row in rows]))
 
 
 def at(day: int, hour: int = 12, minute: int = 0, month: int = 11) -> datetime:

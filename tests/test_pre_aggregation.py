@@ -1,8 +1,9 @@
-"""The hourly counts (migration 0011, `data_access.hourly`) give every figure the rows give, and the
-monthly partitions keep every row.
+"""The hourly counts (migrations 0011 and 0013, `data_access.hourly`) give every figure the rows give,
+and the monthly partitions keep every row.
 
-The property tests run on PostgreSQL, the engine the hourly counts and partitions exist on; the
-migration tests run on both engines (on DuckDB migration 0011 changes nothing).
+The property tests of the hourly counts run on both engines (PostgreSQL's triggers keep them, DuckDB's
+writers); the partitions exist on PostgreSQL only; the migration tests run on both engines (on DuckDB
+migration 0011 changes nothing, on PostgreSQL migration 0013 changes nothing).
 """
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from data_access import report
+from data_access import hourly, report
 from data_access.catalog import STATUSES
 from data_access.engine import make_engine, open_database
 from data_access.filters import CONVERSATION_TYPES, MO_CONTENT_TYPES, MT_CONTENT_TYPES, MoFilters, MtFilters
 from data_access.ingest import synthetic
 from data_access.migrations import current_revision, downgrade, upgrade
 from data_access.partitions import default_partition, ensure_months, partition_name
+from data_access.replies import refresh_replied
 from data_access.schema import business_number, mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 from data_access.scope import Scope
 from tests import factories
@@ -146,9 +148,35 @@ def _status_lines(traffic: synthetic.Traffic, seed: int) -> list[str]:
     return synthetic.webhook_lines(traffic, seed, with_send_logs=False, duplicate_share=0.2)
 
 
-def _hourly_groups(engine: Engine, hourly: sa.Table) -> int:
+def _hourly_groups(engine: Engine, table: sa.Table) -> int:
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(hourly)).scalar_one()
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def _utc_hour(engine: Engine, column: sa.Column) -> sa.ColumnElement:
+    """The UTC hour of a time column (DuckDB's sessions are in UTC)."""
+    if engine.dialect.name == "postgresql":
+        return sa.func.date_trunc("hour", column, "UTC")
+    return sa.func.date_trunc("hour", column)
+
+
+def _groups_of_rows(engine: Engine, table: sa.Table, hourly_table: sa.Table) -> int:
+    """How many distinct groups of `hourly_table`'s columns the rows of `table` make."""
+    time_column = hourly.TIME_COLUMN[table.name]
+    keys = [_utc_hour(engine, table.c[time_column])]
+    keys += [table.c.button_payload.is_not(None) if c.name == "clicked" else table.c[c.name]
+             for c in hourly_table.columns if c.name not in (time_column, "messages", "replied")]
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(sa.select(*keys).distinct().subquery())).scalar_one()
+
+
+def _assert_no_group_left_at_zero(engine: Engine) -> None:
+    """The hourly groups are as many as the distinct groups of the rows, none counting nothing."""
+    for table, hourly_table in ((mt_message, mt_hourly), (mt_message, mt_hourly_status), (mo_message, mo_hourly)):
+        assert _hourly_groups(engine, hourly_table) == _groups_of_rows(engine, table, hourly_table)
+        with engine.connect() as conn:
+            fewest = conn.execute(sa.select(sa.func.min(hourly_table.c.messages))).scalar()
+        assert fewest is None or fewest > 0
 
 
 def _all_figures(engine: Engine, first: date, last: date) -> tuple:
@@ -159,15 +187,16 @@ def _all_figures(engine: Engine, first: date, last: date) -> tuple:
         return report.mt_report(conn, mt, mt_message), report.mo_report(conn, mo, mo_message)
 
 
-def test_hourly_counts_equal_the_rows_through_out_of_order_duplicated_ingest(pg_engine, tmp_path: Path) -> None:
-    engine = pg_engine
+def test_hourly_counts_equal_the_rows_through_out_of_order_duplicated_ingest(engine, tmp_path: Path) -> None:
     traffic = _traffic()
     with engine.begin() as conn:
         conn.execute(business_number.insert(), [{"number": synthetic.BUSINESS_NUMBER, "subaccount": "Atendimento"}])
-    # 1. Statuses and MOs first, no send log: provisional rows (sent_at = the earliest status).
+    # 1. Statuses and MOs first, no send log: provisional rows (sent_at = the earliest status), in
+    # small batches (MOs written before the fold that attributes them).
     for n, part in enumerate(traffic):
-        load(engine, write_lines(tmp_path / f"status-{n}.jsonl", *_status_lines(part, n)))
+        load(engine, write_lines(tmp_path / f"status-{n}.jsonl", *_status_lines(part, n)), batch_events=40)
     assert _check_random_searches(engine, 25) > 0
+    _assert_no_group_left_at_zero(engine)
     # 2. The send logs arrive (sent_at moves back, across the month's end for some), statuses again.
     for n, part in enumerate(traffic):
         lines = synthetic.webhook_lines(part, seed=10 + n, duplicate_share=0.3, grouped_share=0.3)
@@ -195,24 +224,47 @@ def test_hourly_counts_equal_the_rows_through_out_of_order_duplicated_ingest(pg_
     ]
     factories.insert(engine, mts, mos)
     assert _check_random_searches(engine, 50) > 0
-    # The hourly groups are as many as the distinct groups of the rows (none left at zero).
-    with engine.connect() as conn:
-        hours = sa.func.date_trunc("hour", mt_message.c.sent_at, "UTC")
-        keys = [hours, *(mt_message.c[c.name] for c in mt_hourly.columns if c.name not in ("sent_at", "messages", "replied"))]
-        groups = conn.execute(sa.select(sa.func.count()).select_from(sa.select(*keys).distinct().subquery())).scalar_one()
-    assert _hourly_groups(engine, mt_hourly) == groups
-    with engine.connect() as conn:
-        keys = [hours, *(mt_message.c[name] for name in ("subaccount", "status", "error_code", "error_title"))]
-        groups = conn.execute(sa.select(sa.func.count()).select_from(sa.select(*keys).distinct().subquery())).scalar_one()
-    assert _hourly_groups(engine, mt_hourly_status) == groups
-    # 4. Everything deleted: nothing left counted.
+    _assert_no_group_left_at_zero(engine)
+    # 4. Some deleted (the MOs, and the MTs of the first days): the replies they made go with them.
     with engine.begin() as conn:
-        conn.execute(mo_message.delete())
-        conn.execute(mt_message.delete().where(mt_message.c.sent_at < datetime(2026, 12, 2, tzinfo=UTC)))
+        hourly.delete(conn, mo_message, sa.true())
+        hourly.delete(conn, mt_message, mt_message.c.sent_at < datetime(2026, 12, 2, tzinfo=UTC))
+        refresh_replied(conn)
+        hourly.settle(conn)
     assert _check_random_searches(engine, 15) > 0
+    _assert_no_group_left_at_zero(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.sum(mt_hourly.c.replied))).scalar() == 0
+    # 5. Everything deleted: nothing left counted.
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE mt_message"))
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE mt_message"))
+        else:  # DuckDB's writers delete
+            hourly.delete(conn, mt_message, sa.true())
+            hourly.settle(conn)
     assert [_hourly_groups(engine, t) for t in (mt_hourly, mt_hourly_status, mo_hourly)] == [0, 0, 0]
+
+
+def test_a_write_rolled_back_leaves_the_counts_as_they_were(engine, tmp_path: Path) -> None:
+    """The counts noted by a writer whose transaction fails are rolled back with its rows; the next
+    write on DuckDB counts only its own rows."""
+    mts = [factories.mt_row(sent_at=datetime(2026, 11, 10, 12, m, tzinfo=UTC), status="read") for m in range(3)]
+    factories.insert(engine, mts)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        hourly.delete(conn, mt_message, mt_message.c.message_id == mts[0]["message_id"])
+        hourly.settle(conn)
+        raise RuntimeError("the writer fails before its commit")
+    late = factories.mt_row(sent_at=datetime(2026, 11, 10, 12, 59, tzinfo=UTC), status="undelivered")
+    factories.insert(engine, [late])
+    search = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 10), tz="UTC")
+    with engine.connect() as conn:
+        assert report.counted_from(conn, search) is mt_hourly_status
+        totals = report.mt_totals(conn, search)
+        assert totals == report.mt_totals(conn, search, mt_message)
+        groups = conn.execute(sa.select(mt_hourly_status.c.status, mt_hourly_status.c.messages)
+                              .order_by(mt_hourly_status.c.status)).all()
+    assert (totals.total, totals.read, totals.failed) == (4, 3, 1)
+    assert [tuple(g) for g in groups] == [("read", 3), ("undelivered", 1)]
 
 
 def test_rows_of_a_month_with_no_partition_move_into_the_one_made_for_it(pg_engine, tmp_path: Path) -> None:
@@ -267,25 +319,36 @@ def _partitions(engine: Engine, table: str) -> set[str]:
         ).scalars())
 
 
-def test_without_the_hourly_counts_the_report_reads_the_messages(pg_engine) -> None:
+def test_without_the_hourly_counts_the_report_reads_the_messages(engine, tmp_path: Path) -> None:
     """As under Citus, whose distributed tables run no statement triggers: the hourly tables dropped,
-    every search is counted from the messages, with the same figures."""
+    every search is counted from the messages, with the same figures, and the writers still write."""
     mts = [factories.mt_row(sent_at=datetime(2026, 11, d, 12, tzinfo=UTC), status=s)
            for d, s in ((10, "read"), (10, "undelivered"), (11, "delivered"))]
-    factories.insert(pg_engine, mts, [])
+    factories.insert(engine, mts, [])
     search = MtFilters(date_from=date(2026, 11, 10), date_to=date(2026, 11, 11), tz="UTC")
-    with pg_engine.connect() as conn:
+    with engine.connect() as conn:
         assert report.counted_from(conn, search) is mt_hourly_status
         counted = report.mt_totals(conn, search)
-    with pg_engine.begin() as conn:
-        for hourly, table in (("mt_hourly", "mt_message"), ("mt_hourly_status", "mt_message"), ("mo_hourly", "mo_message")):
-            for event in ("insert", "update", "delete", "truncate"):
-                conn.execute(sa.text(f"DROP TRIGGER {hourly}_{event} ON {table}"))
-            conn.execute(sa.text(f"DROP TABLE {hourly}"))
-    with pg_engine.connect() as conn:
+    with engine.begin() as conn:
+        for hourly_table, table in (("mt_hourly", "mt_message"), ("mt_hourly_status", "mt_message"),
+                                    ("mo_hourly", "mo_message")):
+            if engine.dialect.name == "postgresql":
+                for event in ("insert", "update", "delete", "truncate"):
+                    conn.execute(sa.text(f"DROP TRIGGER {hourly_table}_{event} ON {table}"))
+            conn.execute(sa.text(f"DROP TABLE {hourly_table}"))
+    with engine.connect() as conn:
         assert report.counted_from(conn, search) is mt_message
         assert report.mt_totals(conn, search) == counted
     assert (counted.total, counted.read, counted.failed) == (3, 1, 1)
+    # The ingest and the hand-made rows write without them.
+    traffic = synthetic.generate(20, seed=3, start=datetime(2026, 11, 10, 13, tzinfo=UTC))
+    summary = load(engine, write_lines(tmp_path / "more.jsonl", *synthetic.webhook_lines(traffic, seed=3)))
+    factories.insert(engine, [factories.mt_row(sent_at=datetime(2026, 11, 11, 3, tzinfo=UTC), status="failed")])
+    with engine.connect() as conn:
+        totals = report.mt_totals(conn, search)
+        stored = conn.execute(sa.select(sa.func.count()).select_from(mt_message)).scalar_one()
+    assert summary.total.rejected == 0
+    assert totals.total == stored == 3 + 20 + 1
 
 
 def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
@@ -343,4 +406,72 @@ def test_migration_0011_carries_the_rows_up_and_down(db_url) -> None:
             conn.execute(mt_message.insert(), [{**mts[0], "sent_at": datetime(2026, 8, 4, tzinfo=UTC)}])
     upgrade(engine)
     assert _rows(engine) == before
+    engine.dispose()
+
+
+def _expected_counts(mts: list[dict], mos: list[dict]) -> dict[str, list[tuple]]:
+    """The hourly groups of the rows, counted here in Python (keys of mt_hourly_status and mo_hourly)."""
+    def hour(when: datetime) -> datetime:
+        return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    replied = {mo["in_reply_to"] for mo in mos}
+    status: dict[tuple, list[int]] = {}
+    for mt in mts:
+        key = (hour(mt["sent_at"]), mt["subaccount"], mt["status"], mt["error_code"], mt["error_title"])
+        counts = status.setdefault(key, [0, 0])
+        counts[0] += 1
+        counts[1] += mt["message_id"] in replied
+    inbound: dict[tuple, int] = {}
+    for mo in mos:
+        key = (hour(mo["received_at"]), mo["content_type"], mo["button_text"], mo["button_payload"] is not None)
+        inbound[key] = inbound.get(key, 0) + 1
+    return {
+        "mt_hourly_status": sorted((*key, *counts) for key, counts in status.items()),
+        "mo_hourly": sorted((*key, n) for key, n in inbound.items()),
+    }
+
+
+def _stored_counts(engine: Engine) -> dict[str, list[tuple]]:
+    s, m = mt_hourly_status, mo_hourly
+    with engine.connect() as conn:
+        status = conn.execute(sa.select(s.c.sent_at, s.c.subaccount, s.c.status, s.c.error_code, s.c.error_title,
+                                        s.c.messages, s.c.replied)).all()
+        inbound = conn.execute(sa.select(m.c.received_at, m.c.content_type, m.c.button_text, m.c.clicked,
+                                         m.c.messages)).all()
+    return {"mt_hourly_status": sorted(tuple(r) for r in status), "mo_hourly": sorted(tuple(r) for r in inbound)}
+
+
+def test_migration_0013_counts_the_rows_on_duckdb_up_and_down(db_url) -> None:
+    """DuckDB gets the hourly tables filled from the rows present (PostgreSQL has them from 0011:
+    0013 changes nothing there); down, they are gone and the rows kept."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0011")
+    mts = [factories.mt_row(sent_at=datetime(2026, 11, d, h, m, tzinfo=UTC), status=s, subaccount=sub,
+                            error_code=code, error_title=code and "Message undeliverable")
+           for d, h, m, s, sub, code in ((3, 4, 0, "read", "Cobrança", None), (3, 4, 59, "read", "Cobrança", None),
+                                         (3, 5, 0, "failed", None, "131026"), (3, 5, 10, "failed", None, "131026"),
+                                         (20, 23, 30, "delivered", "Vendas", None))]
+    mos = [factories.mo_row(received_at=datetime(2026, 11, 3, 6, m, tzinfo=UTC), in_reply_to=mts[m % 2]["message_id"],
+                            button_payload="p" if m else None, button_text="Sim" if m else None,
+                            content_type="button" if m else "text")
+           for m in range(3)]
+    factories.insert(engine, mts, mos)
+    before = _rows(engine)
+    postgres = engine.dialect.name == "postgresql"
+    hourly_names = {"mt_hourly", "mt_hourly_status", "mo_hourly"}
+    assert hourly_names <= _tables(engine) if postgres else not hourly_names & _tables(engine)
+    upgrade(engine)
+    assert current_revision(engine) not in ("0011", None)
+    assert _rows(engine) == before
+    expected = _expected_counts(mts, mos)
+    assert expected["mt_hourly_status"][0] == (datetime(2026, 11, 3, 4, tzinfo=UTC), "Cobrança", "read", None, None, 2, 2)
+    assert _stored_counts(engine) == expected
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.sum(mt_hourly.c.messages), sa.func.sum(mt_hourly.c.replied))).one() == (5, 2)
+    downgrade(engine, "0011")
+    assert current_revision(engine) == "0011"
+    assert _rows(engine) == before
+    assert hourly_names <= _tables(engine) if postgres else not hourly_names & _tables(engine)
+    upgrade(engine)
+    assert _stored_counts(engine) == expected
     engine.dispose()

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, TableClause
 
-from data_access import data_version
+from data_access import data_version, hourly
 from data_access.bulk import append
 from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
@@ -117,6 +117,7 @@ def _write(engine: Engine, batch: Batch, fold: bool) -> set[str]:
             )
             wrote = _store_events(conn, stage, batch, pa.array(sorted(known), pa.string()))
             folded = _fold_pending(conn, stage) if fold else False
+            hourly.settle(conn)  # DuckDB: the hourly counts of what this batch wrote
             if wrote or new_rejects or folded:
                 data_version.bump(conn)
         finally:
@@ -232,7 +233,8 @@ def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: pa.Arra
         _upsert_lowest_record(conn, mt_send_log, stage("ingest_send_log", send_logs))
     if inbound.num_rows:
         staged = stage("ingest_mo", inbound)
-        _upsert_lowest_record(conn, mo_message, staged)
+        with hourly.rewriting(conn, mo_message, sa.select(staged.c.message_id)):
+            _upsert_lowest_record(conn, mo_message, staged)
         _mark_pending(conn, "mo", sa.select(staged.c.message_id))
     return bool(events.num_rows or inbound.num_rows)
 
@@ -261,6 +263,7 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     changed = None
     if "mt" in kinds:
         touched = _pending("mt")
+        hourly.count_ids(conn, mt_message, sa.select(touched.c.message_id), -1)  # the rows replaced (DuckDB)
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
         changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
@@ -269,14 +272,21 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
         conn, stage, "ingest_target_mo", mo_message, [c.name for c in mo_message.columns],
         sa.select(_pending("mo").c.message_id),
     )
+    hourly.count_rows(conn, mo_message, targets, -1)
     attributed = _replace_rows(conn, stage, mo_message, targets, _attributed_rows(conn, stage, targets))
+    hourly.count_rows(conn, mo_message, attributed, +1)
     # MTs whose flags may change: those recomputed, and those the MOs answered before and answer now.
     answered = [sa.select(t.c.in_reply_to).where(t.c.in_reply_to.is_not(None)) for t in (targets, attributed)]
     if changed is not None:
         answered.append(sa.select(changed.c.message_id))
     maybe_replied = stage.empty("ingest_maybe_replied", _ID_LIST)
     conn.execute(maybe_replied.insert().from_select(["message_id"], sa.union(*answered)))
-    _refresh_replied(conn, stage, maybe_replied, changed)
+    # Hourly counts (DuckDB): the recomputed MTs are counted in with their flags, the others around the flags.
+    others = sa.select(maybe_replied.c.message_id)
+    with hourly.rewriting(conn, mt_message, others if changed is None else others.except_(sa.select(changed.c.message_id))):
+        _refresh_replied(conn, stage, maybe_replied, changed)
+    if changed is not None:
+        hourly.count_ids(conn, mt_message, sa.select(changed.c.message_id), +1, _time_bounds(conn, changed.c.sent_at))
     conn.execute(sa.delete(ingest_pending))
     return True
 
