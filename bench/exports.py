@@ -184,15 +184,18 @@ def page(argv: list[str]) -> None:
             tab.get_by_role("heading", name="Export").wait_for(timeout=args.timeout_s * 1000)
             for fmt in args.formats.split(","):
                 link = tab.get_by_role("link", name=fmt.upper())
-                control = link if link.count() else tab.get_by_role("button", name=fmt.upper(), exact=True)
+                control = link.or_(tab.get_by_role("button", name=fmt.upper(), exact=True))
+                control.wait_for(timeout=args.timeout_s * 1000)
                 reset_peak(app.proc.pid)
+                at_click = peak_rss_mib(app.proc.pid)  # the server's memory with the page drawn
                 started = time.perf_counter()
                 with tab.expect_download(timeout=args.timeout_s * 1000) as download:
                     control.click()
                 path = download.value.path()  # once the whole file is in
                 figure = {"rows": rows, "format": fmt, "seconds": round(time.perf_counter() - started, 1),
                           "file_mib": round(path.stat().st_size / 2**20, 1),
-                          "peak_rss_mib": peak_rss_mib(app.proc.pid), "via": "link" if link.count() else "button"}
+                          "rss_at_click_mib": at_click, "peak_rss_mib": peak_rss_mib(app.proc.pid),
+                          "via": "link" if link.count() else "button"}
                 print(json.dumps(figure), flush=True)
                 download.value.delete()
             browser.close()
