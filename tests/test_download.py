@@ -3,7 +3,8 @@
 The route and the sign-in gate in front of it, as the app serves them, driven with Starlette's TestClient
 (the client address is whatever the test says; 203.0.113.9 is a documentation address, nothing is
 sent to it), and the whole app for real (`streamlit run app.py`) for the three formats. Each test runs
-on a DuckDB file and on a PostgreSQL database holding the rows of tests/test_export_rows.py.
+on a DuckDB file and on a PostgreSQL database holding the rows of tests/test_export_rows.py, but the
+one with two app processes, which only PostgreSQL serves.
 """
 import csv
 import http.client
@@ -26,9 +27,12 @@ from data_access.i18n import t
 from server.download import ROUTES, TICKET_TTL_S, download_path, make_ticket, server_secret
 from server.sign_in import ROUTES as SIGN_IN_ROUTES
 from server.sign_in import SESSION_COOKIE, SignInGate, auth_engine
+from data_access.engine import open_database
 from tests.app_server import serve_app
+from tests.factories import insert
+from tests.postgres import NO_SERVER, new_postgres_database
 from tests.test_export_pdf import text_lines
-from tests.test_export_rows import MO_NOV10_11, NEWEST_FIRST, NOV10_11, data  # noqa: F401 (fixture)
+from tests.test_export_rows import MO_NOV10_11, MOS, MTS, NEWEST_FIRST, NOV10_11, data  # noqa: F401 (fixture)
 
 with warnings.catch_warnings():  # Starlette asks for httpx2; httpx is what it supports today
     warnings.simplefilter("ignore")
@@ -251,3 +255,30 @@ def test_the_three_files_from_a_running_app_server(data, db_url, tmp_path):
     assert "4 1 2 1 1 1 50,0% 50,0% 25,0% 50,0% 4" in lines  # the figures of test_export_pdf's search
     assert exports_audited(data) == [("root@example.com", "export", audit_of(fmt, 4), "127.0.0.1")
                                      for fmt in ("csv", "xlsx", "pdf")]
+
+
+def test_any_process_behind_a_balancer_serves_a_ticket_made_by_another(tmp_path):
+    """Two app processes on one PostgreSQL database, as a team runs the report behind a balancer:
+    the ticket made where the page runs is served by the other process, with the same session."""
+    try:
+        url, drop = new_postgres_database()
+    except RuntimeError:
+        pytest.fail(NO_SERVER)
+    try:
+        engine = open_database(url)
+        insert(engine, MTS, MOS)
+        add(engine, "ana@example.com", "analyst", ("Varejo",))
+        engine.dispose()
+        with serve_app(url, tmp_path / "one.log") as one, serve_app(url, tmp_path / "two.log") as two:
+            token = sign_in_over_http(one, "ana@example.com")
+            path = download_path(make_ticket(token, "ana@example.com", NOV10_11, "csv", "en"), "en")
+            status, _, content = get(two, path, token)
+            assert status == 200
+            assert [row[-1] for row in csv_rows(content)[1:]] == ["wamid.A3", "wamid.A4", "wamid.A1"]
+            assert get(two, download_path(one_byte_changed(path.split("?")[0][len("/download/"):], 5), "en"),
+                       token)[0] == 403
+        engine = open_database(url)
+        assert exports_audited(engine) == [("ana@example.com", "export", audit_of("csv", 3), "127.0.0.1")]
+        engine.dispose()
+    finally:
+        drop()
