@@ -143,7 +143,8 @@ def one_byte_changed(ticket: str, at: int) -> str:
 def test_a_changed_or_expired_ticket_is_refused_and_nothing_is_written(client_from, data):
     ticket = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "en")
     client = client_from()
-    for at in (1, len(ticket) // 2, len(ticket) - 1):  # the search, the middle, the signature
+    for at in (1, len(ticket) // 2, len(ticket) - 3):  # the search, the middle, the signature (whose last
+        # character carries 2 bits of padding that a change may leave alone)
         answer = client.get(download_path(one_byte_changed(ticket, at), "en"))
         assert (answer.status_code, answer.text) == (403, t("download.refused", "en")), at
     expired = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "pt-BR", now=time.time() - TICKET_TTL_S)
