@@ -9,11 +9,12 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server import control, headers, health, live, send_log, sign_in, webhooks
+from server import control, download, headers, health, live, send_log, sign_in, webhooks
 from server.direct import DirectRoutes
 from server.lifespan import combined
 
-routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES, *sign_in.ROUTES]
+routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES, *sign_in.ROUTES,
+                           *download.ROUTES]
 # Outermost first: security headers on every answer (refusals included), the webhooks served at
 # once (they need nothing of the stack below: server/direct.py), then the sign-in gate.
 middleware: list[Middleware] = [

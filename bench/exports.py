@@ -10,6 +10,11 @@ searches of about ROWS rows, each in a process of its own through `python -m exp
 which the command does not offer, through its writer), one JSON line per file. With `--server` the
 app server owns the file and runs the exports (the command hands them over), and the figure is the
 server's peak during each export. `--tree` runs another checkout's code (a baseline).
+
+`python -m bench.exports page DB_URL END_DATE ROWS [--formats csv,xlsx] [--tree DIR]`: the app
+server's peak memory while Chromium downloads the Sent page's files of a search of about ROWS rows
+through the export panel, as a person does (a link to the download route; a download button in
+earlier code, whose file the server held in memory), one JSON line per file.
 """
 from __future__ import annotations
 
@@ -153,9 +158,56 @@ def _start_app(url: str, tree: Path):
     return app
 
 
+def page(argv: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.app_server import CHROMIUM, CHROMIUM_ARGS
+
+    parser = argparse.ArgumentParser(prog="python -m bench.exports page")
+    parser.add_argument("url")
+    parser.add_argument("end", type=date.fromisoformat)
+    parser.add_argument("rows", type=int)
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--timeout-s", type=float, default=1800)
+    args = parser.parse_args(argv)
+    engine = open_database(args.url)
+    filters, rows = window_with(engine, args.end, args.rows)
+    engine.dispose()
+    app = _start_app(args.url, args.tree)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            tab = browser.new_page(accept_downloads=True)
+            query = f"from={filters.date_from}&to={filters.date_to}&tz={TZ}&lang=en"
+            tab.goto(f"{app.base}/sent?{query}", timeout=args.timeout_s * 1000)
+            tab.get_by_role("heading", name="Export").wait_for(timeout=args.timeout_s * 1000)
+            for fmt in args.formats.split(","):
+                link = tab.get_by_role("link", name=fmt.upper())
+                control = link.or_(tab.get_by_role("button", name=fmt.upper(), exact=True))
+                control.wait_for(timeout=args.timeout_s * 1000)
+                reset_peak(app.proc.pid)
+                at_click = peak_rss_mib(app.proc.pid)  # the server's memory with the page drawn
+                started = time.perf_counter()
+                with tab.expect_download(timeout=args.timeout_s * 1000) as download:
+                    control.click()
+                path = download.value.path()  # once the whole file is in
+                figure = {"rows": rows, "format": fmt, "seconds": round(time.perf_counter() - started, 1),
+                          "file_mib": round(path.stat().st_size / 2**20, 1),
+                          "rss_at_click_mib": at_click, "peak_rss_mib": peak_rss_mib(app.proc.pid),
+                          "via": "link" if link.count() else "button"}
+                print(json.dumps(figure), flush=True)
+                download.value.delete()
+            browser.close()
+    finally:
+        app.stop()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["memory"]:
         memory(sys.argv[2:])
+    elif sys.argv[1:2] == ["page"]:
+        page(sys.argv[2:])
     elif sys.argv[1:2] == ["opt-out"]:
         opt_out(sys.argv[2:])
     else:

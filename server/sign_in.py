@@ -13,7 +13,7 @@ With single sign-on configured (`[auth]` in secrets.toml), `st.login` runs in th
 app shell (static files, `/_stcore/` but uploads, the websocket) is served without a session, and
 pages to a browser that asked for single sign-on (`/?sso=1`) or carries Streamlit's identity cookie;
 the script shows data only to an identity whose email is an active account (pages/session.py).
-Media, downloads, uploads and components need the session or a verified identity: Streamlit's
+Media, downloads (`/download/`, server/download.py), uploads and components need the session or a verified identity: Streamlit's
 identity cookie with a valid signature, a verified email of an active account, and the address
 allowed.
 """
@@ -57,7 +57,7 @@ _APP_SHELL_PREFIXES = ("/static/", "/_stcore/")
 _NOT_APP_SHELL = ("/_stcore/upload_file",)
 IDENTITY_MAX_AGE_S = 31 * 86400  # Streamlit's identity cookie lasts 30 days
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
-_NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
+_NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/", "/download/")
 
 
 def auth_engine() -> Engine:
@@ -175,19 +175,26 @@ class SignInGate:
 def verified_identity(engine: Engine, cookie: str | None, client: str | None) -> bool:
     """Whether Streamlit's identity cookie is signed with the `[auth]` cookie secret, says signed in,
     and names a verified email of an active account whose IP allow-list lets `client` in."""
+    return identity_account(engine, cookie, client) is not None
+
+
+def identity_account(engine: Engine, cookie: str | None, client: str | None) -> accounts.Account | None:
+    """The account of a verified identity cookie (see `verified_identity`), else None."""
     if not cookie:
-        return False
+        return None
     try:
         secret = str(st.secrets["auth"]["cookie_secret"])
         claims = json.loads(URLSafeTimedSerializer(secret, salt=STREAMLIT_USER_COOKIE).loads(
             cookie, max_age=IDENTITY_MAX_AGE_S))
-    except (BadData, KeyError, ValueError, TypeError):
-        return False
+    except (BadData, KeyError, ValueError, TypeError, FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return None
     if not isinstance(claims, dict) or claims.get("is_logged_in") is not True:
-        return False
+        return None
     email = accounts.verified_sso_email(claims)
     account = accounts.get_account(engine, email) if email else None
-    return account is not None and account.active and accounts.address_allowed(client, account.ip_allow)
+    if account is None or not account.active or not accounts.address_allowed(client, account.ip_allow):
+        return None
+    return account
 
 
 def _is_open(path: str) -> bool:

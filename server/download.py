@@ -1,0 +1,352 @@
+"""The files of a search, served by the app server: `GET /download/{ticket}` (SPEC 9's downloads).
+
+The page's export panel (pages/export_panel.py) draws one link a format; each carries a ticket made
+by `make_ticket` when the panel is drawn: who asks (the account's email, or the system actor while no
+account exists), the view, the filter value as URL parameters, the format, the language, and the time
+it was made (it expires after `TICKET_TTL_S`). The ticket is signed (HMAC-SHA256) with the credential
+the browser presents with it, so any app process behind a balancer can check it without a shared
+setting, and a ticket is worth nothing without that credential:
+- the session cookie (`report_session`) of a password sign-in;
+- else Streamlit's identity cookie, under single sign-on;
+- while no account exists (only loopback is served then), Streamlit's `server.cookieSecret`: random
+  per process unless set, so several processes behind one port need it set to one value.
+
+The route re-derives who asks from the request, as the sign-in gate does (server/sign_in.py): once an
+account exists, a signed-in account from an allowed address (else 401); while none exists, loopback
+only (else 403). The scope of the file comes from that account, never from the ticket. A ticket that
+does not verify with the request's credential (changed, or another account's) is refused with 403, an
+expired one with 410, a view, format or filter it cannot name with 400; nothing is written then.
+
+The file is the one `exports.export.export` writes, under the same name and MIME type as before:
+- CSV is streamed while it is written: the writer runs in a worker thread and hands the response
+  256 KiB pieces through a bounded channel (`CHANNEL_CHUNKS`), so memory follows the channel, not the
+  file, and a slow browser slows the writer down. The audit entry is written when the writer has
+  counted the search, before the file's first byte leaves: its rows are the search's rows at that
+  moment (the file's rows on DuckDB, whose export reads one snapshot; on PostgreSQL rows committed
+  while the file streams may add a few). No audit entry, no byte of the file.
+- XLSX and PDF (and the files of views that write their own) are written to a temporary file first
+  (the writers need to seek or write at the end), audited with the rows written, then streamed from
+  the file, which is unlinked as soon as it is open.
+A file that fails while streaming ends the response without its last chunk, so the browser shows a
+failed download rather than a short file. Database work and file writing run in threads; the event
+loop, which the webhooks share, only moves bytes.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import quote, urlencode
+
+import anyio
+import anyio.from_thread
+import streamlit as st
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from data_access import accounts
+from data_access.accounts import SYSTEM_ACTOR, audit_export
+from data_access.config import LANGUAGES
+from data_access.engine import DATABASE_ERRORS, first_line
+from data_access.filters import FilterError, Filters
+from data_access.i18n import t
+from data_access.scope import Scope
+from data_access.views import view
+from exports.chart_images import ChartError
+from exports.export import FORMATS, MIME_TYPES, export, file_name
+from server.sign_in import (SESSION_COOKIE, STREAMLIT_USER_COOKIE, auth_engine, identity_account, is_loopback,
+                            request_lang, sso_configured)
+
+PATH = "/download/"
+TICKET_TTL_S = 15 * 60  # a ticket's life; the panel draws fresh ones more often (pages/export_panel.py)
+CHUNK_BYTES = 256 << 10  # bytes of a piece handed to the response
+CHANNEL_CHUNKS = 8  # CSV pieces waiting for the browser at most: the stream's memory
+STALLED_S = 300.0  # a browser that reads nothing for this long is let go (the writer stops)
+_SALT = "report-download-ticket"
+
+
+class Refused(Exception):
+    """A download that is not served: the status and what the answer says (a catalog key, or a text
+    of the sign-in gate's)."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a download link asks for, as signed."""
+
+    actor: str  # the account's email, or the system actor while no account exists
+    view: str
+    params: dict[str, list[str]]  # Filters.to_params(): the scope is not part of it
+    fmt: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who a request comes from, as the route derives it: the audit's actor, the scope of the file,
+    the credential that signs tickets, the client's address."""
+
+    actor: str
+    scope: Scope
+    credential: str
+    address: str | None
+
+
+# -- tickets ------------------------------------------------------------------------------------
+
+
+def _serializer(credential: str) -> URLSafeSerializer:
+    return URLSafeSerializer(credential, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
+
+
+def make_ticket(credential: str, actor: str, filters: Filters, fmt: str, lang: str, now: float | None = None) -> str:
+    """The signed ticket of one file of the search `filters`, valid `TICKET_TTL_S` from `now` (its
+    scope is left out: the route takes the account's)."""
+    expires = int(time.time() if now is None else now) + TICKET_TTL_S
+    payload = {"a": actor, "v": filters.view, "p": filters.to_params(), "f": fmt, "l": lang, "e": expires}
+    return _serializer(credential).dumps(payload)
+
+
+def read_ticket(credential: str, text: str, now: float | None = None) -> Ticket:
+    """The ticket signed with `credential`; `Refused` when changed, signed with another credential,
+    or expired."""
+    try:
+        payload = _serializer(credential).loads(text)
+    except BadData:
+        raise Refused(403, "download.refused") from None
+    try:
+        ticket = Ticket(str(payload["a"]), str(payload["v"]), dict(payload["p"]), str(payload["f"]),
+                        str(payload["l"]))
+        expires = int(payload["e"])
+    except (KeyError, TypeError, ValueError):
+        raise Refused(400, "this download link names no file") from None
+    if (time.time() if now is None else now) >= expires:
+        raise Refused(410, "download.expired")
+    return ticket
+
+
+def ticket_credential(cookies: Mapping[str, str], accounts_exist: bool) -> str:
+    """The credential a browser with these cookies presents: what the page signs its tickets with."""
+    if not accounts_exist:
+        return server_secret()
+    return cookies.get(SESSION_COOKIE) or cookies.get(STREAMLIT_USER_COOKIE) or ""
+
+
+def server_secret() -> str:
+    """Streamlit's `server.cookieSecret`: signs tickets while no account exists."""
+    return str(st.get_option("server.cookieSecret"))
+
+
+def download_path(ticket: str, lang: str) -> str:
+    """The route's path for a ticket; `lang` is the language of a refusal (the ticket's is signed)."""
+    return f"{PATH}{quote(ticket, safe='')}?{urlencode({'lang': lang})}"
+
+
+# -- who asks -----------------------------------------------------------------------------------
+
+
+def requester(engine: Engine, cookies: Mapping[str, str], client: str | None) -> Requester:
+    """Who asks, as the sign-in gate decides it; `Refused` when nobody may download from there."""
+    if not accounts.any_account(engine):
+        if not is_loopback(client):
+            raise Refused(403, "an administrator must create the first account before anyone else is served")
+        return Requester(SYSTEM_ACTOR, Scope.ALL, server_secret(), client)
+    token = cookies.get(SESSION_COOKIE)
+    account = accounts.session_account(engine, token) if token else None
+    credential = token
+    if account is None or not accounts.address_allowed(client, account.ip_allow):
+        credential = cookies.get(STREAMLIT_USER_COOKIE) if sso_configured() else None
+        account = identity_account(engine, credential, client)
+    if account is None or not credential:
+        raise Refused(401, "sign-in required")
+    return Requester(account.email, account.scope, credential, client)
+
+
+def search_of(ticket: Ticket, who: Requester) -> Filters:
+    """The ticket's search with the requester's scope; `Refused` when it names another actor or
+    something the report does not know."""
+    if ticket.actor != who.actor:
+        raise Refused(403, "download.refused")
+    if ticket.fmt not in FORMATS or ticket.lang not in LANGUAGES:
+        raise Refused(400, "this download link names no file")
+    try:
+        filters = view(ticket.view).filters.from_params(ticket.params)
+    except (KeyError, FilterError):
+        raise Refused(400, "this download link names no file") from None
+    return filters.replace(scope=who.scope)
+
+
+# -- the route ----------------------------------------------------------------------------------
+
+
+async def download(request: Request) -> Response:
+    """GET /download/{ticket}: the file, or why not (plain text)."""
+    client = request.client.host if request.client else None
+    lang = request_lang(request.query_params.get("lang"))
+    try:
+        engine = await run_in_threadpool(auth_engine)
+        who = await run_in_threadpool(requester, engine, request.cookies, client)
+        ticket = read_ticket(who.credential, request.path_params["ticket"])
+        filters = search_of(ticket, who)
+        headers = {
+            "Content-Disposition": _attachment(file_name(filters, ticket.fmt, ticket.lang)),
+            "Cache-Control": "no-store",
+        }
+        if ticket.fmt == "csv" and view(ticket.view).export is None:
+            body = await _streamed_csv(engine, filters, ticket.lang, who)
+        else:
+            body, size = await _written_file(engine, filters, ticket.fmt, ticket.lang, who)
+            headers["Content-Length"] = str(size)
+    except Refused as refusal:
+        text = t(refusal.text, lang) if refusal.text.startswith("download.") else refusal.text
+        return PlainTextResponse(text, status_code=refusal.status, headers={"Cache-Control": "no-store"})
+    except (*DATABASE_ERRORS, ChartError, OSError) as exc:
+        return PlainTextResponse(t("export.failed", lang, detail=first_line(exc)), status_code=503,
+                                 headers={"Cache-Control": "no-store"})
+    return StreamingResponse(body, media_type=MIME_TYPES[ticket.fmt], headers=headers)
+
+
+def _attachment(name: str) -> str:
+    """`attachment` with the file's name, ASCII-safe (RFC 6266's `filename*` for the rest)."""
+    fallback = name.encode("ascii", "replace").decode().replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+# -- CSV, streamed while written ---------------------------------------------------------------
+
+
+class _Channel(io.RawIOBase):
+    """The writer's file: bytes gathered into `CHUNK_BYTES` pieces and sent to the response through
+    a bounded memory stream (the writer waits while it is full, `STALLED_S` at most). Nothing is sent
+    before `open()`."""
+
+    def __init__(self, send: MemoryObjectSendStream[bytes]) -> None:
+        super().__init__()
+        self._send = send
+        self._pending = bytearray()
+        self._open = False
+
+    def writable(self) -> bool:
+        return True
+
+    def open(self) -> None:
+        self._open = True
+        self._flush(CHUNK_BYTES)
+
+    def write(self, data) -> int:
+        self._pending += data
+        self._flush(CHUNK_BYTES)
+        return memoryview(data).nbytes
+
+    def end(self) -> None:
+        self._flush(1)
+
+    def _flush(self, at_least: int) -> None:
+        if self._open and len(self._pending) >= at_least:
+            piece, self._pending = bytes(self._pending), bytearray()
+            anyio.from_thread.run(_send, self._send, piece)
+
+
+async def _send(send: MemoryObjectSendStream[bytes], piece: bytes) -> None:
+    """Hands a piece to the response: BrokenResourceError once the browser left, TimeoutError when it
+    has read nothing for `STALLED_S` (the writer then stops and lets the database go)."""
+    with anyio.fail_after(STALLED_S):
+        await send.send(piece)
+
+
+def _write_csv(engine: Engine, filters: Filters, lang: str, who: Requester,
+               send: MemoryObjectSendStream[bytes]) -> int:
+    """In a worker thread: writes the CSV into the channel, auditing it before its first byte."""
+    with send:
+        channel = _Channel(send)
+        audited = False
+
+        def progress(done: int, total: int) -> None:
+            nonlocal audited
+            if not audited:  # the search is counted, no row written yet
+                audit_export(engine, who.actor, filters, "csv", total, who.address, via="page")
+                audited = True
+                anyio.from_thread.run(_send, send, b"")  # tells the route the file may go out
+                channel.open()
+
+        rows = export(engine, filters, "csv", lang, channel, progress)
+        channel.end()
+        return rows
+
+
+async def _streamed_csv(engine: Engine, filters: Filters, lang: str, who: Requester) -> AsyncIterator[bytes]:
+    send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=CHANNEL_CHUNKS)
+    writer = asyncio.ensure_future(run_in_threadpool(_write_csv, engine, filters, lang, who, send))
+    writer.add_done_callback(_retrieved)
+    try:
+        await receive.receive()  # audited: the file may go out
+    except anyio.EndOfStream:
+        receive.close()
+        await writer  # raises why it stopped (the audit or the database)
+        raise OSError("the file ended before it started") from None
+    return _pieces(receive, writer)
+
+
+def _retrieved(writer: asyncio.Future[int]) -> None:
+    """Marks the writer's end as seen: a browser that left stops it with an error nobody awaits."""
+    if not writer.cancelled():
+        writer.exception()
+
+
+async def _pieces(receive: MemoryObjectReceiveStream[bytes], writer: asyncio.Future[int]) -> AsyncIterator[bytes]:
+    """The channel's pieces; a writer that failed ends the response without its last chunk."""
+    with receive:
+        async for piece in receive:
+            yield piece
+    await writer
+
+
+# -- XLSX and PDF, written then streamed --------------------------------------------------------
+
+
+def _write_file(engine: Engine, filters: Filters, fmt: str, lang: str, who: Requester) -> tuple[IO[bytes], int]:
+    """In a worker thread: the file written to a temporary folder, audited, open and already unlinked."""
+    folder = Path(tempfile.mkdtemp(prefix="report-download-"))
+    try:
+        path = folder / f"file.{fmt}"
+        rows = export(engine, filters, fmt, lang, path)
+        audit_export(engine, who.actor, filters, fmt, rows, who.address, via="page")
+        file = open(path, "rb")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return file, os.fstat(file.fileno()).st_size
+
+
+async def _written_file(engine: Engine, filters: Filters, fmt: str, lang: str,
+                        who: Requester) -> tuple[AsyncIterator[bytes], int]:
+    file, size = await run_in_threadpool(_write_file, engine, filters, fmt, lang, who)
+    return _file_pieces(file), size
+
+
+async def _file_pieces(file: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        while piece := await run_in_threadpool(file.read, CHUNK_BYTES):
+            yield piece
+    finally:
+        file.close()
+
+
+ROUTES = [Route(PATH + "{ticket}", download, methods=["GET"])]
