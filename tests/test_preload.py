@@ -1,0 +1,144 @@
+"""The `Link` header of server/preload.py, on a real app server: each page answer lists the code of
+the dashboard's elements for the browser to fetch early, every file it lists is served, and with
+Streamlit's own page it covers every module those elements import. Other answers get no such header.
+The lists are checked against the files themselves (the modules' `import` statements, the page's
+`<link rel="modulepreload">` tags), not against the manifest the middleware reads."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server import preload
+from server.headers import SECURITY_HEADERS
+from tests.app_server import serve_rows
+from tests.factories import at, mt_row
+
+STATIC = preload.STATIC
+LINK = re.compile(r"<\./([^>]+)>; rel=(modulepreload|preload)((?:; [a-z]+(?:=[a-z]+)?)*)")
+# a module's static imports (rolldown writes `import{...}from"./x.js"` and `import"./x.js"`)
+IMPORT = re.compile(r'(?:\bfrom|\bimport)\s*"\./([^"/]+\.js)"')
+PAGE_PRELOAD = re.compile(r'<link rel="modulepreload" crossorigin href="\./(static/js/[^"]+)">')
+PAGE_ENTRY = re.compile(r'<script type="module" crossorigin src="\./(static/js/[^"]+)">')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    rows = [mt_row(sent_at=at(10, 9, 0), status="read"), mt_row(sent_at=at(11, 9, 0), status="sent")]
+    with serve_rows(tmp_path_factory.mktemp("preload"), rows, []) as base:
+        yield base
+
+
+def links(header: str) -> list[tuple[str, str, str]]:
+    """(path, rel, the other parameters) of each link of a `Link` header, which must hold nothing else."""
+    parts = header.split(", ")
+    found = [LINK.fullmatch(part) for part in parts]
+    assert all(found), [part for part, match in zip(parts, found) if not match]
+    return [(match[1], match[2], match[3]) for match in found]
+
+
+def imports_of(file: str) -> set[str]:
+    return {f"static/js/{name}" for name in IMPORT.findall((STATIC / file).read_text(encoding="utf-8"))}
+
+
+def test_each_page_answer_lists_the_elements_code(server):
+    with httpx.Client(base_url=server, timeout=30) as client:
+        answers = {path: client.get(path) for path in ("/sent", "/received", "/")}
+    for path, answer in answers.items():
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"] == "text/html; charset=utf-8", path
+        assert answer.headers["link"] == preload.link_header(), path
+        for name, value in SECURITY_HEADERS:  # the page keeps its security headers
+            assert answer.headers[name] == value, (path, name)
+    listed = links(answers["/sent"].headers["link"])
+    scripts = [path for path, rel, options in listed if rel == "modulepreload"]
+    styles = [path for path, rel, options in listed if rel == "preload"]
+    assert [options for _, rel, options in listed if rel == "modulepreload"] == ["; crossorigin"] * len(scripts)
+    assert [options for _, rel, options in listed if rel == "preload"] == ["; as=style; crossorigin"] * len(styles)
+    # plotly's chunk, the tables' and their stylesheet, the KPI cards', the date and list widgets'
+    plotly, = STATIC.glob("static/js/PlotlyChart.*.js")
+    names = {path.split("/")[-1].split(".")[0] for path in scripts}
+    assert {"PlotlyChart", "DataFrame", "Table", "Metric", "DateInput", "Multiselect", "Selectbox"} <= names
+    assert str(plotly.relative_to(STATIC)) in scripts
+    assert styles == [str(path.relative_to(STATIC)) for path in STATIC.glob("static/css/DataFrame.*.css")]
+    assert len(scripts) == len(set(scripts))
+
+    page = answers["/sent"].text
+    entry, = PAGE_ENTRY.findall(page)
+    in_page = {entry, *PAGE_PRELOAD.findall(page)}
+    assert not in_page & set(scripts)  # nothing the page preloads itself
+    # the page's modules and the listed ones import no module left out: each import finds its file fetched
+    fetched = in_page | set(scripts)
+    for file in sorted(fetched):
+        assert imports_of(file) <= fetched, file
+
+
+def test_every_listed_file_is_served_as_it_is_installed(server):
+    listed = links(preload.link_header())
+    with httpx.Client(base_url=server, timeout=60) as client:
+        for path, rel, _ in listed:
+            answer = client.get(f"/{path}")
+            assert answer.status_code == 200, path
+            assert answer.content == (STATIC / path).read_bytes(), path
+            kind = "application/javascript" if rel == "modulepreload" else "text/css; charset=utf-8"
+            assert answer.headers["content-type"] == kind, path
+            assert "link" not in answer.headers, path  # only pages carry the list
+    assert sum((STATIC / path).stat().st_size for path, _, _ in listed) > 4_700_000  # plotly's 4.7 MB among them
+
+
+def test_answers_other_than_pages_get_no_list(server):
+    with httpx.Client(base_url=server, timeout=30) as client:
+        health = client.get("/_stcore/health")
+        healthz = client.get("/healthz")
+        head = client.head("/sent")
+        webhook = client.post("/webhooks/meta", content=b"{}")
+    assert (health.status_code, health.text, "link" in health.headers) == (200, "ok", False)
+    assert (healthz.headers["content-type"], "link" in healthz.headers) == ("application/json", False)
+    assert (head.status_code, head.headers["link"]) == (200, preload.link_header())  # HEAD as GET
+    assert (webhook.status_code, "link" in webhook.headers) == (404, False)  # no secret set: no endpoint
+
+
+def manifest_copy(tmp_path: Path) -> Path:
+    """A copy of the installed manifest and the files it lists for `Metric`, in a folder of its own."""
+    shutil.copy(STATIC / "manifest.json", tmp_path / "manifest.json")
+    scripts, styles = preload.preloaded_files(STATIC, ["Metric"])
+    manifest = json.loads((STATIC / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["index.html"]["file"]
+    for file in (*scripts, *styles, entry):
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STATIC / file, tmp_path / file)
+    return tmp_path
+
+
+def test_the_files_of_one_element_and_of_what_it_imports(tmp_path):
+    scripts, styles = preload.preloaded_files(manifest_copy(tmp_path), ["Metric"])
+    metric, = STATIC.glob("static/js/Metric.*.js")
+    assert scripts[0] == str(metric.relative_to(STATIC))
+    assert styles == ()
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    in_page = {*PAGE_ENTRY.findall(page), *PAGE_PRELOAD.findall(page)}
+    # what Metric imports, and what those import, less the page's own: found by reading the files
+    expected, todo = set(), [scripts[0]]
+    while todo:
+        file = todo.pop()
+        if file not in expected and file not in in_page:
+            expected.add(file)
+            todo.extend(imports_of(file))
+    assert set(scripts) == expected
+    assert len(scripts) == len(expected)
+
+
+def test_an_element_streamlit_does_not_have_is_refused(tmp_path):
+    with pytest.raises(preload.ManifestError, match="^Streamlit's manifest names no element Sparkline, Gauge$"):
+        preload.preloaded_files(STATIC, ["Metric", "Sparkline", "Gauge"])
+
+
+def test_a_listed_file_missing_from_the_installation_is_refused(tmp_path):
+    static = manifest_copy(tmp_path)
+    metric, = static.glob("static/js/Metric.*.js")
+    metric.unlink()
+    with pytest.raises(preload.ManifestError,
+                       match=rf"^Streamlit's manifest lists static/js/{re.escape(metric.name)}, which is not installed$"):
+        preload.preloaded_files(static, ["Metric"])
