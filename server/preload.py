@@ -53,9 +53,11 @@ def _closure(manifest: dict[str, dict], keys: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def preloaded_files(static: Path = STATIC, elements: Iterable[str] = ELEMENTS) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The files (paths under `static`) of `elements` not already preloaded by Streamlit's page:
-    (module scripts, stylesheets)."""
+def preloaded_files(static: Path = STATIC, elements: Iterable[str] = ELEMENTS) -> tuple[str, ...]:
+    """The module scripts (paths under `static`) of `elements` not already preloaded by Streamlit's
+    page. Their stylesheets are left out (the table's 12 KB): a stylesheet preloaded but not applied
+    within seconds of the page's load (the table comes after the charts) is reported in the
+    browser's console as a wasted preload."""
     manifest = _manifest(static)
     entry = next(key for key, chunk in manifest.items() if chunk.get("isEntry"))
     in_page = set(_closure(manifest, [entry]))
@@ -67,19 +69,16 @@ def preloaded_files(static: Path = STATIC, elements: Iterable[str] = ELEMENTS) -
         raise ManifestError(f"Streamlit's manifest names no element {', '.join(missing)}")
     keys = [key for key in _closure(manifest, [by_name[name] for name in elements]) if key not in in_page]
     scripts = tuple(manifest[key]["file"] for key in keys)
-    styles = tuple(dict.fromkeys(css for key in keys for css in manifest[key].get("css", [])))
-    for file in (*scripts, *styles):
+    for file in scripts:
         if not (static / file).is_file():
             raise ManifestError(f"Streamlit's manifest lists {file}, which is not installed")
-    return scripts, styles
+    return scripts
 
 
 def link_header(static: Path = STATIC, elements: tuple[str, ...] = ELEMENTS) -> str:
-    """The `Link` header's value: each script as a module preload, each stylesheet as a style
-    preload, relative to the page as Streamlit's `index.html` writes its own (`./static/...`)."""
-    scripts, styles = preloaded_files(static, elements)
-    return ", ".join([f"<./{file}>; rel=modulepreload; crossorigin" for file in scripts]
-                     + [f"<./{file}>; rel=preload; as=style; crossorigin" for file in styles])
+    """The `Link` header's value: each script as a module preload, relative to the page as
+    Streamlit's `index.html` writes its own (`./static/...`)."""
+    return ", ".join(f"<./{file}>; rel=modulepreload; crossorigin" for file in preloaded_files(static, elements))
 
 
 class Preload:

@@ -17,7 +17,7 @@ from tests.app_server import serve_rows
 from tests.factories import at, mt_row
 
 STATIC = preload.STATIC
-LINK = re.compile(r"<\./([^>]+)>; rel=(modulepreload|preload)((?:; [a-z]+(?:=[a-z]+)?)*)")
+LINK = re.compile(r"<\./(static/js/[^>]+\.js)>; rel=modulepreload; crossorigin")
 # a module's static imports (rolldown writes `import{...}from"./x.js"` and `import"./x.js"`)
 IMPORT = re.compile(r'(?:\bfrom|\bimport)\s*"\./([^"/]+\.js)"')
 PAGE_PRELOAD = re.compile(r'<link rel="modulepreload" crossorigin href="\./(static/js/[^"]+)">')
@@ -31,12 +31,12 @@ def server(tmp_path_factory):
         yield base
 
 
-def links(header: str) -> list[tuple[str, str, str]]:
-    """(path, rel, the other parameters) of each link of a `Link` header, which must hold nothing else."""
+def links(header: str) -> list[str]:
+    """The path of each link of a `Link` header, which must hold module preloads and nothing else."""
     parts = header.split(", ")
     found = [LINK.fullmatch(part) for part in parts]
     assert all(found), [part for part, match in zip(parts, found) if not match]
-    return [(match[1], match[2], match[3]) for match in found]
+    return [match[1] for match in found]
 
 
 def imports_of(file: str) -> set[str]:
@@ -52,17 +52,12 @@ def test_each_page_answer_lists_the_elements_code(server):
         assert answer.headers["link"] == preload.link_header(), path
         for name, value in SECURITY_HEADERS:  # the page keeps its security headers
             assert answer.headers[name] == value, (path, name)
-    listed = links(answers["/sent"].headers["link"])
-    scripts = [path for path, rel, options in listed if rel == "modulepreload"]
-    styles = [path for path, rel, options in listed if rel == "preload"]
-    assert [options for _, rel, options in listed if rel == "modulepreload"] == ["; crossorigin"] * len(scripts)
-    assert [options for _, rel, options in listed if rel == "preload"] == ["; as=style; crossorigin"] * len(styles)
-    # plotly's chunk, the tables' and their stylesheet, the KPI cards', the date and list widgets'
+    scripts = links(answers["/sent"].headers["link"])
+    # plotly's chunk, the tables', the KPI cards', the date and list widgets'
     plotly, = STATIC.glob("static/js/PlotlyChart.*.js")
     names = {path.split("/")[-1].split(".")[0] for path in scripts}
     assert {"PlotlyChart", "DataFrame", "Table", "Metric", "DateInput", "Multiselect", "Selectbox"} <= names
     assert str(plotly.relative_to(STATIC)) in scripts
-    assert styles == [str(path.relative_to(STATIC)) for path in STATIC.glob("static/css/DataFrame.*.css")]
     assert len(scripts) == len(set(scripts))
 
     page = answers["/sent"].text
@@ -78,14 +73,14 @@ def test_each_page_answer_lists_the_elements_code(server):
 def test_every_listed_file_is_served_as_it_is_installed(server):
     listed = links(preload.link_header())
     with httpx.Client(base_url=server, timeout=60) as client:
-        for path, rel, _ in listed:
+        for path in listed:
             answer = client.get(f"/{path}")
             assert answer.status_code == 200, path
             assert answer.content == (STATIC / path).read_bytes(), path
-            kind = "application/javascript" if rel == "modulepreload" else "text/css; charset=utf-8"
-            assert answer.headers["content-type"] == kind, path
+            assert answer.headers["content-type"] == "application/javascript", path
+            assert answer.headers["cache-control"] == "public, immutable, max-age=31536000", path  # hashed names
             assert "link" not in answer.headers, path  # only pages carry the list
-    assert sum((STATIC / path).stat().st_size for path, _, _ in listed) > 4_700_000  # plotly's 4.7 MB among them
+    assert sum((STATIC / path).stat().st_size for path in listed) > 4_700_000  # plotly's 4.7 MB among them
 
 
 def test_answers_other_than_pages_get_no_list(server):
@@ -103,20 +98,19 @@ def test_answers_other_than_pages_get_no_list(server):
 def manifest_copy(tmp_path: Path) -> Path:
     """A copy of the installed manifest and the files it lists for `Metric`, in a folder of its own."""
     shutil.copy(STATIC / "manifest.json", tmp_path / "manifest.json")
-    scripts, styles = preload.preloaded_files(STATIC, ["Metric"])
+    scripts = preload.preloaded_files(STATIC, ["Metric"])
     manifest = json.loads((STATIC / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["index.html"]["file"]
-    for file in (*scripts, *styles, entry):
+    for file in (*scripts, entry):
         (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(STATIC / file, tmp_path / file)
     return tmp_path
 
 
 def test_the_files_of_one_element_and_of_what_it_imports(tmp_path):
-    scripts, styles = preload.preloaded_files(manifest_copy(tmp_path), ["Metric"])
+    scripts = preload.preloaded_files(manifest_copy(tmp_path), ["Metric"])
     metric, = STATIC.glob("static/js/Metric.*.js")
     assert scripts[0] == str(metric.relative_to(STATIC))
-    assert styles == ()
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     in_page = {*PAGE_ENTRY.findall(page), *PAGE_PRELOAD.findall(page)}
     # what Metric imports, and what those import, less the page's own: found by reading the files
