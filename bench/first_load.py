@@ -14,7 +14,11 @@ are read from a `PerformanceObserver` of 'layout-shift' entries: the cumulative 
 whole load, of the shifts after the first contentful paint, after the total was drawn, and of those
 after the total that moved the page itself (not only the sidebar), leaving out the app's frame laid
 out again (Streamlit's wide layout and sidebar, applied when its frontend gets to them: `cls_frame`,
-and `frame_after_total` when that came after the total). Medians over REPEATS pages each.
+and `frame_after_total` when that came after the total). Where the time went: when plotly's chunk
+was asked for and had arrived (`plotly_fetch_ms`, from the Resource Timing entries: asked for with the
+page when the page answer's preload list names it, else when the first chart came) and the main
+thread's tasks of 100 ms or more (`long_tasks`, [start, duration]: plotly's chunk evaluated, the
+charts laid out). Medians over REPEATS pages each.
 
     python -m bench.first_load DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
 
@@ -49,7 +53,12 @@ TOTAL_PATTERN = r"^[\d,]+ results?$"  # the results header in English
 # skeleton went, and every layout shift not caused by input.
 RECORDER = """
 (() => {
-  const state = window.__firstLoad = {total: null, charts: new Map(), tables: new Map(), shifts: [], settled: null};
+  const state = window.__firstLoad = {total: null, charts: new Map(), tables: new Map(), shifts: [], settled: null,
+                                      longTasks: []};
+  // where the main thread was busy (tasks of 50 ms or more: scripts compiled and run, layout); 100 ms or more reported
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) state.longTasks.push([Math.round(entry.startTime), Math.round(entry.duration)]);
+  }).observe({type: "longtask", buffered: true});
   const total = new RegExp(%s);
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) if (!entry.hadRecentInput)
@@ -108,6 +117,8 @@ FIGURES = """
   const cls = (from, page) => state.shifts.filter((s) => s.at >= from && (!page || (s.main && !s.frame)))
     .reduce((sum, s) => sum + s.value, 0);
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
+  // when plotly's chunk (Streamlit's PlotlyChart element) was asked for and had arrived
+  const plotly = performance.getEntriesByType("resource").find((e) => /\\/PlotlyChart\\.[^/]*\\.js$/.test(e.name));
   return {total_ms: state.total, complete_ms: Math.max(state.total, ...drawn),
           first_paint_ms: paint ? paint.startTime : null, charts: state.charts.size, tables: state.tables.size,
           first_chart_ms: Math.min(...state.charts.values()), first_table_ms: Math.min(...state.tables.values()),
@@ -115,6 +126,8 @@ FIGURES = """
           cls_page_after_total: cls(state.total, true),
           cls_frame: state.shifts.filter((s) => s.frame).reduce((sum, s) => sum + s.value, 0),
           frame_after_total: state.shifts.some((s) => s.frame && s.at >= state.total),
+          plotly_fetch_ms: plotly ? [Math.round(plotly.startTime), Math.round(plotly.responseEnd)] : null,
+          long_tasks: state.longTasks.filter(([, duration]) => duration >= 100),
           shifts: state.shifts.filter((s) => s.value >= 0.001).map((s) => [Math.round(s.at), +s.value.toFixed(4), s.sources.join(" | ")])};
 }
 """

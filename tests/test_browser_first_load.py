@@ -87,3 +87,28 @@ def test_the_cards_keep_their_height_while_streamlit_draws_them(server, new_page
     switch = page.get_by_test_id("stMain").get_by_role("link", name="Received (MO)")
     assert switch.bounding_box()["y"] < title.bounding_box()["y"]
     assert figures["cls_page_after_total"] < PAGE_SHIFT_LIMIT, figures["shifts"]
+
+
+# Every module the page's elements need, but the small ones they import (under 30 KB), is asked for
+# by the page answer's preload list (server/preload.py), before the page's own scripts have run (the
+# DOMContentLoaded event): a module imported only when its element arrives would be fetched after it.
+MODULES = """
+() => ({
+  started: performance.getEntriesByType("navigation")[0].domContentLoadedEventStart,
+  fetched: performance.getEntriesByType("resource").filter((e) => /\\/static\\/js\\/[^/]+\\.js$/.test(e.name))
+    .map((e) => [e.name.split("/").pop(), e.startTime, e.encodedBodySize]),
+})
+"""
+
+
+def test_the_elements_code_is_fetched_with_the_page_not_after_it(server, new_page):
+    figures, page = fresh_load(new_page, server, {"width": 1440, "height": 1000})
+    assert (figures["charts"], figures["tables"]) == (5, 2)
+    modules = page.evaluate(MODULES)
+    names = [name for name, _, _ in modules["fetched"]]
+    assert len(names) == len(set(names)) > 100  # each fetched once: the imports found their preloads
+    late = [(name, size) for name, at, size in modules["fetched"] if at >= modules["started"]]
+    assert late and all(size < 30_000 for _, size in late), late
+    assert any(name.startswith("PlotlyChart.") for name in names)
+    assert figures["plotly_fetch_ms"][0] < figures["total_ms"]  # asked for with the page, not when the first chart came
+    assert figures["cls_page_after_total"] < PAGE_SHIFT_LIMIT, figures["shifts"]
