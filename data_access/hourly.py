@@ -1,4 +1,4 @@
-"""Hourly counts of the messages (PostgreSQL: migration 0011; DuckDB: migration 0013): what the
+"""Hourly counts of the messages (PostgreSQL: migration 0011; DuckDB: migration 0012): what the
 report's figures are summed from when a search can be answered by them.
 
 `mt_hourly` / `mo_hourly` hold, per UTC hour and per combination of the values a search can filter
@@ -61,7 +61,7 @@ def answers(filters: Filters, offset_s: int | None) -> sa.Table | None:
 
 def kept(conn: Connection) -> bool:
     """Whether the database keeps the hourly counts: PostgreSQL after migration 0011 and DuckDB after
-    0013, unless they were dropped (as before distributing the tables with Citus: see the README),
+    0012, unless they were dropped (as before distributing the tables with Citus: see the README),
     when the messages are read."""
     if conn.dialect.name == "postgresql":
         return conn.execute(

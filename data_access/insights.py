@@ -23,7 +23,7 @@ from data_access.filters import Filters, MoFilters, MtFilters
 from data_access.report import _fixed_offset_s
 from data_access.schema import Timestamp, metadata, mt_hourly, mt_message
 
-# PostgreSQL (migration 0014): the read MTs counted per hour sent, hour read, time-to-read buckets and
+# PostgreSQL (migration 0013): the read MTs counted per hour sent, hour read, time-to-read buckets and
 # every column `mt_hourly` counts by, kept by triggers on `mt_message`: the buckets and the weekday x hour
 # of reads of any search the hourly counts answer are summed from it.
 mt_read_hourly = sa.Table(
@@ -156,12 +156,12 @@ def distinct_contacts(conn: Connection, filters: Filters) -> int:
 
 def read_counts_from(conn: Connection, filters: MtFilters) -> sa.Table:
     """Where a Sent search's time-to-read buckets and weekday x hour of reads are counted from:
-    `mt_read_hourly` when the hourly counts answer the search (PostgreSQL after migration 0014: its
+    `mt_read_hourly` when the hourly counts answer the search (PostgreSQL after migration 0013: its
     columns hold every one of `mt_hourly`'s, and a whole-hour zone offset makes an hour's start and its
     reads fall on the same local weekday and hour), else the messages."""
     if conn.dialect.name != "postgresql":
         return mt_message
-    if hourly.answers(filters, _fixed_offset_s(filters), conn.dialect.name) is None:
+    if hourly.answers(filters, _fixed_offset_s(filters)) is None:
         return mt_message
     kept = conn.execute(sa.text("SELECT to_regclass('mt_read_hourly') IS NOT NULL")).scalar_one()
     return mt_read_hourly if kept else mt_message

@@ -192,7 +192,7 @@ def _one_whole_hour_offset(filters: MtFilters | MoFilters) -> bool:
     return len(offsets) == 1 and offsets.pop().total_seconds() % 3600 == 0
 
 
-# -- mt_read_hourly kept by the triggers (PostgreSQL, migration 0014) -----------------------------
+# -- mt_read_hourly kept by the triggers (PostgreSQL, migration 0013) -----------------------------
 
 
 @pytest.fixture
@@ -278,7 +278,7 @@ def test_read_counts_follow_every_write(pg_engine: Engine, tmp_path: Path) -> No
         assert _stored_read_groups(conn) == set()
 
 
-def test_migration_0014_counts_the_rows_present_and_goes_down(db_url) -> None:
+def test_migration_0013_read_hourly_counts_the_rows_present_and_goes_down(db_url) -> None:
     engine = make_engine(db_url)
     upgrade(engine, "0011")
     sent = datetime(2026, 11, 3, 4, 10, tzinfo=UTC)

@@ -1,9 +1,9 @@
-"""The hourly counts (migrations 0011 and 0013, `data_access.hourly`) give every figure the rows give,
+"""The hourly counts (migrations 0011 and 0012, `data_access.hourly`) give every figure the rows give,
 and the monthly partitions keep every row.
 
 The property tests of the hourly counts run on both engines (PostgreSQL's triggers keep them, DuckDB's
 writers); the partitions exist on PostgreSQL only; the migration tests run on both engines (on DuckDB
-migration 0011 changes nothing, on PostgreSQL migration 0013 changes nothing).
+migration 0011 changes nothing, on PostgreSQL migration 0012 changes nothing).
 """
 from __future__ import annotations
 
@@ -441,9 +441,9 @@ def _stored_counts(engine: Engine) -> dict[str, list[tuple]]:
     return {"mt_hourly_status": sorted(tuple(r) for r in status), "mo_hourly": sorted(tuple(r) for r in inbound)}
 
 
-def test_migration_0013_counts_the_rows_on_duckdb_up_and_down(db_url) -> None:
+def test_migration_0012_counts_the_rows_on_duckdb_up_and_down(db_url) -> None:
     """DuckDB gets the hourly tables filled from the rows present (PostgreSQL has them from 0011:
-    0013 changes nothing there); down, they are gone and the rows kept."""
+    0012 changes nothing there); down, they are gone and the rows kept."""
     engine = make_engine(db_url)
     upgrade(engine, "0011")
     mts = [factories.mt_row(sent_at=datetime(2026, 11, d, h, m, tzinfo=UTC), status=s, subaccount=sub,

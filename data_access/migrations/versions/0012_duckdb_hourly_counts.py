@@ -8,12 +8,12 @@ the rows present, ordered by hour so that a search of a month reads that month's
 
 PostgreSQL: no change (migration 0011 made the tables and their triggers).
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 """
 from alembic import op
 
-revision = "0013"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

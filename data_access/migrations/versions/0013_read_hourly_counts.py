@@ -11,13 +11,13 @@ and take away its old ones, in the writer's transaction; the migration fills it 
 
 DuckDB: no change.
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 from alembic import op
 
-revision = "0014"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
