@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection, Engine
 from bench.memory import peak_rss_mib
 from bench.scenarios import PAGE_SIZE, scenarios
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
+from data_access.detail import newest_page
 from data_access.engine import open_database
-from data_access.report import detail_page
 from data_access.views import view_of
 
 
@@ -34,7 +34,7 @@ def refresh(conn, filters) -> None:
     """What the page runs for a filter change: the figures, then the first page of rows."""
     view = view_of(filters)
     report = view.report(conn, filters)
-    detail_page(conn, filters, view.columns, 1, PAGE_SIZE, view.total(view.summary_of(report)))
+    newest_page(conn, filters, view.columns, 1, PAGE_SIZE, view.total(view.summary_of(report)))
 
 
 def _median_ms(samples: list[float]) -> float:

@@ -1,6 +1,6 @@
 """Every figure the report shows, as SQL aggregates over one view's table (SPEC section 3).
 
-A page refresh is `mt_report()` / `mo_report()` (the figures) plus `detail_page()` (one page of rows),
+A page refresh is `mt_report()` / `mo_report()` (the figures) plus `detail.newest_page()` (one page of rows),
 each on one connection. Results are small frozen values: cheap to cache, keyed by the filter value.
 Rates are ratios of the counted figures; a rate with no denominator is None (shown as "–").
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +19,6 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES
-from data_access.columns import DetailColumn, detail_select
 from data_access import hourly
 from data_access.filters import Filters, MoFilters, MtFilters, owned_by, scope_condition
 from data_access.schema import business_number
@@ -275,51 +274,6 @@ def count(conn: Connection, filters: Filters, source: sa.Table | None = None) ->
     """Rows matching the search: the "8 results" figure and the export's row count."""
     table = counted_from(conn, filters, source)
     return int(conn.execute(select(hourly.messages(table)).select_from(table).where(filters.where(table))).scalar_one())
-
-
-_NEWEST_WINDOWS = (timedelta(days=1), timedelta(days=7))
-
-
-def _newest_windows(filters: Filters, needed: int, total: int | None) -> list[datetime | None]:
-    """Start instants of ever wider windows that end where the search ends; None is the whole search.
-
-    Only windows likely to hold `needed` rows are tried (when the total is known): rows lie evenly
-    enough in time that a window expected to hold four times the rows needed nearly always does.
-    """
-    start, end = filters.utc_bounds()
-    span = end - start
-    windows: list[datetime | None] = [
-        end - width
-        for width in _NEWEST_WINDOWS
-        if width < span and (total is None or total * (width / span) >= 4 * needed)
-    ]
-    return [*windows, None]
-
-
-def detail_page(
-    conn: Connection,
-    filters: Filters,
-    columns: Sequence[DetailColumn],
-    page: int,
-    page_size: int,
-    total: int | None = None,
-) -> list[dict[str, Any]]:
-    """Rows `page` (1-based) of the detail table (the view's `columns`), newest first, paged by the database.
-
-    Rows are stored in time order, so the newest rows of a broad search sit in its last few row
-    groups: the page is looked for in the search's last day, then its last week, then all of it,
-    stopping at the first window that holds it. Same rows as one query over the whole search.
-    """
-    offset = max(page - 1, 0) * page_size
-    when = filters.table.c[filters.time_column]
-    for window_start in _newest_windows(filters, offset + page_size, total):
-        query = detail_select(filters, columns).limit(page_size).offset(offset)
-        if window_start is not None:
-            query = query.where(when >= window_start)
-        rows = [dict(row) for row in conn.execute(query).mappings()]
-        if len(rows) == page_size or window_start is None:
-            return rows
-    raise AssertionError("unreachable: the last window is the whole search")
 
 
 def page_count(total: int, page_size: int) -> int:

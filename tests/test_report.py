@@ -5,7 +5,8 @@ import pytest
 
 from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.filters import MoFilters, MtFilters
-from data_access.report import count, detail_page, filter_options, mo_report, mt_report
+from data_access.detail import newest_page as detail_page
+from data_access.report import count, filter_options, mo_report, mt_report
 from tests.factories import at, insert, mo_row, mt_row
 
 # 2026-11-10 in America/Sao_Paulo (UTC-3) runs from 03:00 UTC on the 10th to 03:00 UTC on the 11th.

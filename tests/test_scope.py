@@ -20,7 +20,8 @@ from data_access import accounts, saved_searches
 from data_access.columns import MO_COLUMNS, MT_COLUMNS
 from data_access.engine import open_database
 from data_access.filters import MoFilters, MtFilters
-from data_access.report import count, detail_page, filter_options, mo_report, mt_report
+from data_access.detail import newest_page as detail_page
+from data_access.report import count, filter_options, mo_report, mt_report
 from data_access.schema import audit_log
 from data_access.scope import Scope
 from exports.__main__ import main as export_main
