@@ -15,12 +15,14 @@ Left out, and reported by the benchmark as `cls_frame`: Streamlit applying the w
 the sidebar, which its frontend does when it gets to them, on a busy machine after the first elements
 (the whole page pushed sideways), not something the page's layout decides.
 """
+import statistics
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from bench.first_load import RECORDER, load
+from exports.insight_charts import format_duration
 from tests.app_server import serve_rows
 from tests.factories import at, mt_row
 
@@ -88,3 +90,25 @@ def test_the_cards_keep_their_height_while_streamlit_draws_them(server, new_page
     switch = page.get_by_test_id("stMain").get_by_role("link", name="Received (MO)")
     assert switch.bounding_box()["y"] < title.bounding_box()["y"]
     assert figures["cls_page_after_total"] < PAGE_SHIFT_LIMIT, figures["shifts"]
+
+
+def test_the_insights_open_on_a_click_below_the_charts(server, new_page):
+    """Closed on the first load, the insights expander opens on a click on its summary and shows the
+    unique recipients and the two median times to read of the search, below the daily chart."""
+    page = new_page(viewport={"width": 1440, "height": 1000}, locale="en-US")
+    page.goto(f"{server}/sent?lang=en&{WEEK}")
+    expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=SHOWN_MS)
+    summary = page.get_by_text("Unique recipients, time to read and best hours", exact=True)
+    daily = page.locator(".js-plotly-plot").nth(2)
+    assert summary.bounding_box()["y"] > daily.bounding_box()["y"]
+    summary.click()
+    expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=SHOWN_MS)  # time to read, reads by hour
+    read = [r for r in ROWS if r["read_at"]]
+    waits = sorted((r["read_at"] - r["delivered_at"]).total_seconds() for r in read)
+    sends = sorted((r["read_at"] - r["sent_at"]).total_seconds() for r in read)
+    total, delivered, read_n, failed = len(ROWS), 30, len(read), 7
+    expect(page.get_by_test_id("stMetricValue")).to_have_text([
+        f"{delivered / total:.1%}", f"{read_n / delivered:.1%}", f"{failed / total:.1%}", "0.0%",
+        str(len({r["phone"] for r in ROWS})),  # 42: one phone per send
+        format_duration(statistics.median(waits), "en"), format_duration(statistics.median(sends), "en"),
+    ], timeout=SHOWN_MS)
