@@ -1,5 +1,8 @@
 """The insights of a report page: distinct contacts and median time to read as cards, the
-time-to-read distribution and the weekday x hour heatmap as charts with their tables. Data comes
+time-to-read distribution and the weekday x hour heatmap as charts with their tables, inside one
+expander per page, collapsed by default: distinct counts and exact medians cannot be pre-aggregated
+for any search, so at millions of rows they are computed only when the person opens it (and for the
+session's next searches while it stays open: the expander's state is keyed). Data comes
 from `data_access.insights`, cached like the report (database URL, data version, search); the figures
 are built once for every session, like the report's (`pages.shared_charts`): keyed by the same and the
 language, shared as they are, never changed."""
@@ -19,6 +22,10 @@ from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.chart_data import chart_with_data, data_table
 from pages.widgets import METRIC_HEIGHT_PX
 
+
+# The session-state keys of the pages' insight expanders: True while open.
+MT_OPEN_KEY = "mt.insights_open"
+MO_OPEN_KEY = "mo.insights_open"
 
 # Each insight chart with its numbers as rows, shared by every session: read them, never change them.
 Figures = dict[str, tuple[go.Figure, pd.DataFrame]]
@@ -106,3 +113,29 @@ def mo_charts(db: Db, filters: MoFilters, insights: MoInsights, lang: str) -> No
     figures = _mo_figures(db.url, db.version, filters, lang, insights)
     chart_with_data(*figures["replies_by_hour"], lang, key="mo.replies_by_hour")
     st.caption(t("insight.in_zone", lang, tz=filters.tz))
+
+
+def mt_section(db: Db | None, filters: MtFilters, total: int, lang: str) -> None:
+    """The Sent page's insights in an expander: queried and drawn only while it is open."""
+    panel = st.expander(t("insight.open_mt", lang), key=MT_OPEN_KEY, on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
+        insights = mt_insights_of(db, filters, lang)
+        if insights is not None:
+            mt_cards(insights, total, lang)
+            mt_charts(db, filters, insights, lang)
+
+
+def mo_section(db: Db | None, filters: MoFilters, total: int, lang: str) -> None:
+    """The Received page's insights in an expander: queried and drawn only while it is open."""
+    panel = st.expander(t("insight.open_mo", lang), key=MO_OPEN_KEY, on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
+        insights = mo_insights_of(db, filters, lang)
+        if insights is not None:
+            cards = st.columns(3)
+            with cards[0]:
+                mo_card(insights, total, lang)
+            mo_charts(db, filters, insights, lang)

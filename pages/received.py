@@ -23,11 +23,7 @@ if report is not None:
     if report.total == 0:
         widgets.empty_state(lang)
     else:
-        insights = insights_view.mo_insights_of(db, filters, lang)  # insights: unique senders, replies by hour
-        cards = st.columns(3 if insights is None else 4)
-        if insights is not None:
-            with cards[3]:
-                insights_view.mo_card(insights, report.total, lang)
+        cards = st.columns(3)
         with cards[0]:
             widgets.count_card(t("metric.replies", lang), report.total, lang)
         with cards[1]:
@@ -53,8 +49,8 @@ if report is not None:
             chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
         with right:
             chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
-        if insights is not None:  # insights: weekday x hour of replies
-            insights_view.mo_charts(db, filters, insights, lang)
+        # insights (unique senders, weekday x hour of replies): only when opened
+        insights_view.mo_section(db, filters, report.total, lang)
 
         widgets.detail_table(db, filters, report.total, lang)
         render_export_panel(db.engine, filters, lang, total=report.total, account=run.account)

@@ -37,10 +37,6 @@ if report is not None:
         with cards[3]:
             widgets.kpi(t("metric.reply_rate", lang), totals.reply_rate, totals.replied, totals.delivered,
                        t("kpi.reply_help", lang), lang, "kpi.of_delivered")
-        # insights: unique recipients, median time to read
-        insights = insights_view.mt_insights_of(db, filters, lang)
-        if insights is not None:
-            insights_view.mt_cards(insights, totals.total, lang)
 
         charts = charts_of(db, view, filters, report, lang)  # built once for every session
         figures, tables = charts.figures, charts.tables
@@ -51,9 +47,8 @@ if report is not None:
             clickable_chart(figures["status_breakdown"], tables["status_breakdown"],
                             lang, "mt.status_breakdown", "mt", "status")
         chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
-        # insights: time-to-read distribution, weekday x hour of reads
-        if insights is not None:
-            insights_view.mt_charts(db, filters, insights, lang)
+        # insights (unique recipients, times to read, weekday x hour of reads): only when opened
+        insights_view.mt_section(db, filters, totals.total, lang)
         widgets.section_title(t("chart.failure_reasons", lang))
         reasons = failure_reason_rows(report, lang)
         if reasons:

@@ -1,6 +1,7 @@
 """axe-core (the engine behind browser accessibility audits, bundled by axe-playwright-python) on both
-pages in pt-BR, served by `streamlit run` and drawn in headless Chromium, with every chart's data
-table opened: no serious or critical violation (contrast of text, captions and inline code included).
+pages in pt-BR, served by `streamlit run` and drawn in headless Chromium, with the insights expander
+and every chart's data table opened: no serious or critical violation (contrast of text, captions and
+inline code included).
 """
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -16,6 +17,9 @@ CHART_TABLES = {
     "received": ["Cliques em botões de resposta rápida", "Respostas por dia", "Tipos de conteúdo",
                  "Respostas por dia da semana e hora"],
 }
+# The insights expander of each page (collapsed by default) and how many of its charts it holds.
+INSIGHTS = {"sent": ("Destinatários únicos, tempo até a leitura e melhores horários", 2),
+            "received": ("Remetentes únicos e melhores horários", 1)}
 
 
 @pytest.mark.parametrize("path, total", [
@@ -25,6 +29,9 @@ CHART_TABLES = {
 def test_no_serious_or_critical_accessibility_violation_in_portuguese(server, page, path, total):
     page.goto(f"{server}/{path}?{WEEK}")
     expect(page.get_by_role("heading", name=f"{total} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
+    label, insight_charts = INSIGHTS[path]
+    expect(page.locator(".js-plotly-plot")).to_have_count(len(CHART_TABLES[path]) - insight_charts, timeout=SHOWN_MS)
+    page.get_by_text(label, exact=True).click()
     expect(page.locator(".js-plotly-plot")).to_have_count(len(CHART_TABLES[path]), timeout=SHOWN_MS)
     for title in CHART_TABLES[path]:
         page.get_by_text(f"Ver dados: {title}", exact=True).click()

@@ -21,6 +21,7 @@ from data_access.report import mo_report, mt_report
 from exports.charts import mo_chart_tables, mo_figures, mt_chart_tables, mt_figures
 from exports.export import export
 from exports.pdf_export import CHART_WIDTH_PX
+from pages.insights_view import MO_OPEN_KEY
 from tests.factories import at, insert, mo_row, mt_row
 from tests.test_export_panel import ROOT, click, panel
 from tests.test_export_pdf import text_lines
@@ -304,13 +305,14 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
             mo_row(received_at=at(10, 17), content_type="image")])
     app = open_app({"from": "2026-11-10", "to": "2026-11-10"})
     specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3  # no read time: no time-to-read charts
+    assert [spec["layout"]["separators"] for spec in specs] == [",."] * 3  # the insights are closed
     assert specs[0]["data"][0]["text"] == ["3", "2", "1", "0"]
     assert specs[0]["data"][0]["y"] == ["Enviadas", f"Entregues<br>{pct_text(2, 3, 'pt-BR')} dos enviados",
                                         f"Lidas<br>{pct_text(1, 3, 'pt-BR')} dos enviados",
                                         "Respondidas<br>0,0% dos enviados"]
     assert [e.label for e in app.main.expander] == [
-        "Ver dados: Funil de entrega", "Ver dados: Status das mensagens", "Ver dados: Taxa de entrega por dia"]
+        "Ver dados: Funil de entrega", "Ver dados: Status das mensagens", "Ver dados: Taxa de entrega por dia",
+        "Destinatários únicos, tempo até a leitura e melhores horários"]
     funnel, statuses, daily = (table.value for table in app.main.table)
     assert funnel.reset_index().values.tolist() == [
         ["Enviadas", "3", "100,0% dos enviados"],
@@ -323,8 +325,11 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
         ["Não entregue", "1", pct_text(1, 3, "pt-BR")]]
     assert daily.reset_index().values.tolist() == [["10 de nov.", "3", "2", pct_text(2, 3, "pt-BR")]]
 
-    app.switch_page("pages/received.py").run()
+    app.switch_page("pages/received.py")
+    app.session_state[MO_OPEN_KEY] = True  # the insights expander opened
+    app.run()
     assert [e.label for e in app.main.expander] == ["Ver dados: Respostas por dia", "Ver dados: Tipos de conteúdo",
+                                                    "Remetentes únicos e melhores horários",
                                                     "Ver dados: Respostas por dia da semana e hora"]
     daily, mix, _ = (table.value for table in app.main.table)
     assert daily.reset_index().values.tolist() == [["10 de nov.", "3"]]

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import filters as clock
 from data_access.engine import open_database
 from pages import data, notices
+from pages.insights_view import MO_OPEN_KEY, MT_OPEN_KEY
 from tests.factories import at, insert, mo_row, mt_row
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
@@ -221,11 +222,16 @@ def test_rates_funnel_counts_and_failure_reasons(dataset):
     answered = {m["in_reply_to"] for m in MOS}
     replied = expected(MTS, "sent_at", lambda r: r["message_id"] in answered)
     assert (total, delivered, read, failed, replied) == (9, 5, 3, 3, 4)
-    assert [(m.label, m.value) for m in app.main.metric] == [
+    rates = [
         ("Taxa de entrega", pct(delivered, total)),
         ("Taxa de leitura", pct(read, delivered)),
         ("Taxa de falha", pct(failed, total)),
         ("Taxa de resposta", pct(replied, delivered)),
+    ]
+    assert [(m.label, m.value) for m in app.main.metric] == rates  # the insights are closed by default
+    app.session_state[MT_OPEN_KEY] = True  # what a click on the insights expander leaves
+    app.run()
+    assert [(m.label, m.value) for m in app.main.metric] == rates + [
         ("Destinatários únicos", str(len({r["phone"] for r in MTS}))),
         ("Mediana entrega → leitura", "–"),  # no read time in these rows: nothing to measure
         ("Mediana envio → leitura", "–"),
@@ -502,10 +508,15 @@ def test_each_received_filter_changes_the_total_and_the_url(dataset, case):
 def test_received_page_counts_quick_reply_clicks(dataset):
     app = open_app(NOVEMBER, page="pages/received.py")
     clicks = [m for m in MOS if m["button_payload"]]
-    assert [(m.label, m.value) for m in app.main.metric] == [
+    counts = [
         ("Respostas", str(len(MOS))),
         ("Cliques", str(len(clicks))),
         ("Parcela de cliques", pct(len(clicks), len(MOS))),
+    ]
+    assert [(m.label, m.value) for m in app.main.metric] == counts  # the insights are closed by default
+    app.session_state[MO_OPEN_KEY] = True  # what a click on the insights expander leaves
+    app.run()
+    assert [(m.label, m.value) for m in app.main.metric] == counts + [
         ("Remetentes únicos", str(len({m["phone"] for m in MOS}))),
     ]
     per_button = app.main.dataframe[0].value

@@ -181,7 +181,7 @@ def test_a_click_filter_in_one_session_leaves_the_shared_figures_as_built(shop, 
 
 def test_sessions_share_the_insight_figures_of_a_search(shop, monkeypatch):
     """The insight charts (time to read, reads by weekday and hour) of a search are built once for
-    every session asking it, in its language; another language is another build."""
+    every session that opens them, in its language; another language is another build."""
     read_at = {"v1": at(10, 13), "a1": at(12, 15)}  # an hour, then three, after sending (at(day) is noon)
     with shop.begin() as conn:
         for message_id, when in read_at.items():
@@ -196,9 +196,16 @@ def test_sessions_share_the_insight_figures_of_a_search(shop, monkeypatch):
 
     monkeypatch.setattr(insights_view, "mt_insight_figures", counted)
     first, second = open_sent(None), open_sent(None)
+    assert made == [] and len(first.get("plotly_chart")) == 3  # the insights are closed: nothing built
+    for app in (first, second):  # each person opens the insights expander
+        app.session_state[insights_view.MT_OPEN_KEY] = True
+        app.run()
     delays = [json.loads(app.get("plotly_chart")[3].proto.spec)["data"] for app in (first, second)]
     assert delays[0] == delays[1]
     assert [sum(trace["y"]) for trace in delays[0]] == [0, 2]  # no delivery times; both read from sending
     assert made == ["en"]
     second.selectbox(key="lang").set_value("pt-BR").run()
+    assert made == ["en"]  # the expander's label is part of its identity: in pt-BR it is another, closed
+    second.session_state[insights_view.MT_OPEN_KEY] = True
+    second.run()
     assert made == ["en", "pt-BR"]
