@@ -34,6 +34,7 @@ loop, which the webhooks share, only moves bytes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import os
@@ -60,13 +61,14 @@ from starlette.routing import Route
 from data_access import accounts
 from data_access.accounts import SYSTEM_ACTOR, audit_export
 from data_access.config import LANGUAGES
-from data_access.engine import DATABASE_ERRORS, first_line
+from data_access.engine import DATABASE_ERRORS, first_line, open_database
 from data_access.filters import FilterError, Filters
 from data_access.i18n import t
 from data_access.scope import Scope
 from data_access.views import view
 from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
+from server.settings import server_database_url
 from server.sign_in import (SESSION_COOKIE, STREAMLIT_USER_COOKIE, auth_engine, identity_account, is_loopback,
                             request_lang, sso_configured)
 
@@ -197,19 +199,30 @@ def search_of(ticket: Ticket, who: Requester) -> Filters:
 # -- the route ----------------------------------------------------------------------------------
 
 
+def export_engine() -> Engine:
+    """The downloads' own engine (the app's database): a CSV holds its connection for the whole
+    stream, which must not come out of the pool the sign-in gate needs for every page."""
+    return _export_engine(server_database_url())
+
+
+@functools.cache
+def _export_engine(url: str) -> Engine:
+    return open_database(url)
+
+
 async def download(request: Request) -> Response:
     """GET /download/{ticket}: the file, or why not (plain text)."""
     client = request.client.host if request.client else None
     lang = request_lang(request.query_params.get("lang"))
     try:
-        engine = await run_in_threadpool(auth_engine)
-        who = await run_in_threadpool(requester, engine, request.cookies, client)
+        who = await run_in_threadpool(requester, await run_in_threadpool(auth_engine), request.cookies, client)
         ticket = read_ticket(who.credential, request.path_params["ticket"])
         filters = search_of(ticket, who)
         headers = {
             "Content-Disposition": _attachment(file_name(filters, ticket.fmt, ticket.lang)),
             "Cache-Control": "no-store",
         }
+        engine = await run_in_threadpool(export_engine)
         if ticket.fmt == "csv" and view(ticket.view).export is None:
             body = await _streamed_csv(engine, filters, ticket.lang, who)
         else:

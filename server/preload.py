@@ -29,10 +29,11 @@ STATIC = Path(streamlit.__file__).parent / "static"
 
 # The elements the dashboard's pages draw (the names of Streamlit's element chunks in its manifest),
 # in the order a first load needs them: the sidebar's widgets and the view row, the KPI cards, then
-# the charts and tables (and the table's paging and download buttons).
+# the charts and tables (and the table's paging, the export panel's links and the other pages' download buttons).
 ELEMENTS: tuple[str, ...] = (
     "Checkbox", "DateInput", "Multiselect", "Radio", "Selectbox", "TextInput", "Button", "PageLink", "Html",
     "BidiComponent", "Spinner", "Metric", "PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton",
+    "LinkButton",
 )
 LARGE_BYTES = 30_000
 

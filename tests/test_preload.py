@@ -77,7 +77,8 @@ def test_each_page_answer_lists_the_elements_code(server):
         assert {name for name in imports_of(file) if large(name)} <= fetched, file
     small = {name.split("/")[-1].split(".")[0] for name in scripts if not large(name)}
     assert small == {"Checkbox", "Radio", "Selectbox", "TextInput", "Button", "PageLink", "Html", "BidiComponent",
-                     "Spinner", "Metric", "Table", "Pagination", "DownloadButton", "DateInput", "Multiselect"}
+                     "Spinner", "Metric", "Table", "Pagination", "DownloadButton", "LinkButton", "DateInput",
+                     "Multiselect"}
 
 
 def test_every_listed_file_is_served_as_it_is_installed(server):

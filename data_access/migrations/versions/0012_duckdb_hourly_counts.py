@@ -70,4 +70,4 @@ def downgrade() -> None:
     if not _duckdb():
         return
     for hourly in reversed(HOURLY):
-        op.execute(f"DROP TABLE {hourly}")
+        op.execute(f"DROP TABLE IF EXISTS {hourly}")  # an operator may have dropped it (README)

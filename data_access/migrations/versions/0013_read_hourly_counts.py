@@ -77,7 +77,8 @@ def _upsert(select: str) -> str:
 
 
 def upgrade() -> None:
-    if not _postgres():
+    # Nothing where the hourly counts of 0011 were dropped (before distributing with Citus: README).
+    if not _postgres() or not op.get_bind().exec_driver_sql("SELECT to_regclass('mt_hourly') IS NOT NULL").scalar():
         return
     columns = [
         "sent_at timestamptz NOT NULL",
@@ -125,4 +126,4 @@ def downgrade() -> None:
     for event in ("insert", "delete", "update", "truncate"):
         op.execute(f"DROP TRIGGER IF EXISTS {TABLE}_{event} ON mt_message")
         op.execute(f"DROP FUNCTION IF EXISTS {TABLE}_{event}()")
-    op.execute(f"DROP TABLE {TABLE}")
+    op.execute(f"DROP TABLE IF EXISTS {TABLE}")  # dropped before distributing with Citus (README)
