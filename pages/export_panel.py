@@ -18,7 +18,7 @@ from data_access.report import count, with_connection
 from exports.export import FORMATS
 from exports.pdf_export import PDF_ROWS
 from exports.xlsx_export import SHEET_ROWS
-from server.download import TICKET_TTL_S, download_path, make_ticket, ticket_credential
+from server.download import PATH, TICKET_TTL_S, download_path, make_ticket, ticket_credential
 
 LINKS_EVERY_S = TICKET_TTL_S // 3
 
@@ -51,9 +51,10 @@ def _links(filters: Filters, lang: str, account: Account | None) -> None:
     credential = ticket_credential(st.context.cookies, accounts_exist=account is not None)
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS):
         with column:
-            ticket = make_ticket(credential, actor, filters, fmt, lang)
-            st.link_button(t(f"export.{fmt}", lang), download_path(ticket, lang), icon=":material/download:",
-                           width="stretch")
+            # No credential: a script run without a browser's cookie, which the route would refuse.
+            path = download_path(make_ticket(credential, actor, filters, fmt, lang), lang) if credential else PATH
+            st.link_button(t(f"export.{fmt}", lang), path, icon=":material/download:", width="stretch",
+                           disabled=not credential)
 
 
 def client_address() -> str | None:

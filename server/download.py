@@ -149,7 +149,8 @@ def ticket_credential(cookies: Mapping[str, str], accounts_exist: bool) -> str:
     """The credential a browser with these cookies presents: what the page signs its tickets with."""
     if not accounts_exist:
         return server_secret()
-    return cookies.get(SESSION_COOKIE) or cookies.get(STREAMLIT_USER_COOKIE) or ""
+    value = cookies.get(SESSION_COOKIE) or cookies.get(STREAMLIT_USER_COOKIE)
+    return value if isinstance(value, str) else ""  # a script run without a browser has no cookie text
 
 
 def server_secret() -> str:

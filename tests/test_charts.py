@@ -23,7 +23,7 @@ from exports.export import export
 from exports.pdf_export import CHART_WIDTH_PX
 from pages.insights_view import MO_OPEN_KEY
 from tests.factories import at, insert, mo_row, mt_row
-from tests.test_export_panel import ROOT, click, panel
+from tests.test_export_panel import ROOT, downloaded, panel
 from tests.test_export_pdf import text_lines
 from tests.test_export_rows import data  # noqa: F401 (fixture)
 from tests.test_pages import _clean_settings, duck, open_app  # noqa: F401 (fixtures)
@@ -275,10 +275,10 @@ def black_share(image: Image.Image) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("view", ["mt", "mo"])
-def test_the_dashboard_pdf_draws_the_charts_the_command_line_draws(data, db_url, tmp_path, view):
+def test_the_dashboard_pdf_draws_the_charts_the_command_line_draws(data, db_url, tmp_path, view, monkeypatch):
     app = panel(db_url, view=view)  # the page's export panel, in a process where Streamlit is loaded
     assert pio.templates.default == "streamlit"  # what Streamlit does to plotly in its process
-    from_page = click(app, 2).content
+    from_page = downloaded(app, 2, db_url, monkeypatch).content
     from_cli = tmp_path / "cli.pdf"
     subprocess.run(
         [sys.executable, "-m", "exports", "--view", view, "--format", "pdf", "-o", str(from_cli), "--db", db_url,

@@ -6,13 +6,14 @@ import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
 from data_access.accounts import SYSTEM_ACTOR, audit_entries
 from pages.export_panel import LINKS_EVERY_S
-from server.download import PATH, ROUTES, TICKET_TTL_S, Ticket, read_ticket, server_secret
+from server.download import PATH, ROUTES, TICKET_TTL_S, Ticket, export_engine, read_ticket, server_secret
 from server.sign_in import auth_engine
 from tests.test_export_rows import NEWEST_FIRST, data  # noqa: F401 (fixture)
 
@@ -64,15 +65,22 @@ def test_row_count_and_three_links_with_a_ticket_each(data, db_url):
     assert LINKS_EVERY_S < TICKET_TTL_S  # a link on screen is redrawn before its ticket expires
 
 
+def downloaded(app: AppTest, index: int, db_url: str, monkeypatch) -> httpx.Response:
+    """The route's answer to the panel's link `index` (0 CSV, 1 XLSX, 2 PDF), asked from the loopback
+    in this process (where Streamlit is loaded, as in the app server)."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    try:
+        return TestClient(Starlette(routes=ROUTES), client=("127.0.0.1", 1)).get(links(app)[index][1])
+    finally:
+        auth_engine().dispose()
+        export_engine().dispose()
+
+
 def test_the_received_pages_links_in_spanish_are_served_by_the_route(data, db_url, monkeypatch):
     app = panel(db_url, view="mo", lang="es")
     assert [c.value for c in app.caption] == ["Se exportarán 2 filas"]
     assert [ticket_of(url).lang for _, url in links(app)] == ["es"] * 3
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    try:
-        answer = TestClient(Starlette(routes=ROUTES), client=("127.0.0.1", 1)).get(links(app)[0][1])
-    finally:
-        auth_engine().dispose()
+    answer = downloaded(app, 0, db_url, monkeypatch)
     assert 'filename="informe-recibidos-2026-11-10_2026-11-11.csv"' in answer.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8"), newline="")))
     assert [row[-1] for row in rows[1:]] == ["wamid.R2", "wamid.R1"]

@@ -64,7 +64,7 @@ def test_each_page_answer_lists_the_elements_code(server):
     names = {path.split("/")[-1].split(".")[0] for path in scripts}
     assert {"PlotlyChart", "DataFrame", "Table", "Metric", "DateInput", "Multiselect", "Selectbox"} <= names
     assert str(plotly.relative_to(STATIC)) in scripts
-    assert len(scripts) == len(set(scripts)) == 28
+    assert len(scripts) == len(set(scripts)) == 29
 
     page = answers["/sent"].text
     entry, = PAGE_ENTRY.findall(page)
