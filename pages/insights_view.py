@@ -115,10 +115,16 @@ def mo_charts(db: Db, filters: MoFilters, insights: MoInsights, lang: str) -> No
     st.caption(t("insight.in_zone", lang, tz=filters.tz))
 
 
+def _opened(label: str, key: str):
+    """The insights' expander (closed until asked for), or None while it is closed: nothing in it runs."""
+    panel = st.expander(label, key=key, on_change="rerun")
+    return panel if panel.open else None
+
+
 def mt_section(db: Db | None, filters: MtFilters, total: int, lang: str) -> None:
     """The Sent page's insights in an expander: queried and drawn only while it is open."""
-    panel = st.expander(t("insight.open_mt", lang), key=MT_OPEN_KEY, on_change="rerun")
-    if not panel.open:
+    panel = _opened(t("insight.open_mt", lang), MT_OPEN_KEY)
+    if panel is None:
         return
     with panel:
         insights = mt_insights_of(db, filters, lang)
@@ -129,8 +135,8 @@ def mt_section(db: Db | None, filters: MtFilters, total: int, lang: str) -> None
 
 def mo_section(db: Db | None, filters: MoFilters, total: int, lang: str) -> None:
     """The Received page's insights in an expander: queried and drawn only while it is open."""
-    panel = st.expander(t("insight.open_mo", lang), key=MO_OPEN_KEY, on_change="rerun")
-    if not panel.open:
+    panel = _opened(t("insight.open_mo", lang), MO_OPEN_KEY)
+    if panel is None:
         return
     with panel:
         insights = mo_insights_of(db, filters, lang)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from data_access import report
-from data_access.engine import make_engine, open_database
+from data_access.engine import make_engine
 from data_access.ingest import synthetic
 from data_access.migrations import downgrade, upgrade
 from data_access.catalog import STATUSES
@@ -28,10 +28,9 @@ from data_access.filters import MoFilters, MtFilters
 from data_access.insights import READ_BUCKET_BOUNDS_S, mo_insights, mt_insights, mt_read_hourly, read_counts_from
 from data_access.schema import business_number, mo_hourly, mo_message, mt_message
 from data_access.scope import Scope
-from tests.conftest import NO_SERVER
 from tests.factories import insert, mo_row, mt_row
-from tests.postgres import new_postgres_database
 from tests.test_ingest_support import load, write_lines
+from tests.test_pre_aggregation import pg_engine  # noqa: F401 (fixture)
 
 UTC = timezone.utc
 # Whole-hour offsets (the hourly counts answer), a zone changing offset in the period (New York, on
@@ -193,21 +192,6 @@ def _one_whole_hour_offset(filters: MtFilters | MoFilters) -> bool:
 
 
 # -- mt_read_hourly kept by the triggers (PostgreSQL, migration 0013) -----------------------------
-
-
-@pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """A migrated, empty PostgreSQL database."""
-    try:
-        url, drop = new_postgres_database()
-    except RuntimeError:
-        pytest.fail(NO_SERVER)
-    engine = open_database(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        drop()
 
 
 def _read_groups_of_rows(conn) -> set[tuple]:
