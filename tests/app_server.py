@@ -70,7 +70,8 @@ class AppProcess:
                 pass
             if time.monotonic() > deadline:
                 self.kill()
-                raise AppServerError(f"streamlit did not answer /_stcore/health within {timeout_s:.0f} s")
+                raise AppServerError(f"streamlit did not answer /_stcore/health within {timeout_s:.0f} s: "
+                                     f"{self.log_path.read_text()}")
             time.sleep(0.3)
 
     def stop(self) -> None:
@@ -106,6 +107,20 @@ def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str,
 
 
 @contextlib.contextmanager
+def served_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str, str] | None = None,
+               args: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
+    """`serve_app` for a test or fixture: the test fails with the app's log when the app does not start,
+    and when its log shows a traceback once the block ends."""
+    try:
+        with serve_app(db_url, log_path, timeout_s, env, args, port) as base:
+            yield base
+    except AppServerError as error:
+        pytest.fail(str(error))
+    log = log_path.read_text()
+    assert "Traceback" not in log, log
+
+
+@contextlib.contextmanager
 def serve_rows(folder: Path, mts: Sequence[dict], mos: Sequence[dict],
                prepare: Callable[[Engine], None] | None = None) -> Iterator[str]:
     """The app on a new DuckDB file in `folder` holding these rows (then `prepare(engine)`), for a
@@ -117,9 +132,5 @@ def serve_rows(folder: Path, mts: Sequence[dict], mos: Sequence[dict],
     if prepare is not None:
         prepare(engine)
     engine.dispose()
-    try:
-        with serve_app(url, folder / "streamlit.log") as base:
-            yield base
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (folder / "streamlit.log").read_text()
+    with served_app(url, folder / "streamlit.log") as base:
+        yield base

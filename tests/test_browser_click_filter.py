@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from data_access.engine import open_database
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppServerError, serve_app
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, served_app
 from tests.factories import at, insert, mt_row
 
 pytestmark = pytest.mark.browser
@@ -26,15 +26,11 @@ def page(tmp_path) -> Iterator[Page]:
     engine = open_database(url)
     insert(engine, MTS)
     engine.dispose()
-    try:
-        with serve_app(url, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 1000}, base_url=base)
-            yield page
-            browser.close()
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in (tmp_path / "streamlit.log").read_text()
+    with served_app(url, tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, base_url=base)
+        yield page
+        browser.close()
 
 
 def ending(path: str) -> re.Pattern:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from data_access.engine import open_database
 from data_access.ingest import synthetic
-from tests.app_server import ROOT, AppServerError, serve_app
+from tests.app_server import ROOT, served_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,47 +40,43 @@ def test_a_large_ingest_finishes_while_pages_refresh_every_second(browser, tmp_p
     assert subprocess.run([sys.executable, "-m", "data_access.ingest", "--db", url, str(tmp_path / "first.jsonl")],
                           cwd=ROOT, capture_output=True).returncode == 0
     log = tmp_path / "streamlit.log"
-    try:
-        with serve_app(url, log) as base:
-            steady = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            steady.goto(f"{base}/sent?{PERIOD}")
-            expect(steady.get_by_role("heading", name=f"{len(first)} resultados", exact=True)).to_be_visible(
-                timeout=SHOWN_MS)
-            steady.get_by_text("Atualizar automaticamente").click()
-            slider = steady.get_by_role("slider")
-            expect(slider).to_be_visible(timeout=SHOWN_MS)
-            slider.focus()
-            slider.press("Home")  # every 1 s
-            expect(slider).to_have_attribute("aria-valuetext", "1", timeout=SHOWN_MS)
-            clicking = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    with served_app(url, log) as base:
+        steady = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        steady.goto(f"{base}/sent?{PERIOD}")
+        expect(steady.get_by_role("heading", name=f"{len(first)} resultados", exact=True)).to_be_visible(
+            timeout=SHOWN_MS)
+        steady.get_by_text("Atualizar automaticamente").click()
+        slider = steady.get_by_role("slider")
+        expect(slider).to_be_visible(timeout=SHOWN_MS)
+        slider.focus()
+        slider.press("Home")  # every 1 s
+        expect(slider).to_have_attribute("aria-valuetext", "1", timeout=SHOWN_MS)
+        clicking = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
 
-            started = time.monotonic()
-            ingest = subprocess.Popen(
-                [sys.executable, "-m", "data_access.ingest", "--db", url, str(tmp_path / "large.jsonl")],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )
-            searches = 0
-            while ingest.poll() is None and time.monotonic() - started < INGEST_LIMIT_S:
-                status = ("read", "delivered", "sent")[searches % 3]
-                clicking.goto(f"{base}/sent?{PERIOD}&status={status}")
-                clicking.wait_for_timeout(1000)
-                searches += 1
-            out, err = ingest.communicate(timeout=30)
-            took = time.monotonic() - started
+        started = time.monotonic()
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "data_access.ingest", "--db", url, str(tmp_path / "large.jsonl")],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        searches = 0
+        while ingest.poll() is None and time.monotonic() - started < INGEST_LIMIT_S:
+            status = ("read", "delivered", "sent")[searches % 3]
+            clicking.goto(f"{base}/sent?{PERIOD}&status={status}")
+            clicking.wait_for_timeout(1000)
+            searches += 1
+        out, err = ingest.communicate(timeout=30)
+        took = time.monotonic() - started
 
-            assert (ingest.returncode, err) == (0, ""), (out, err)
-            assert searches >= 3  # the pages were in use during the ingest
-            assert took < INGEST_LIMIT_S
-            total = len(first | large)
-            expect(steady.get_by_role("heading", name=f"{_pt_int(total)} resultados", exact=True)).to_be_visible(
-                timeout=SHOWN_MS)  # the automatic refresh showed the new data
-            expect(steady.get_by_text(re.compile(r"dados atualizados há \d+ s"))).to_be_visible()
-            for page in (steady, clicking):
-                assert "Resource In Use" not in page.content()
-                expect(page.get_by_test_id("stException")).to_have_count(0)
-    except AppServerError as error:
-        pytest.fail(str(error))
-    assert "Traceback" not in log.read_text()
+        assert (ingest.returncode, err) == (0, ""), (out, err)
+        assert searches >= 3  # the pages were in use during the ingest
+        assert took < INGEST_LIMIT_S
+        total = len(first | large)
+        expect(steady.get_by_role("heading", name=f"{_pt_int(total)} resultados", exact=True)).to_be_visible(
+            timeout=SHOWN_MS)  # the automatic refresh showed the new data
+        expect(steady.get_by_text(re.compile(r"dados atualizados há \d+ s"))).to_be_visible()
+        for page in (steady, clicking):
+            assert "Resource In Use" not in page.content()
+            expect(page.get_by_test_id("stException")).to_have_count(0)
     engine = open_database(url)
     try:
         with engine.connect() as conn:
