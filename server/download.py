@@ -30,6 +30,13 @@ The file is the one `exports.export.export` writes, under the same name and MIME
 A file that fails while streaming ends the response without its last chunk, so the browser shows a
 failed download rather than a short file. Database work and file writing run in threads; the event
 loop, which the webhooks share, only moves bytes.
+
+Each download holds a database connection, a worker thread and a few hundred MiB while it is written,
+so a process serves at most `DOWNLOADS_AT_ONCE` of them at once (the environment's, else 4); one more
+is answered 503 with `Retry-After`. A stream ends `DOWNLOAD_TIME_LIMIT_S` after its first byte (the
+environment's, else an hour) however it is read: a browser reading a piece every few minutes cannot
+hold a slot for ever. Refusals are plain text in the ticket's language (else the `lang` parameter's,
+the browser's Accept-Language, `REPORT_LANG`, pt-BR).
 """
 from __future__ import annotations
 
@@ -41,7 +48,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -57,10 +64,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope as AsgiScope, Send
 
 from data_access import accounts
 from data_access.accounts import SYSTEM_ACTOR, audit_export
-from data_access.config import LANGUAGES
+from data_access.config import LANGUAGES, SettingError
 from data_access.engine import DATABASE_ERRORS, first_line, open_database
 from data_access.filters import FilterError, Filters
 from data_access.i18n import t
@@ -77,17 +85,21 @@ TICKET_TTL_S = 15 * 60  # a ticket's life; the panel draws fresh ones more often
 CHUNK_BYTES = 256 << 10  # bytes of a piece handed to the response
 CHANNEL_CHUNKS = 8  # CSV pieces waiting for the browser at most: the stream's memory
 STALLED_S = 300.0  # a browser that reads nothing for this long is let go (the writer stops)
+DOWNLOADS_AT_ONCE = "DOWNLOADS_AT_ONCE"  # the setting: downloads a process serves at once
+DEFAULT_DOWNLOADS_AT_ONCE = 4
+DOWNLOAD_TIME_LIMIT_S = "DOWNLOAD_TIME_LIMIT_S"  # the setting: seconds a stream may last
+DEFAULT_DOWNLOAD_TIME_LIMIT_S = 3600
+RETRY_AFTER_S = 30  # what a download refused for want of a slot is told to wait
 _SALT = "report-download-ticket"
 
 
 class Refused(Exception):
-    """A download that is not served: the status and what the answer says (a catalog key, or a text
-    of the sign-in gate's)."""
+    """A download that is not served: the status and the catalog key of what the answer says."""
 
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
+    def __init__(self, status: int, key: str) -> None:
+        super().__init__(key)
         self.status = status
-        self.text = text
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -139,7 +151,7 @@ def read_ticket(credential: str, text: str, now: float | None = None) -> Ticket:
                         str(payload["l"]))
         expires = int(payload["e"])
     except (KeyError, TypeError, ValueError):
-        raise Refused(400, "this download link names no file") from None
+        raise Refused(400, "download.malformed") from None
     if (time.time() if now is None else now) >= expires:
         raise Refused(410, "download.expired")
     return ticket
@@ -159,7 +171,7 @@ def server_secret() -> str:
 
 
 def download_path(ticket: str, lang: str) -> str:
-    """The route's path for a ticket; `lang` is the language of a refusal (the ticket's is signed)."""
+    """The route's path for a ticket; `lang` is the language of a refusal when the ticket cannot be read."""
     return f"{PATH}{quote(ticket, safe='')}?{urlencode({'lang': lang})}"
 
 
@@ -170,7 +182,7 @@ def requester(engine: Engine, cookies: Mapping[str, str], client: str | None) ->
     """Who asks, as the sign-in gate decides it; `Refused` when nobody may download from there."""
     if not accounts.any_account(engine):
         if not is_loopback(client):
-            raise Refused(403, "an administrator must create the first account before anyone else is served")
+            raise Refused(403, "download.no_account")
         return Requester(SYSTEM_ACTOR, Scope.ALL, server_secret(), client)
     token = cookies.get(SESSION_COOKIE)
     account = accounts.session_account(engine, token) if token else None
@@ -179,7 +191,7 @@ def requester(engine: Engine, cookies: Mapping[str, str], client: str | None) ->
         credential = cookies.get(STREAMLIT_USER_COOKIE) if sso_configured() else None
         account = identity_account(engine, credential, client)
     if account is None or not credential:
-        raise Refused(401, "sign-in required")
+        raise Refused(401, "download.sign_in")
     return Requester(account.email, account.scope, credential, client)
 
 
@@ -189,12 +201,86 @@ def search_of(ticket: Ticket, who: Requester) -> Filters:
     if ticket.actor != who.actor:
         raise Refused(403, "download.refused")
     if ticket.fmt not in FORMATS or ticket.lang not in LANGUAGES:
-        raise Refused(400, "this download link names no file")
+        raise Refused(400, "download.malformed")
     try:
         filters = view(ticket.view).filters.from_params(ticket.params)
     except (KeyError, FilterError):
-        raise Refused(400, "this download link names no file") from None
+        raise Refused(400, "download.malformed") from None
     return filters.replace(scope=who.scope)
+
+
+# -- limits and language ------------------------------------------------------------------------
+
+
+@functools.cache
+def downloads_at_once() -> int:
+    """`DOWNLOADS_AT_ONCE` (a whole number of at least 1) over 4: downloads a process serves at once."""
+    return _whole_setting(DOWNLOADS_AT_ONCE, DEFAULT_DOWNLOADS_AT_ONCE)
+
+
+@functools.cache
+def download_time_limit_s() -> int:
+    """`DOWNLOAD_TIME_LIMIT_S` (a whole number of seconds, at least 1) over an hour: how long a file's
+    stream may last from its first byte."""
+    return _whole_setting(DOWNLOAD_TIME_LIMIT_S, DEFAULT_DOWNLOAD_TIME_LIMIT_S)
+
+
+def _whole_setting(name: str, default: int) -> int:
+    text = (os.environ.get(name) or str(default)).strip()
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise SettingError(f"{name}={text!r} is not a whole number of at least 1: use a number such as {default}")
+    return int(text)
+
+
+class _Slots:
+    """The downloads this process is serving (the event loop's: taken and given back there)."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def take(self, limit: int) -> None:
+        """One more download, or `Refused` (503) when `limit` are being served."""
+        if self.taken >= limit:
+            raise Refused(503, "download.busy")
+        self.taken += 1
+
+    def give_back(self) -> None:
+        self.taken -= 1
+
+
+SLOTS = _Slots()
+
+
+def answer_lang(request: Request) -> str:
+    """The language of a refusal: the ticket's (read without checking it: only the answer's words
+    depend on it), else the `lang` parameter's, else the browser's Accept-Language, else the
+    server's (`REPORT_LANG`, pt-BR)."""
+    _, payload = _serializer("").loads_unsafe(request.path_params.get("ticket", ""))
+    carried = payload.get("l") if isinstance(payload, dict) else None
+    if carried in LANGUAGES:
+        return carried
+    asked = request.query_params.get("lang")
+    return request_lang(asked if asked in LANGUAGES else accepted_lang(request.headers.get("accept-language")))
+
+
+def accepted_lang(header: str | None) -> str | None:
+    """The report's language a browser's Accept-Language prefers most, if it accepts any."""
+    ranked = []
+    for order, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        lang = {"pt": "pt-BR", "en": "en", "es": "es"}.get(primary)
+        if lang is not None and weight > 0:
+            ranked.append((-weight, order, lang))
+    return min(ranked)[2] if ranked else None
 
 
 # -- the route ----------------------------------------------------------------------------------
@@ -214,11 +300,20 @@ def _export_engine(url: str) -> Engine:
 async def download(request: Request) -> Response:
     """GET /download/{ticket}: the file, or why not (plain text)."""
     client = request.client.host if request.client else None
-    lang = request_lang(request.query_params.get("lang"))
+    lang = answer_lang(request)
     try:
         who = await run_in_threadpool(requester, await run_in_threadpool(auth_engine), request.cookies, client)
         ticket = read_ticket(who.credential, request.path_params["ticket"])
         filters = search_of(ticket, who)
+        limit, time_limit_s = downloads_at_once(), download_time_limit_s()
+        SLOTS.take(limit)
+    except Refused as refusal:
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if refusal.status == 503 else {}
+        return _plain(t(refusal.key, lang), refusal.status, retry)
+    except SettingError as exc:
+        return _plain(str(exc), 503)
+    handed = False
+    try:
         headers = {
             "Content-Disposition": _attachment(file_name(filters, ticket.fmt, ticket.lang)),
             "Cache-Control": "no-store",
@@ -229,13 +324,38 @@ async def download(request: Request) -> Response:
         else:
             body, size = await _written_file(engine, filters, ticket.fmt, ticket.lang, who)
             headers["Content-Length"] = str(size)
-    except Refused as refusal:
-        text = t(refusal.text, lang) if refusal.text.startswith("download.") else refusal.text
-        return PlainTextResponse(text, status_code=refusal.status, headers={"Cache-Control": "no-store"})
+        response = _Download(body, time_limit_s, media_type=MIME_TYPES[ticket.fmt], headers=headers)
+        handed = True
+        return response
     except (*DATABASE_ERRORS, ChartError, OSError) as exc:
-        return PlainTextResponse(t("export.failed", lang, detail=first_line(exc)), status_code=503,
-                                 headers={"Cache-Control": "no-store"})
-    return StreamingResponse(body, media_type=MIME_TYPES[ticket.fmt], headers=headers)
+        return _plain(t("export.failed", lang, detail=first_line(exc)), 503)
+    finally:
+        if not handed:
+            SLOTS.give_back()
+
+
+def _plain(text: str, status: int, headers: Mapping[str, str] | None = None) -> PlainTextResponse:
+    return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+class _Download(StreamingResponse):
+    """A file's stream: it ends `time_limit_s` after it starts (without its last chunk: a failed
+    download in the browser), and gives its slot back however it ends (the file's writer stops)."""
+
+    body_iterator: AsyncGenerator[bytes, None]
+
+    def __init__(self, body: AsyncGenerator[bytes, None], time_limit_s: float, **kwargs) -> None:
+        super().__init__(body, **kwargs)
+        self.time_limit_s = time_limit_s
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        try:
+            with anyio.move_on_after(self.time_limit_s):
+                await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()  # a browser that left: the writer stops now
+            SLOTS.give_back()
 
 
 def _attachment(name: str) -> str:
@@ -306,7 +426,7 @@ def _write_csv(engine: Engine, filters: Filters, lang: str, who: Requester,
         return rows
 
 
-async def _streamed_csv(engine: Engine, filters: Filters, lang: str, who: Requester) -> AsyncIterator[bytes]:
+async def _streamed_csv(engine: Engine, filters: Filters, lang: str, who: Requester) -> AsyncGenerator[bytes, None]:
     send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=CHANNEL_CHUNKS)
     writer = asyncio.ensure_future(run_in_threadpool(_write_csv, engine, filters, lang, who, send))
     writer.add_done_callback(_retrieved)
@@ -325,7 +445,8 @@ def _retrieved(writer: asyncio.Future[int]) -> None:
         writer.exception()
 
 
-async def _pieces(receive: MemoryObjectReceiveStream[bytes], writer: asyncio.Future[int]) -> AsyncIterator[bytes]:
+async def _pieces(receive: MemoryObjectReceiveStream[bytes],
+                  writer: asyncio.Future[int]) -> AsyncGenerator[bytes, None]:
     """The channel's pieces; a writer that failed ends the response without its last chunk."""
     with receive:
         async for piece in receive:
@@ -350,12 +471,12 @@ def _write_file(engine: Engine, filters: Filters, fmt: str, lang: str, who: Requ
 
 
 async def _written_file(engine: Engine, filters: Filters, fmt: str, lang: str,
-                        who: Requester) -> tuple[AsyncIterator[bytes], int]:
+                        who: Requester) -> tuple[AsyncGenerator[bytes, None], int]:
     file, size = await run_in_threadpool(_write_file, engine, filters, fmt, lang, who)
     return _file_pieces(file), size
 
 
-async def _file_pieces(file: IO[bytes]) -> AsyncIterator[bytes]:
+async def _file_pieces(file: IO[bytes]) -> AsyncGenerator[bytes, None]:
     try:
         while piece := await run_in_threadpool(file.read, CHUNK_BYTES):
             yield piece

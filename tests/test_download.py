@@ -9,9 +9,11 @@ one with two app processes, which only PostgreSQL serves.
 import csv
 import http.client
 import io
+import socket
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import date
 from urllib.parse import urlencode, urlsplit
 
 import openpyxl
@@ -24,11 +26,14 @@ from starlette.middleware import Middleware
 from data_access import accounts
 from data_access.accounts import SYSTEM_ACTOR, audit_entries
 from data_access.i18n import t
-from server.download import ROUTES, TICKET_TTL_S, download_path, make_ticket, server_secret
+from data_access.demo.loader import generate
+from data_access.views import view
+from server.download import (RETRY_AFTER_S, ROUTES, SLOTS, TICKET_TTL_S, download_path, download_time_limit_s,
+                             downloads_at_once, make_ticket, server_secret)
 from server.sign_in import ROUTES as SIGN_IN_ROUTES
 from server.sign_in import SESSION_COOKIE, SignInGate, auth_engine
 from data_access.engine import open_database
-from tests.app_server import serve_app
+from tests.app_server import serve_app, served_app
 from tests.factories import insert
 from tests.postgres import NO_SERVER, new_postgres_database
 from tests.test_export_pdf import text_lines
@@ -166,7 +171,7 @@ def test_a_ticket_is_worth_nothing_with_another_accounts_cookie_or_without_one(c
     forged = download_path(make_ticket(bia.cookies[SESSION_COOKIE], "ana@example.com", NOV10_11, "csv", "en"), "en")
     assert bia.get(forged).status_code == 403
     nobody = client_from()
-    assert (nobody.get(path).status_code, nobody.get(path).text) == (401, "sign-in required")
+    assert (nobody.get(path).status_code, nobody.get(path).text) == (401, "sign-in required")  # the gate's
     nobody.cookies.set(SESSION_COOKIE, "forged-token")
     assert nobody.get(path).status_code == 401
     ana.post("/signout")
@@ -188,9 +193,12 @@ def test_the_route_checks_who_asks_without_the_gate_too(data, db_url, monkeypatc
     alone = Starlette(routes=ROUTES)
     path = download_path(make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "en"), "en")
     try:
-        assert TestClient(alone, client=OUTSIDE).get(path).status_code == 403
+        answer = TestClient(alone, client=OUTSIDE).get(path)
+        assert (answer.status_code, answer.text) == (
+            403, "This report has no accounts yet, so it is served on this computer (localhost) only.")
         add(data, "ana@example.com")
-        assert TestClient(alone, client=LOOPBACK).get(path).status_code == 401
+        answer = TestClient(alone, client=LOOPBACK).get(path)
+        assert (answer.status_code, answer.text) == (401, "Sign in to download this file.")
     finally:
         auth_engine().dispose()
     assert exports_audited(data) == []
@@ -204,6 +212,48 @@ def test_a_file_whose_audit_entry_cannot_be_written_is_not_handed_out(client_fro
     assert answer.status_code == 503
     assert answer.text.startswith("The file could not be built: ") and "audit_log" in answer.text
     assert "content-disposition" not in answer.headers
+    assert SLOTS.taken == 0  # the download that failed gave its place back
+
+
+def test_refusals_speak_the_ticket_s_language_else_the_browser_s(client_from, data):
+    """The ticket's language (even on a ticket refused), else the link's `lang`, else Accept-Language,
+    else pt-BR."""
+    client = client_from()
+    expired = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "es", now=time.time() - TICKET_TTL_S)
+    answer = client.get(download_path(expired, "en"), headers={"Accept-Language": "en"})
+    assert (answer.status_code, answer.text) == (
+        410, "Este enlace de descarga ha caducado: recargue la página y descargue el archivo de nuevo.")
+    unknown_format = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "docx", "en")
+    answer = client.get(download_path(unknown_format, "pt-BR"))
+    assert (answer.status_code, answer.text) == (
+        400, "This download link names no file of the report: download the file from the page.")
+    assert client.get("/download/not-a-ticket?lang=en").text == t("download.refused", "en")
+    for accepted, lang in (("fr-FR, es;q=0.9, en;q=0.8", "es"), ("de, en-GB;q=0.5", "en"), ("", "pt-BR"),
+                           ("fr", "pt-BR")):
+        answer = client.get("/download/not-a-ticket", headers={"Accept-Language": accepted})
+        assert (answer.status_code, answer.text) == (403, t("download.refused", lang)), accepted
+    add(data, "ana@example.com")
+    alone = TestClient(Starlette(routes=ROUTES), client=LOOPBACK)  # the gate answers in its own words
+    answer = alone.get("/download/not-a-ticket", headers={"Accept-Language": "es-AR"})
+    assert (answer.status_code, answer.text) == (401, "Inicie sesión para descargar este archivo.")
+    answer = alone.get(download_path(make_ticket("any", "ana@example.com", NOV10_11, "csv", "pt-BR"), "en"))
+    assert (answer.status_code, answer.text) == (401, "Entre para baixar este arquivo.")
+    assert exports_audited(data) == []
+
+
+@pytest.mark.parametrize("name, value", [("DOWNLOADS_AT_ONCE", "0"), ("DOWNLOAD_TIME_LIMIT_S", "1h")])
+def test_a_malformed_limit_is_named_in_the_answer(client_from, data, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    downloads_at_once.cache_clear(), download_time_limit_s.cache_clear()
+    try:
+        answer = client_from().get(download_path(make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "en"), "en"))
+    finally:
+        monkeypatch.delenv(name)
+        downloads_at_once.cache_clear(), download_time_limit_s.cache_clear()
+    default = {"DOWNLOADS_AT_ONCE": 4, "DOWNLOAD_TIME_LIMIT_S": 3600}[name]
+    assert (answer.status_code, answer.text) == (
+        503, f"{name}={value!r} is not a whole number of at least 1: use a number such as {default}")
+    assert exports_audited(data) == []
 
 
 # -- through the app server ---------------------------------------------------------------------
@@ -283,3 +333,52 @@ def test_any_process_behind_a_balancer_serves_a_ticket_made_by_another(tmp_path)
         engine.dispose()
     finally:
         drop()
+
+
+DAY = date(2026, 11, 16)
+DAY_PARAMS = {"from": ["2026-11-16"], "to": ["2026-11-16"], "tz": ["America/Sao_Paulo"]}
+DAY_MTS = 30_000  # a CSV of about 11 MB: more than the stream's channel and the sockets' buffers hold
+TIME_LIMIT_S = 4
+COOKIE_SECRET = "a secret of this test's app server only"
+
+
+def test_a_process_serves_its_downloads_at_once_and_cuts_a_stream_at_its_time_limit(db_url, tmp_path):
+    """One download at a time and 4 s a stream: a browser that stops reading holds the only place
+    (another download is told to come back later, in the ticket's language) until its stream is cut
+    without its last chunk; then the next one gets the whole file. Both are audited, the refusal not."""
+    engine = open_database(db_url)
+    generate(engine, DAY_MTS, 1, 7, DAY)
+    engine.dispose()
+    day = view("mt").filters.from_params(DAY_PARAMS)
+    path = download_path(make_ticket(COOKIE_SECRET, SYSTEM_ACTOR, day, "csv", "es"), "es")
+    env = {"DOWNLOADS_AT_ONCE": "1", "DOWNLOAD_TIME_LIMIT_S": str(TIME_LIMIT_S),
+           "STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET}
+    with served_app(db_url, tmp_path / "streamlit.log", env=env) as base:
+        address = urlsplit(base)
+        reader = socket.socket()
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a browser that reads slowly
+        reader.connect((address.hostname, address.port))
+        slow = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        slow.sock = reader
+        try:
+            slow.request("GET", path)
+            stalled = slow.getresponse()
+            started = time.monotonic()
+            assert stalled.status == 200
+            status, headers, body = get(base, path)
+            assert (status, headers["retry-after"], body.decode()) == (503, str(RETRY_AFTER_S), t("download.busy", "es"))
+            time.sleep(max(0.0, started + TIME_LIMIT_S + 1 - time.monotonic()))
+            with pytest.raises(http.client.IncompleteRead) as cut:
+                stalled.read()
+        finally:
+            slow.close()
+        status, _, whole = get(base, path)
+    assert status == 200
+    assert len(csv_rows(whole)) == DAY_MTS + 1  # the header and every MT of the day
+    assert 0 < len(cut.value.partial) < len(whole)
+    engine = open_database(db_url)
+    try:
+        audited = {"view": "mt", "filters": DAY_PARAMS, "format": "csv", "rows": DAY_MTS, "via": "page"}
+        assert exports_audited(engine) == [(SYSTEM_ACTOR, "export", audited, "127.0.0.1")] * 2
+    finally:
+        engine.dispose()
