@@ -1,5 +1,6 @@
 """The export panel at the bottom of the Sent and Received pages: what each format will hold, then
-CSV, XLSX and PDF links to the app server's download route (server/download.py).
+CSV, XLSX and PDF links to the app server's download route (server/download.py); the Opt-out page
+draws its CSV and XLSX links with `render_download_links` too.
 
 Each link carries a signed ticket for its file (who asks, the search, the format, the language), made
 when the panel is drawn; the browser downloads the file from the route and shows its progress, and
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.accounts import SYSTEM_ACTOR, Account
 from data_access.filters import Filters
+from data_access.opt_out import OptOutFilters
 from data_access.i18n import format_int, t
 from data_access.report import count, with_connection
 from exports.export import FORMATS
@@ -42,14 +44,21 @@ def render_export_panel(
         total = with_connection(engine, count, filters)
     st.subheader(t("export.header", lang))
     st.caption(rows_caption(total, lang))
-    st.fragment(_links, run_every=LINKS_EVERY_S)(filters, lang, account)
+    render_download_links(filters, lang, account, FORMATS)
 
 
-def _links(filters: Filters, lang: str, account: Account | None) -> None:
+def render_download_links(filters: Filters | OptOutFilters, lang: str, account: Account | None,
+                          formats: tuple[str, ...]) -> None:
+    """A link a format to the route's file of the search, drawn again every `LINKS_EVERY_S`; `account`
+    is who is signed in (None while no account exists)."""
+    st.fragment(_links, run_every=LINKS_EVERY_S)(filters, lang, account, formats)
+
+
+def _links(filters: Filters | OptOutFilters, lang: str, account: Account | None, formats: tuple[str, ...]) -> None:
     """One link a format, each with a fresh ticket signed with the browser's credential."""
     actor = account.email if account is not None else SYSTEM_ACTOR
     credential = ticket_credential(st.context.cookies, accounts_exist=account is not None)
-    for column, fmt in zip(st.columns(len(FORMATS)), FORMATS):
+    for column, fmt in zip(st.columns(len(formats)), formats):
         with column:
             # No credential: a script run without a browser's cookie, which the route would refuse.
             path = download_path(make_ticket(credential, actor, filters, fmt, lang), lang) if credential else PATH

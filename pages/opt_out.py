@@ -19,4 +19,4 @@ if summary is not None:
     else:
         st.subheader(t("opt_out.contacts", lang), anchor=False)
         opt_out_view.contacts_table(db, search, summary.contacts, lang)
-        opt_out_view.downloads(db.engine, search, lang, run)
+        opt_out_view.downloads(search, lang, run)

@@ -1,17 +1,15 @@
 """The Opt-out page's parts: the period in the sidebar (from the link, written back to it), the stop
 words setting, the cached report calls, the contacts table (paged by the database) and the CSV / XLSX
-downloads (audited, like every export)."""
+links to the app server's download route (which writes, audits and streams the file: any number of
+contacts, never held in the page's memory)."""
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from data_access.accounts import SYSTEM_ACTOR, audit_export
 from data_access.filters import FIRST_DAY, LAST_DAY, FilterError, default_range
 from data_access.i18n import date_format, format_int, results_text, t
 from data_access.opt_out import (
@@ -28,8 +26,8 @@ from exports import opt_out_export
 from pages import chat_view, widgets
 from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.notices import code_span
+from pages.export_panel import render_download_links
 from pages.run import Run
-from pages.export_panel import client_address
 
 PAGE_SIZE = 50
 _DATES = "opt_out.dates"
@@ -122,30 +120,7 @@ def contacts_table(db: Db, search: OptOutFilters, total: int, lang: str) -> None
         })
 
 
-def downloads(engine: Engine, search: OptOutFilters, lang: str, run: Run) -> None:
-    """CSV and XLSX of every contact of the search, built when clicked and audited."""
+def downloads(search: OptOutFilters, lang: str, run: Run) -> None:
+    """CSV and XLSX links of every contact of the search (the route writes, audits and streams them)."""
     st.subheader(t("export.header", lang), anchor=False)
-    actor = run.account.email if run.account is not None else SYSTEM_ACTOR
-    address = client_address()
-    for column, fmt in zip(st.columns(len(opt_out_export.FORMATS)), opt_out_export.FORMATS):
-        column.download_button(
-            t(f"export.{fmt}", lang),
-            data=_builder(engine, search, fmt, lang, actor, address),
-            file_name=opt_out_export.file_name(search, fmt, lang),
-            mime=opt_out_export.MIME_TYPES[fmt],
-            on_click="ignore",
-            key=f"opt_out.export.{fmt}",
-            icon=":material/download:",
-            width="stretch",
-        )
-
-
-def _builder(engine: Engine, search: OptOutFilters, fmt: str, lang: str, actor: str,
-             address: str | None) -> Callable[[], io.BytesIO]:
-    def build_file() -> io.BytesIO:
-        buffer = io.BytesIO()
-        rows = opt_out_export.export(engine, search, fmt, lang, buffer)
-        audit_export(engine, actor, search, fmt, rows, address, via="page")
-        return buffer
-
-    return build_file
+    render_download_links(search, lang, run.account, opt_out_export.FORMATS)

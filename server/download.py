@@ -1,8 +1,9 @@
 """The files of a search, served by the app server: `GET /download/{ticket}` (SPEC 9's downloads).
 
-The page's export panel (pages/export_panel.py) draws one link a format; each carries a ticket made
-by `make_ticket` when the panel is drawn: who asks (the account's email, or the system actor while no
-account exists), the view, the filter value as URL parameters, the format, the language, and the time
+The Sent and Received pages' export panel (pages/export_panel.py) and the Opt-out page draw one link
+a format; each carries a ticket made by `make_ticket` when the link is drawn: who asks (the account's email, or the system actor while no
+account exists), the view, the filter value as URL parameters (an opt-out search's stop words too: a setting of the
+server the file must share with the page), the format, the language, and the time
 it was made (it expires after `TICKET_TTL_S`). The ticket is signed (HMAC-SHA256) with the credential
 the browser presents with it, so any app process behind a balancer can check it without a shared
 setting, and a ticket is worth nothing without that credential:
@@ -24,7 +25,8 @@ The file is the one `exports.export.export` writes, under the same name and MIME
   counted the search, before the file's first byte leaves: its rows are the search's rows at that
   moment (the file's rows on DuckDB, whose export reads one snapshot; on PostgreSQL rows committed
   while the file streams may add a few). No audit entry, no byte of the file.
-- XLSX and PDF (and the files of views that write their own) are written to a temporary file first
+- XLSX and PDF (and the files of views that write their own, and the Opt-out report's) are written
+  to a temporary file first
   (the writers need to seek or write at the end), audited with the rows written, then streamed from
   the file, which is unlinked as soon as it is open.
 A file that fails while streaming ends the response without its last chunk, so the browser shows a
@@ -72,8 +74,10 @@ from data_access.config import LANGUAGES, SettingError
 from data_access.engine import DATABASE_ERRORS, first_line, open_database
 from data_access.filters import FilterError, Filters
 from data_access.i18n import t
+from data_access.opt_out import OptOutFilters
 from data_access.scope import Scope
-from data_access.views import view
+from data_access.views import OPT_OUT, view
+from exports import opt_out_export
 from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
 from server.settings import server_database_url
@@ -90,7 +94,10 @@ DEFAULT_DOWNLOADS_AT_ONCE = 4
 DOWNLOAD_TIME_LIMIT_S = "DOWNLOAD_TIME_LIMIT_S"  # the setting: seconds a stream may last
 DEFAULT_DOWNLOAD_TIME_LIMIT_S = 3600
 RETRY_AFTER_S = 30  # what a download refused for want of a slot is told to wait
+STOP_WORDS_PARAM = "stop_words"  # an opt-out ticket's stop words, beside its URL parameters
 _SALT = "report-download-ticket"
+
+Search = Filters | OptOutFilters  # what a ticket's file is made of
 
 
 class Refused(Exception):
@@ -108,7 +115,7 @@ class Ticket:
 
     actor: str  # the account's email, or the system actor while no account exists
     view: str
-    params: dict[str, list[str]]  # Filters.to_params(): the scope is not part of it
+    params: dict[str, list[str]]  # the search's to_params() (and stop words): the scope is not part of it
     fmt: str
     lang: str
 
@@ -131,11 +138,14 @@ def _serializer(credential: str) -> URLSafeSerializer:
     return URLSafeSerializer(credential, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
-def make_ticket(credential: str, actor: str, filters: Filters, fmt: str, lang: str, now: float | None = None) -> str:
+def make_ticket(credential: str, actor: str, filters: Search, fmt: str, lang: str, now: float | None = None) -> str:
     """The signed ticket of one file of the search `filters`, valid `TICKET_TTL_S` from `now` (its
     scope is left out: the route takes the account's)."""
     expires = int(time.time() if now is None else now) + TICKET_TTL_S
-    payload = {"a": actor, "v": filters.view, "p": filters.to_params(), "f": fmt, "l": lang, "e": expires}
+    params = filters.to_params()
+    if isinstance(filters, OptOutFilters):
+        params[STOP_WORDS_PARAM] = list(filters.stop_words)
+    payload = {"a": actor, "v": filters.view, "p": params, "f": fmt, "l": lang, "e": expires}
     return _serializer(credential).dumps(payload)
 
 
@@ -195,18 +205,30 @@ def requester(engine: Engine, cookies: Mapping[str, str], client: str | None) ->
     return Requester(account.email, account.scope, credential, client)
 
 
-def search_of(ticket: Ticket, who: Requester) -> Filters:
+def search_of(ticket: Ticket, who: Requester) -> Search:
     """The ticket's search with the requester's scope; `Refused` when it names another actor or
     something the report does not know."""
     if ticket.actor != who.actor:
         raise Refused(403, "download.refused")
-    if ticket.fmt not in FORMATS or ticket.lang not in LANGUAGES:
+    opt_out = ticket.view == OPT_OUT.code
+    if ticket.fmt not in (opt_out_export.FORMATS if opt_out else FORMATS) or ticket.lang not in LANGUAGES:
         raise Refused(400, "download.malformed")
     try:
-        filters = view(ticket.view).filters.from_params(ticket.params)
+        if opt_out:
+            words = tuple(str(word) for word in ticket.params.get(STOP_WORDS_PARAM, ()))
+            filters = OptOutFilters.from_params(ticket.params, stop_words=words)
+        else:
+            filters = view(ticket.view).filters.from_params(ticket.params)
     except (KeyError, FilterError):
         raise Refused(400, "download.malformed") from None
     return filters.replace(scope=who.scope)
+
+
+def file_of(filters: Search, fmt: str, lang: str) -> tuple[str, str]:
+    """The file's name and MIME type."""
+    if isinstance(filters, OptOutFilters):
+        return opt_out_export.file_name(filters, fmt, lang), opt_out_export.MIME_TYPES[fmt]
+    return file_name(filters, fmt, lang), MIME_TYPES[fmt]
 
 
 # -- limits and language ------------------------------------------------------------------------
@@ -314,17 +336,15 @@ async def download(request: Request) -> Response:
         return _plain(str(exc), 503)
     handed = False
     try:
-        headers = {
-            "Content-Disposition": _attachment(file_name(filters, ticket.fmt, ticket.lang)),
-            "Cache-Control": "no-store",
-        }
+        name, media_type = file_of(filters, ticket.fmt, ticket.lang)
+        headers = {"Content-Disposition": _attachment(name), "Cache-Control": "no-store"}
         engine = await run_in_threadpool(export_engine)
-        if ticket.fmt == "csv" and view(ticket.view).export is None:
+        if ticket.fmt == "csv" and isinstance(filters, Filters) and view(ticket.view).export is None:
             body = await _streamed_csv(engine, filters, ticket.lang, who)
         else:
             body, size = await _written_file(engine, filters, ticket.fmt, ticket.lang, who)
             headers["Content-Length"] = str(size)
-        response = _Download(body, time_limit_s, media_type=MIME_TYPES[ticket.fmt], headers=headers)
+        response = _Download(body, time_limit_s, media_type=media_type, headers=headers)
         handed = True
         return response
     except (*DATABASE_ERRORS, ChartError, OSError) as exc:
@@ -457,12 +477,16 @@ async def _pieces(receive: MemoryObjectReceiveStream[bytes],
 # -- XLSX and PDF, written then streamed --------------------------------------------------------
 
 
-def _write_file(engine: Engine, filters: Filters, fmt: str, lang: str, who: Requester) -> tuple[IO[bytes], int]:
+def _write_file(engine: Engine, filters: Search, fmt: str, lang: str, who: Requester) -> tuple[IO[bytes], int]:
     """In a worker thread: the file written to a temporary folder, audited, open and already unlinked."""
     folder = Path(tempfile.mkdtemp(prefix="report-download-"))
     try:
         path = folder / f"file.{fmt}"
-        rows = export(engine, filters, fmt, lang, path)
+        if isinstance(filters, OptOutFilters):
+            with path.open("wb") as out:
+                rows = opt_out_export.export(engine, filters, fmt, lang, out)
+        else:
+            rows = export(engine, filters, fmt, lang, path)
         audit_export(engine, who.actor, filters, fmt, rows, who.address, via="page")
         file = open(path, "rb")
     finally:
@@ -470,7 +494,7 @@ def _write_file(engine: Engine, filters: Filters, fmt: str, lang: str, who: Requ
     return file, os.fstat(file.fileno()).st_size
 
 
-async def _written_file(engine: Engine, filters: Filters, fmt: str, lang: str,
+async def _written_file(engine: Engine, filters: Search, fmt: str, lang: str,
                         who: Requester) -> tuple[AsyncGenerator[bytes, None], int]:
     file, size = await run_in_threadpool(_write_file, engine, filters, fmt, lang, who)
     return _file_pieces(file), size

@@ -27,9 +27,10 @@ from data_access import accounts
 from data_access.accounts import SYSTEM_ACTOR, audit_entries
 from data_access.i18n import t
 from data_access.demo.loader import generate
+from data_access.opt_out import OptOutFilters
 from data_access.views import view
 from server.download import (RETRY_AFTER_S, ROUTES, SLOTS, TICKET_TTL_S, download_path, download_time_limit_s,
-                             downloads_at_once, make_ticket, server_secret)
+                             downloads_at_once, export_engine, make_ticket, server_secret)
 from server.sign_in import ROUTES as SIGN_IN_ROUTES
 from server.sign_in import SESSION_COOKIE, SignInGate, auth_engine
 from data_access.engine import open_database
@@ -38,6 +39,7 @@ from tests.factories import insert
 from tests.postgres import NO_SERVER, new_postgres_database
 from tests.test_export_pdf import text_lines
 from tests.test_export_rows import MO_NOV10_11, MOS, MTS, NEWEST_FIRST, NOV10_11, data  # noqa: F401 (fixture)
+from tests.test_opt_out import B, opt_engine  # noqa: F401 (fixture)
 
 with warnings.catch_warnings():  # Starlette asks for httpx2; httpx is what it supports today
     warnings.simplefilter("ignore")
@@ -136,6 +138,38 @@ def test_an_analyst_gets_only_the_rows_of_its_subaccounts(client_from, data):
         ("ana@example.com", "export", audit_of("csv", 3) | {"filters": scoped}, "127.0.0.1"),
         ("ana@example.com", "export", audit_of("xlsx", 3), "127.0.0.1"),
     ]
+
+
+def test_the_opt_out_files_hold_the_account_s_contacts_for_the_ticket_s_stop_words(opt_engine, db_url, monkeypatch):
+    """An analyst of Atacado: of the period's opt-outs, only Atacado's; with the stop word "sair" only,
+    C's "PARAR" is none, which leaves B's blocked send (after Atacado's own last MT)."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    add(opt_engine, "caio@example.com", "analyst", ("Atacado",))
+    client = TestClient(Starlette(routes=[*SIGN_IN_ROUTES, *ROUTES], middleware=[Middleware(SignInGate)]),
+                        client=LOOPBACK, follow_redirects=False)
+    search = OptOutFilters(date(2026, 11, 10), date(2026, 11, 15), "America/Sao_Paulo", stop_words=("sair",))
+    try:
+        token = signed_in(client, "caio@example.com")
+        answers = {fmt: client.get(download_path(make_ticket(token, "caio@example.com", search, fmt, "en"), "en"))
+                   for fmt in ("csv", "xlsx")}
+        refused = client.get(download_path(make_ticket(token, "caio@example.com", search, "pdf", "en"), "en"))
+    finally:
+        auth_engine().dispose()
+        export_engine().dispose()
+    assert (refused.status_code, refused.text) == (400, t("download.malformed", "en"))  # the report has no PDF
+    assert answers["csv"].headers["content-type"] == "text/csv; charset=utf-8"
+    assert answers["csv"].headers["content-disposition"] == (
+        "attachment; filename=\"opt-out-report_2026-11-10_2026-11-15.csv\"; "
+        "filename*=UTF-8''opt-out-report_2026-11-10_2026-11-15.csv")
+    assert csv_rows(answers["csv"].content)[1:] == [
+        [B, "2026-11-12T12:00:00-03:00", "Not delivered (opt-out)", "131050", "1", "2026-11-12T12:00:00-03:00",
+         "Atacado", "Boas-vindas", "welcome", "2026-11-09T17:00:00-03:00", "wamid.B1"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(answers["xlsx"].content)).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["Phone", B]
+    searched = {"view": "opt_out", "filters": {"from": ["2026-11-10"], "to": ["2026-11-15"], "tz": ["America/Sao_Paulo"]},
+                "rows": 1, "via": "page"}
+    assert exports_audited(opt_engine) == [("caio@example.com", "export", searched | {"format": fmt}, "127.0.0.1")
+                                           for fmt in ("csv", "xlsx")]
 
 
 # -- refusals -----------------------------------------------------------------------------------

@@ -1,18 +1,32 @@
 """The Opt-out page driven with AppTest against a real database: the contacts of the test's own rows
 in three languages, the period from the link and the picker, the stop words setting, a scoped account,
-and the blocked sends equal to the Sent page's opt-out total for the same period."""
+the blocked sends equal to the Sent page's opt-out total for the same period, and the download links,
+served by the app server's route (server/download.py)."""
+import csv
+import io
+import warnings
 from collections.abc import Iterator
 from datetime import date
+from urllib.parse import unquote, urlsplit
 
+import openpyxl
 import pytest
 import streamlit as st
+from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
 from data_access import accounts
+from data_access.accounts import SYSTEM_ACTOR, audit_entries
+from server.download import PATH, ROUTES, Ticket, export_engine, read_ticket, server_secret
+from server.sign_in import auth_engine
 from tests.test_opt_out import A, B, C, H, MAPPED_NUMBER, MOS, MTS
 from tests.factories import insert
 from tests.test_pages import APP, results, total_line
 from tests.test_pages_saved_accounts import signed_in_on
+
+with warnings.catch_warnings():  # Starlette asks for httpx2; httpx is what it supports today
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 OPT_OUT = "pages/opt_out.py"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-15"}
@@ -87,6 +101,27 @@ def open_opt_out(params: dict) -> AppTest:
     return app
 
 
+SEARCH_PARAMS = {"from": ["2026-11-10"], "to": ["2026-11-15"], "tz": ["America/Sao_Paulo"]}
+
+
+def ticket_of(link) -> Ticket:
+    parts = urlsplit(link.proto.url)
+    assert parts.path.startswith(PATH)
+    return read_ticket(server_secret(), unquote(parts.path[len(PATH):]))
+
+
+def downloaded(link, db_url: str) -> tuple[str, bytes]:
+    """The route's file for a link of the page (its name, its bytes), asked from the loopback in this
+    process (where Streamlit is loaded, as in the app server)."""
+    try:
+        answer = TestClient(Starlette(routes=ROUTES), client=("127.0.0.1", 1)).get(link.proto.url)
+    finally:
+        auth_engine().dispose()
+        export_engine().dispose()
+    assert answer.status_code == 200, answer.text
+    return answer.headers["content-disposition"], answer.content
+
+
 def table(app: AppTest) -> list[list]:
     frame = app.main.dataframe[-1].value
     return [list(row) for row in frame.itertuples(index=False)]
@@ -99,7 +134,10 @@ def test_contacts_in_three_languages(opt_db, lang):
     assert [(m.label, m.value) for m in app.main.metric] == list(zip(CARDS[lang], ["4", "1", "3", "2", "3"]))
     assert list(app.main.dataframe[-1].value.columns) == HEADERS[lang]
     assert table(app) == expected_rows(lang)
-    assert [b.label for b in app.get("download_button")] == ["CSV", "XLSX"]
+    assert [ticket_of(link) for link in app.get("link_button")] == [
+        Ticket(SYSTEM_ACTOR, "opt_out", SEARCH_PARAMS | {"stop_words": ["SAIR", "PARAR", "STOP"]}, fmt, lang)
+        for fmt in ("csv", "xlsx")]
+    assert [link.proto.label for link in app.get("link_button")] == ["CSV", "XLSX"]
     assert app.query_params == {**PERIOD, "tz": "America/Sao_Paulo", "lang": lang}
 
 
@@ -122,7 +160,7 @@ def test_blocked_sends_equal_the_sent_pages_opt_out_total(opt_db):
     assert blocked == "2" and total_line(sent) == results(2, "en")
 
 
-def test_stop_words_come_from_the_setting(opt_db, monkeypatch):
+def test_stop_words_come_from_the_setting(opt_db, db_url, monkeypatch):
     monkeypatch.setenv("OPT_OUT_STOP_WORDS", "🛑, Sair ,'; DROP TABLE mo_message; --")
     app = open_opt_out({**PERIOD, "lang": "en"})
     assert [row[1] for row in table(app)] == ["+5511900000106", B, A]
@@ -131,6 +169,25 @@ def test_stop_words_come_from_the_setting(opt_db, monkeypatch):
         "Period: `2026-11-10 – 2026-11-15` · Stop words: `🛑, Sair, '; DROP TABLE mo_message; --`"
         " · Time zone: `America/Sao_Paulo`"
     )
+    # The files are the page's search, its stop words included, whatever the server reads later.
+    monkeypatch.delenv("OPT_OUT_STOP_WORDS")
+    csv_link, xlsx_link = app.get("link_button")
+    disposition, content = downloaded(csv_link, db_url)
+    assert 'filename="opt-out-report_2026-11-10_2026-11-15.csv"' in disposition
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    assert [row[:4] for row in rows] == [
+        ["Phone", "Opted out", "How", "Detail"],
+        ["+5511900000106", "2026-11-14T10:00:00-03:00", "Stop message", "🛑"],
+        [B, "2026-11-12T12:00:00-03:00", "Not delivered (opt-out)", "131050"],
+        [A, "2026-11-11T09:00:00-03:00", "Stop message", "  Saír \n"],
+    ]
+    disposition, content = downloaded(xlsx_link, db_url)
+    assert 'filename="opt-out-report_2026-11-10_2026-11-15.xlsx"' in disposition
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["Phone", "+5511900000106", B, A]
+    assert [(e.actor, e.detail) for e in reversed(audit_entries(opt_db)) if e.action == "export"] == [
+        (SYSTEM_ACTOR, {"view": "opt_out", "filters": SEARCH_PARAMS, "format": fmt, "rows": 3, "via": "page"})
+        for fmt in ("csv", "xlsx")]
 
 
 def test_a_scoped_account_sees_only_its_opt_outs(opt_db):
@@ -146,7 +203,7 @@ def test_a_scoped_account_sees_only_its_opt_outs(opt_db):
 def test_a_period_without_opt_outs_shows_the_empty_state(opt_db):
     app = open_opt_out({"from": "2026-10-01", "to": "2026-10-31", "lang": "en"})
     assert total_line(app) == results(0, "en")
-    assert not app.main.dataframe and not app.get("download_button")
+    assert not app.main.dataframe and not app.get("link_button")
     assert len(app.main.info) == 1
 
 
