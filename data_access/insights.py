@@ -21,21 +21,7 @@ from sqlalchemy.engine import Connection
 from data_access import hourly, report
 from data_access.filters import Filters, MoFilters, MtFilters
 from data_access.report import _fixed_offset_s
-from data_access.schema import Timestamp, metadata, mt_hourly, mt_message
-
-# PostgreSQL (migration 0013): the read MTs counted per hour sent, hour read, time-to-read buckets and
-# every column `mt_hourly` counts by, kept by triggers on `mt_message`: the buckets and the weekday x hour
-# of reads of any search the hourly counts answer are summed from it.
-mt_read_hourly = sa.Table(
-    "mt_read_hourly",
-    metadata,
-    sa.Column("sent_at", Timestamp, nullable=False),  # the hour's start
-    sa.Column("read_at", Timestamp, nullable=False),  # the hour's start
-    sa.Column("delivered_to_read", sa.SmallInteger),  # READ_BUCKETS index; NULL: no delivery time
-    sa.Column("sent_to_read", sa.SmallInteger, nullable=False),
-    *(sa.Column(c.name, c.type) for c in mt_hourly.c if c.name not in ("sent_at", "messages", "replied")),
-    sa.Column("messages", sa.BigInteger, nullable=False),
-)
+from data_access.schema import mt_message, mt_read_hourly
 
 # Upper bounds (seconds, exclusive) of the time-to-read buckets; the last bucket has none.
 READ_BUCKET_BOUNDS_S: tuple[int, ...] = (60, 5 * 60, 15 * 60, 60 * 60, 6 * 3600, 24 * 3600)

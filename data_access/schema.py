@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -143,6 +144,20 @@ mo_hourly = Table(
     Column("content_type", String(16)),
     Column("button_text", String),
     Column("clicked", Boolean),  # has a button payload
+    Column("messages", BigInteger, nullable=False),
+)
+
+# PostgreSQL (migration 0013): the read MTs counted per hour sent, hour read, time-to-read buckets
+# (`data_access.insights.READ_BUCKETS` indexes) and every column `mt_hourly` counts by, kept by triggers
+# on `mt_message`: the Sent insights' buckets and weekday x hour of reads are summed from it.
+mt_read_hourly = Table(
+    "mt_read_hourly",
+    metadata,
+    Column("sent_at", Timestamp, nullable=False),  # the hour's start
+    Column("read_at", Timestamp, nullable=False),  # the hour's start
+    Column("delivered_to_read", SmallInteger),  # NULL: no delivery time
+    Column("sent_to_read", SmallInteger, nullable=False),
+    *(Column(c.name, c.type) for c in mt_hourly.c if c.name not in ("sent_at", "messages", "replied")),
     Column("messages", BigInteger, nullable=False),
 )
 
