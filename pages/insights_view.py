@@ -2,8 +2,9 @@
 time-to-read distribution and the weekday x hour heatmap as charts with their tables, inside one
 expander per page, collapsed by default: distinct counts and exact medians cannot be pre-aggregated
 for any search, so at millions of rows they are computed only when the person opens it (and for the
-session's next searches while it stays open: the expander's state is keyed). Data comes
-from `data_access.insights`, cached like the report (database URL, data version, search); the figures
+session's next searches while it stays open, in any language and after other pages: its state is
+kept). Data comes from `data_access.insights`, cached like the report (database URL, data version,
+search); the figures
 are built once for every session, like the report's (`pages.shared_charts`): keyed by the same and the
 language, shared as they are, never changed."""
 from __future__ import annotations
@@ -116,7 +117,16 @@ def mo_charts(db: Db, filters: MoFilters, insights: MoInsights, lang: str) -> No
 
 
 def _opened(label: str, key: str):
-    """The insights' expander (closed until asked for), or None while it is closed: nothing in it runs."""
+    """The insights' expander (closed until asked for), or None while it is closed: nothing in it runs.
+
+    Streamlit tells an expander from another by its label as well as its key, so a new language would
+    make it a new, closed one, and it forgets a widget's state after a run that leaves it out (another
+    page). Whether it is open is therefore kept under a key of the session's own too, and handed to the
+    widget's key before it is drawn."""
+    state = st.session_state
+    kept = f"{key}.kept"
+    state[kept] = bool(state[key]) if key in state else state.get(kept, False)
+    state[key] = state[kept]
     panel = st.expander(label, key=key, on_change="rerun")
     return panel if panel.open else None
 
