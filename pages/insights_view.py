@@ -4,9 +4,8 @@ expander per page, collapsed by default: distinct counts and exact medians canno
 for any search, so at millions of rows they are computed only when the person opens it (and for the
 session's next searches while it stays open, in any language and after other pages: its state is
 kept). Data comes from `data_access.insights`, cached like the report (database URL, data version,
-search); the figures
-are built once for every session, like the report's (`pages.shared_charts`): keyed by the same and the
-language, shared as they are, never changed."""
+search); the figures are built once for every session, like the report's (`pages.shared_charts`):
+keyed by the same and the language, shared as they are, never changed."""
 from __future__ import annotations
 
 import pandas as pd
