@@ -7,6 +7,7 @@ the data version and the frozen filter value, so new data shows on the next inte
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,9 +49,15 @@ class Db:
 
 def _cli_db() -> str | None:
     """`streamlit run app.py -- --db URL`."""
+    return _db_argument(tuple(sys.argv[1:]))
+
+
+@functools.lru_cache(maxsize=4)
+def _db_argument(argv: tuple[str, ...]) -> str | None:
+    """The `--db` of a command line (parsed once per command line, not once per run)."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--db")
-    known, _ = parser.parse_known_args(sys.argv[1:])
+    known, _ = parser.parse_known_args(argv)
     return known.db
 
 
@@ -85,6 +92,26 @@ def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
         return None
 
 
+def caught(lang: str, work: Callable[..., T], *args: Any) -> T | None:
+    """`work(*args)`, a database failure becoming a message on the page and None: `guarded` without the
+    spinner, for the report pages' calls after `database()` (whose spinner covers a wait for a file an
+    ingest holds). A spinner costs each run a thread and a message even when it never shows (it shows
+    after half a second), and these calls are mostly answered from the shared caches at once."""
+    try:
+        return work(*args)
+    except DATABASE_ERRORS as exc:
+        show_database_error(exc, lang)
+        return None
+
+
+def search_key(value: Any) -> str:
+    """The cache key of a frozen filter value (or a table order): its `repr`, which names the class and
+    every field with its value, the account's scope included. Streamlit hashes a dataclass argument
+    field by field (about 1.4 ms for a search, paid by each cached call of each run); a string costs it
+    microseconds."""
+    return repr(value)
+
+
 def show_database_error(exc: BaseException, lang: str) -> None:
     """One clear line, the driver's detail shown literally (never as Markdown or HTML)."""
     if isinstance(exc, DatabaseBusy):
@@ -98,37 +125,42 @@ def show_database_error(exc: BaseException, lang: str) -> None:
 
 
 # -- cached report calls ----------------------------------------------------------------------
-# `url`, `version` and the view's `code` are not used inside but for the cache key, with the filter
-# value. The engine (`_engine`, not hashed) is the one `url` opened.
+# `url`, `version`, the view's `code` and `search` (the filter value's `search_key`) are not used inside
+# but for the cache key. The engine and the filter value (`_engine`, `_filters`: not hashed) are the
+# ones `url` and `search` name.
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _report(_engine: Engine, url: str, version: int, code: str, filters: Filters) -> Any:
-    return with_connection(_engine, view(code).report, filters)
+def _report(_engine: Engine, url: str, version: int, code: str, search: str, _filters: Filters) -> Any:
+    return with_connection(_engine, view(code).report, _filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _detail_page(
-    _engine: Engine, url: str, version: int, code: str, filters: Filters, page: int, size: int, total: int
+    _engine: Engine, url: str, version: int, code: str, search: str, _filters: Filters, page: int, size: int,
+    total: int,
 ) -> list[dict[str, Any]]:
-    return with_connection(_engine, newest_page, filters, view(code).columns, page, size, total)
+    return with_connection(_engine, newest_page, _filters, view(code).columns, page, size, total)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _options(
-    _engine: Engine, url: str, version: int, code: str, subaccounts: tuple[str, ...], scope: Scope
+    _engine: Engine, url: str, version: int, code: str, subaccounts: tuple[str, ...], seen_by: str, _scope: Scope
 ) -> FilterOptions:
-    return with_connection(_engine, filter_options, view(code).filters, subaccounts, scope)
+    return with_connection(_engine, filter_options, view(code).filters, subaccounts, _scope)
 
 
 def report_of(db: Db | None, shown: View, filters: Filters, lang: str) -> Any:
     """The view's report of the search (`shown.report`), or None (with a message) when the database fails."""
-    return None if db is None else guarded(lang, _report, db.engine, db.url, db.version, shown.code, filters)
+    if db is None:
+        return None
+    return caught(lang, _report, db.engine, db.url, db.version, shown.code, search_key(filters), filters)
 
 
 def detail_rows(db: Db, shown: View, filters: Filters, page: int, size: int, total: int, lang: str) -> list[dict] | None:
     """One page of the view's detail rows, or None (with a message) when the database fails."""
-    return guarded(lang, _detail_page, db.engine, db.url, db.version, shown.code, filters, page, size, total)
+    return caught(lang, _detail_page, db.engine, db.url, db.version, shown.code, search_key(filters), filters,
+                  page, size, total)
 
 
 def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: Scope) -> FilterOptions:
@@ -136,6 +168,6 @@ def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: 
     if db is None:
         return NO_OPTIONS
     try:
-        return _options(db.engine, db.url, db.version, shown.code, subaccounts, scope)
+        return _options(db.engine, db.url, db.version, shown.code, subaccounts, search_key(scope), scope)
     except DATABASE_ERRORS:
         return NO_OPTIONS

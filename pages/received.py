@@ -2,7 +2,6 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import quick_reply_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
 from pages.chart_filter import clickable_chart
@@ -41,7 +40,7 @@ if report is not None:
                                 "mo.quick_replies", "mo", "button")  # click to filter by button
             with right:
                 widgets.section_title(t("chart.quick_replies_table", lang))
-                widgets.small_table(quick_reply_rows(report, lang), lang)
+                widgets.small_table(charts.lists["chart.quick_replies"])  # quick_reply_rows, drawn once
         else:
             st.caption(t("chart.no_clicks", lang))
         left, right = st.columns(2)

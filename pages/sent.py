@@ -2,7 +2,6 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import failure_reason_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
 from pages.chart_filter import clickable_chart
@@ -50,9 +49,9 @@ if report is not None:
         # insights (unique recipients, times to read, weekday x hour of reads): only when opened
         insights_view.mt_section(db, filters, totals.total, lang)
         widgets.section_title(t("chart.failure_reasons", lang))
-        reasons = failure_reason_rows(report, lang)
-        if reasons:
-            widgets.small_table(reasons, lang, wrap_last=True)
+        reasons = charts.lists["chart.failure_reasons"]  # failure_reason_rows, drawn once for every session
+        if reasons is not None:
+            widgets.small_table(reasons, wrap_last=True)
         else:
             st.caption(t("chart.no_failures", lang))
 

@@ -8,23 +8,25 @@ data version, view, filter value — its account scope included —, language) a
 the same objects (`st.cache_resource`: no copy per session), the tables under them already as the
 DataFrames drawn (building them took as long as drawing them). Nothing changes a figure once it is
 here: `exports.charts` writes them in the language, and `widgets.chart` draws a figure without
-touching it. A new data version is a new key, so new events show on the next interaction, as for the
+touching it. The view's small tables (failure reasons, quick replies) are kept the same way, as the
+Arrow tables drawn. A new data version is a new key, so new events show on the next interaction, as for the
 report itself.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from data_access.filters import Filters
 from data_access.views import View, view
-from pages.chart_data import data_table
-from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db
+from pages.chart_data import arrow_table
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, search_key
+from pages.widgets import small_frame
 
 
 @dataclass(frozen=True)
@@ -32,22 +34,30 @@ class Charts:
     """One search's charts in one language, shared by every session: read them, never change them."""
 
     figures: Mapping[str, go.Figure]  # in page order
-    tables: Mapping[str, pd.DataFrame]  # each chart's numbers as a table, written in the language
+    tables: Mapping[str, pa.Table]  # each chart's numbers as the table under it (`arrow_table`), in the language
+    # the view's tables of the report (`View.tables`: failure reasons, quick replies) as drawn
+    # (`widgets.small_frame`), by title key; None for one without rows
+    lists: Mapping[str, pa.Table | None] = field(default_factory=dict)
 
 
 def build(shown: View, report: Any, lang: str) -> Charts:
     """The view's charts of a report (what the cache keeps): `exports.charts` writes their day ticks,
     separators and numbers in the language, so the page draws them as they are."""
+    lists = {}
+    for table in shown.tables:
+        rows = table.rows(report, lang)
+        lists[table.title_key] = small_frame(rows, lang) if rows else None
     return Charts(shown.figures(report, lang),
-                  {name: data_table(rows) for name, rows in shown.chart_tables(report, lang).items()})
+                  {name: arrow_table(rows) for name, rows in shown.chart_tables(report, lang).items()}, lists)
 
 
-# `url`, `version`, `code`, `filters` and `lang` are the key; the report (not hashed) is the one they name.
+# `url`, `version`, `code`, `search` (the filter value's `search_key`) and `lang` are the key; the
+# report (not hashed) is the one they name.
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _charts(url: str, version: int, code: str, filters: Filters, lang: str, _report: Any) -> Charts:
+def _charts(url: str, version: int, code: str, search: str, lang: str, _report: Any) -> Charts:
     return build(view(code), _report, lang)
 
 
 def charts_of(db: Db, shown: View, filters: Filters, report: Any, lang: str) -> Charts:
     """The charts of `report`, which is the view's report of `filters` at the data version of `db`."""
-    return _charts(db.url, db.version, shown.code, filters, lang, report)
+    return _charts(db.url, db.version, shown.code, search_key(filters), lang, report)
