@@ -31,7 +31,7 @@ balancer's) CPU seconds during the level and the apps' CPU milliseconds per chan
 first loads included: on a machine shared with other work this moves far less than the wall times
 do), the failed sessions with their reasons, and the load average before and after. With `--profile DIR`,
 py-spy samples each app process while its level changes searches (only samples holding the interpreter
-lock, 200 a second) into DIR/NAME-SESSIONS-I.txt (collapsed stacks: one line per stack, its count last).
+lock, `--profile-rate` a second: 200) into DIR/NAME-SESSIONS-I.txt (collapsed stacks: one line per stack, its count last).
 """
 from __future__ import annotations
 
@@ -256,14 +256,15 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float) -> Iterator[None]:
-    """py-spy on each process for the block's duration (at most `seconds`), samples holding the lock only."""
+def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float, rate: int = 200) -> Iterator[None]:
+    """py-spy on each process for the block's duration (at most `seconds`), `rate` samples a second holding
+    the lock only."""
     if profile_dir is None:
         yield
         return
     profile_dir.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    spies = [subprocess.Popen([spy, "record", "--gil", "--rate", "200", "--format", "raw", "--duration",
+    spies = [subprocess.Popen([spy, "record", "--gil", "--rate", str(rate), "--format", "raw", "--duration",
                                str(round(seconds)), "--pid", str(pid), "-o", str(profile_dir / f"{name}-{i}.txt")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i, pid in enumerate(pids)]
     try:
@@ -277,7 +278,7 @@ def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: 
 
 def measure(db_url: str, levels: list[int], seconds: float, every: float, timeout_s: float,
             trees: dict[str, Path], log_dir: Path, opening: str = QUERY, processes: Sequence[int] = (1,),
-            profile_dir: Path | None = None) -> dict:
+            profile_dir: Path | None = None, profile_rate: int = 200) -> dict:
     """Each level on each code and each count of app processes (behind the balancer when more than
     one), one after the other; a run is named by its code, and by its process count when several
     are measured ("current-2p")."""
@@ -290,7 +291,7 @@ def measure(db_url: str, levels: list[int], seconds: float, every: float, timeou
                     asyncio.run(_warm_all([app.base for app in apps.apps], timeout_s, opening))
                     cpu_before = apps.cpu_seconds()
                     with profiled([app.proc.pid for app in apps.apps], profile_dir, f"{run_name}-{sessions}",
-                                  seconds + 60):
+                                  seconds + 60, profile_rate):
                         figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
                     cpu_after = apps.cpu_seconds()
                 figures["processes"] = count
@@ -320,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy each app process during each level "
                         "(samples holding the interpreter lock) into DIR")
+    parser.add_argument("--profile-rate", type=int, default=200, help="py-spy's samples a second")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
     processes = [int(n) for n in args.processes.split(",")]
@@ -337,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
                   "baseline": args.baseline, "processes": processes, "cpus": os.cpu_count()}
         result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening, processes,
-                          args.profile)
+                          args.profile, args.profile_rate)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

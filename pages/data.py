@@ -68,7 +68,7 @@ def _engine(url: str, busy_timeout_s: float) -> Engine:
 
 def database_engine() -> Engine:
     """The engine of this run's database, opened once per URL (raises what opening it raises)."""
-    return _engine(database_url(_cli_db()), BUSY_TIMEOUT_S)
+    return _engine(url=database_url(_cli_db()), busy_timeout_s=BUSY_TIMEOUT_S)
 
 
 def database(lang: str) -> Db | None:
@@ -92,13 +92,14 @@ def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
         return None
 
 
-def caught(lang: str, work: Callable[..., T], *args: Any) -> T | None:
-    """`work(*args)`, a database failure becoming a message on the page and None: `guarded` without the
+def caught(lang: str, work: Callable[..., T], /, **kwargs: Any) -> T | None:
+    """`work(**kwargs)`, a database failure becoming a message on the page and None: `guarded` without the
     spinner, for the report pages' calls after `database()` (whose spinner covers a wait for a file an
     ingest holds). A spinner costs each run a thread and a message even when it never shows (it shows
-    after half a second), and these calls are mostly answered from the shared caches at once."""
+    after half a second), and these calls are mostly answered from the shared caches at once. Keyword
+    arguments: Streamlit looks a cached function's signature up again for each positional one."""
     try:
-        return work(*args)
+        return work(**kwargs)
     except DATABASE_ERRORS as exc:
         show_database_error(exc, lang)
         return None
@@ -127,7 +128,8 @@ def show_database_error(exc: BaseException, lang: str) -> None:
 # -- cached report calls ----------------------------------------------------------------------
 # `url`, `version`, the view's `code` and `search` (the filter value's `search_key`) are not used inside
 # but for the cache key. The engine and the filter value (`_engine`, `_filters`: not hashed) are the
-# ones `url` and `search` name.
+# ones `url` and `search` name. Called with keyword arguments: Streamlit inspects the function's
+# signature again for each positional argument of each call (about 25 us each).
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -154,13 +156,14 @@ def report_of(db: Db | None, shown: View, filters: Filters, lang: str) -> Any:
     """The view's report of the search (`shown.report`), or None (with a message) when the database fails."""
     if db is None:
         return None
-    return caught(lang, _report, db.engine, db.url, db.version, shown.code, search_key(filters), filters)
+    return caught(lang, _report, _engine=db.engine, url=db.url, version=db.version, code=shown.code,
+                  search=search_key(filters), _filters=filters)
 
 
 def detail_rows(db: Db, shown: View, filters: Filters, page: int, size: int, total: int, lang: str) -> list[dict] | None:
     """One page of the view's detail rows, or None (with a message) when the database fails."""
-    return caught(lang, _detail_page, db.engine, db.url, db.version, shown.code, search_key(filters), filters,
-                  page, size, total)
+    return caught(lang, _detail_page, _engine=db.engine, url=db.url, version=db.version, code=shown.code,
+                  search=search_key(filters), _filters=filters, page=page, size=size, total=total)
 
 
 def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: Scope) -> FilterOptions:
@@ -168,6 +171,7 @@ def options_of(db: Db | None, shown: View, subaccounts: tuple[str, ...], scope: 
     if db is None:
         return NO_OPTIONS
     try:
-        return _options(db.engine, db.url, db.version, shown.code, subaccounts, search_key(scope), scope)
+        return _options(_engine=db.engine, url=db.url, version=db.version, code=shown.code, subaccounts=subaccounts,
+                        seen_by=search_key(scope), _scope=scope)
     except DATABASE_ERRORS:
         return NO_OPTIONS

@@ -60,4 +60,5 @@ def _charts(url: str, version: int, code: str, search: str, lang: str, _report: 
 
 def charts_of(db: Db, shown: View, filters: Filters, report: Any, lang: str) -> Charts:
     """The charts of `report`, which is the view's report of `filters` at the data version of `db`."""
-    return _charts(db.url, db.version, shown.code, search_key(filters), lang, report)
+    return _charts(url=db.url, version=db.version, code=shown.code, search=search_key(filters), lang=lang,
+                   _report=report)

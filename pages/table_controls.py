@@ -55,13 +55,14 @@ def rows_count(db: Db, filters: Filters, order: TableOrder, total: int, lang: st
     message when the database fails)."""
     if not order.text:
         return total
-    return caught(lang, _count, db.engine, db.url, db.version, filters.view, search_key(filters), search_key(order),
-                  filters, order)
+    return caught(lang, _count, _engine=db.engine, url=db.url, version=db.version, code=filters.view,
+                  search=search_key(filters), ordered=search_key(order), _filters=filters, _order=order)
 
 
 def sorted_rows(
     db: Db, filters: Filters, order: TableOrder, page: int, size: int, lang: str, total: int
 ) -> list[dict[str, Any]] | None:
     """One page of the table in `order`, or None (with a message) when the database fails."""
-    return caught(lang, _page, db.engine, db.url, db.version, filters.view, search_key(filters), search_key(order),
-                  filters, order, page, size, lang, total)
+    return caught(lang, _page, _engine=db.engine, url=db.url, version=db.version, code=filters.view,
+                  search=search_key(filters), ordered=search_key(order), _filters=filters, _order=order, page=page,
+                  size=size, lang=lang, total=total)

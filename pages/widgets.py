@@ -126,8 +126,9 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
               last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
         )
     with table_area:
-        drawn = _drawn_page(db.url, db.version, code, search_key(filters), search_key(order), page, size, show_extra,
-                            lang, filters.tz, rows)
+        drawn = _drawn_page(url=db.url, version=db.version, code=code, search=search_key(filters),
+                            ordered=search_key(order), page=page, size=size, show_extra=show_extra, lang=lang,
+                            tz=filters.tz, _rows=rows)
         st.dataframe(
             drawn.table,
             hide_index=True,
