@@ -30,7 +30,8 @@ from pages.notices import code_span
 
 T = TypeVar("T")
 
-# The dashboard waits this long for an ingest that holds the embedded file, under a spinner, then says so.
+# The dashboard waits this long for an ingest that holds the embedded file (Streamlit's running indicator
+# shows meanwhile; the other pages' calls also under a spinner: `guarded`), then says so.
 BUSY_TIMEOUT_S = 10.0
 CACHE_TTL_S = 600
 CACHE_ENTRIES = 256
@@ -79,7 +80,7 @@ def database(lang: str) -> Db | None:
         engine = database_engine()
         return Db(engine, url, *with_connection(engine, data_version.state))
 
-    return guarded(lang, open_and_check)
+    return caught(lang, open_and_check)
 
 
 def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
@@ -94,10 +95,11 @@ def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
 
 def caught(lang: str, work: Callable[..., T], /, **kwargs: Any) -> T | None:
     """`work(**kwargs)`, a database failure becoming a message on the page and None: `guarded` without the
-    spinner, for the report pages' calls after `database()` (whose spinner covers a wait for a file an
-    ingest holds). A spinner costs each run a thread and a message even when it never shows (it shows
-    after half a second), and these calls are mostly answered from the shared caches at once. Keyword
-    arguments: Streamlit looks a cached function's signature up again for each positional one."""
+    spinner, for the calls every run of a report page makes (the database's version, the report, the
+    table's rows), mostly answered at once from the shared caches. A spinner costs each run a thread
+    (started while twenty other runs may want the interpreter lock) and a message, even when it never
+    shows (it shows after half a second); Streamlit's running indicator shows during a run anyway.
+    Keyword arguments: Streamlit looks a cached function's signature up again for each positional one."""
     try:
         return work(**kwargs)
     except DATABASE_ERRORS as exc:

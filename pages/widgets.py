@@ -2,6 +2,7 @@
 number and date formats, small tables and the paged detail table of any view."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -26,9 +27,16 @@ from pages.search_state import widget_key
 from pages.table_controls import order_widgets, rows_count, sorted_rows
 
 
+# The numbers each run writes (the total, the cards, the table's counts), formatted once per value and
+# language: babel takes about 80 us a number, and a run of a report page writes about fifteen.
+_count_text = functools.lru_cache(maxsize=4096)(format_int)
+_rate_text = functools.lru_cache(maxsize=4096)(format_pct)
+_results_text = functools.lru_cache(maxsize=1024)(results_text)
+
+
 def results_header(total: int, filters: Filters, lang: str) -> None:
     """"2.400 resultados" and the search it answers, each filter value shown literally."""
-    st.header(results_text(total, lang), anchor=False)
+    st.header(_results_text(total, lang), anchor=False)
     st.caption(" · ".join(f"{name}: {code_span(value)}" for name, value in filters.describe(lang)))
 
 
@@ -53,14 +61,14 @@ def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: 
     """A rate card: the percentage, its fraction underneath naming what the whole counts (`of_key`:
     "52 de 99 entregues"), the definition as help."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_pct(ratio, lang), help=help_text, height=METRIC_HEIGHT_PX)
-        st.caption(t(of_key, lang, part=format_int(part, lang), whole=format_int(whole, lang)))
+        st.metric(label_text, _rate_text(ratio, lang), help=help_text, height=METRIC_HEIGHT_PX)
+        st.caption(t(of_key, lang, part=_count_text(part, lang), whole=_count_text(whole, lang)))
 
 
 def count_card(label_text: str, n: int, lang: str, help_text: str | None = None) -> None:
     """A count card, the same height as the rate cards beside it."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_int(n, lang), help=help_text, height=METRIC_HEIGHT_PX)
+        st.metric(label_text, _count_text(n, lang), help=help_text, height=METRIC_HEIGHT_PX)
 
 
 def section_title(text: str) -> None:
@@ -119,11 +127,11 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
         return
     first = (page - 1) * size + 1
     if order.text:
-        shown_col.caption(t("table.search_matches", lang, n=format_int(total, lang), text=code_span(order.text)))
+        shown_col.caption(t("table.search_matches", lang, n=_count_text(total, lang), text=code_span(order.text)))
     if rows:
         shown_col.caption(
-            t("table.rows_shown", lang, first=format_int(first, lang),
-              last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
+            t("table.rows_shown", lang, first=_count_text(first, lang),
+              last=_count_text(first + len(rows) - 1, lang), total=_count_text(total, lang))
         )
     with table_area:
         drawn = _drawn_page(url=db.url, version=db.version, code=code, search=search_key(filters),
