@@ -45,9 +45,9 @@ def _apply(chart_key: str, view: str, field: str) -> None:
 
 
 def clickable_chart(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, key: str, view: str,
-                    field: str) -> None:
+                    field: str, title: str | None = None) -> None:
     """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table` or
-    `arrow_table`) in a closed expander."""
+    `arrow_table`) in a closed expander named after the figure's `title` (read from it when not given)."""
     st.plotly_chart(
         figure,
         theme=None,
@@ -57,5 +57,5 @@ def clickable_chart(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str
         selection_mode="points",
     )
     st.caption(t("chart.click_to_filter", lang))
-    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
+    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
         show_table(table)

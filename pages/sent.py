@@ -38,14 +38,15 @@ if report is not None:
                        t("kpi.reply_help", lang), lang, "kpi.of_delivered")
 
         charts = charts_of(db, view, filters, report, lang)  # built once for every session
-        figures, tables = charts.figures, charts.tables
+        figures, tables, titles = charts.figures, charts.tables, charts.titles
         left, right = st.columns(2)
         with left:  # click to filter: a funnel stage or a status bar filters the page by status
-            clickable_chart(figures["funnel"], tables["funnel"], lang, "mt.funnel", "mt", "status")
+            clickable_chart(figures["funnel"], tables["funnel"], lang, "mt.funnel", "mt", "status", titles["funnel"])
         with right:
             clickable_chart(figures["status_breakdown"], tables["status_breakdown"],
-                            lang, "mt.status_breakdown", "mt", "status")
-        chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily")
+                            lang, "mt.status_breakdown", "mt", "status", titles["status_breakdown"])
+        chart_with_data(figures["daily_delivery_rate"], tables["daily_delivery_rate"], lang, key="mt.daily",
+                        title=titles["daily_delivery_rate"])
         # insights (unique recipients, times to read, weekday x hour of reads): only when opened
         insights_view.mt_section(db, filters, totals.total, lang)
         widgets.section_title(t("chart.failure_reasons", lang))

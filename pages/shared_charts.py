@@ -38,6 +38,7 @@ class Charts:
     # the view's tables of the report (`View.tables`: failure reasons, quick replies) as drawn
     # (`widgets.small_frame`), by title key; None for one without rows
     lists: Mapping[str, pa.Table | None] = field(default_factory=dict)
+    titles: Mapping[str, str] = field(default_factory=dict)  # each figure's title (plotly's lookup: ~0.1 ms)
 
 
 def build(shown: View, report: Any, lang: str) -> Charts:
@@ -47,8 +48,9 @@ def build(shown: View, report: Any, lang: str) -> Charts:
     for table in shown.tables:
         rows = table.rows(report, lang)
         lists[table.title_key] = small_frame(rows, lang) if rows else None
-    return Charts(shown.figures(report, lang),
-                  {name: arrow_table(rows) for name, rows in shown.chart_tables(report, lang).items()}, lists)
+    figures = shown.figures(report, lang)
+    return Charts(figures, {name: arrow_table(rows) for name, rows in shown.chart_tables(report, lang).items()},
+                  lists, {name: figure.layout.title.text for name, figure in figures.items()})
 
 
 # `url`, `version`, `code`, `search` (the filter value's `search_key`) and `lang` are the key; the
