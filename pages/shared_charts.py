@@ -6,11 +6,11 @@ changing searches, 56% of the script threads' time holding the interpreter lock 
 and the language. So a view's figures and the numbers under them are built once per (database URL,
 data version, view, filter value — its account scope included —, language) and every session gets
 the same objects (`st.cache_resource`: no copy per session), the tables under them already as the
-DataFrames drawn (building them took as long as drawing them). Nothing changes a figure once it is
-here: `exports.charts` writes them in the language, and `widgets.chart` draws a figure without
-touching it. The view's small tables (failure reasons, quick replies) are kept the same way, as the
-Arrow tables drawn. A new data version is a new key, so new events show on the next interaction, as for the
-report itself.
+Arrow tables Streamlit sends (building them took as long as drawing them, and converting a DataFrame
+cost each run again), the view's small tables (failure reasons, quick replies) too. Nothing changes a
+figure once it is here: `exports.charts` writes them in the language, and `widgets.chart` draws a
+figure without touching it. A new data version is a new key, so new events show on the next
+interaction, as for the report itself.
 """
 from __future__ import annotations
 
