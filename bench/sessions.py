@@ -4,7 +4,7 @@ websocket at `/_stcore/stream`), as the browser's page does it, without a browse
 
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
                              [--period FROM,TO] [--baseline GIT_REF] [--processes 1,2] [--out FILE]
-                             [--profile DIR]
+                             [--profile DIR [--profile-rate 200]]
 
 Each session opens /sent (language en), then every `--every` seconds changes its search by sending
 `rerun_script` with a new address (the campaign and status parameters changed in the query string the
@@ -31,7 +31,9 @@ balancer's) CPU seconds during the level and the apps' CPU milliseconds per chan
 first loads included: on a machine shared with other work this moves far less than the wall times
 do), the failed sessions with their reasons, and the load average before and after. With `--profile DIR`,
 py-spy samples each app process while its level changes searches (only samples holding the interpreter
-lock, `--profile-rate` a second: 200) into DIR/NAME-SESSIONS-I.txt (collapsed stacks: one line per stack, its count last).
+lock, `--profile-rate` a second) into DIR/NAME-SESSIONS-I.txt (collapsed stacks: a stack a line, its
+count last). On a machine busy with other work these shares are unreliable: a thread holding the lock
+while the system runs another process is sampled as holding it.
 """
 from __future__ import annotations
 
@@ -256,7 +258,8 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float, rate: int = 200) -> Iterator[None]:
+def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float,
+             rate: int = 200) -> Iterator[None]:
     """py-spy on each process for the block's duration (at most `seconds`), `rate` samples a second holding
     the lock only."""
     if profile_dir is None:
