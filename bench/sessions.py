@@ -4,6 +4,7 @@ websocket at `/_stcore/stream`), as the browser's page does it, without a browse
 
     python -m bench sessions --db URL [--levels 1,5,20] [--seconds 60] [--every 2]
                              [--period FROM,TO] [--baseline GIT_REF] [--processes 1,2] [--out FILE]
+                             [--profile DIR [--profile-rate 200]]
 
 Each session opens /sent (language en), then every `--every` seconds changes its search by sending
 `rerun_script` with a new address (the campaign and status parameters changed in the query string the
@@ -28,7 +29,11 @@ Prints JSON: per level and code, the changes made, p50/p95/max to the total and 
 how long the changes took in all, the median bytes a change brought, the app processes' (and the
 balancer's) CPU seconds during the level and the apps' CPU milliseconds per change (user + system time,
 first loads included: on a machine shared with other work this moves far less than the wall times
-do), the failed sessions with their reasons, and the load average before and after.
+do), the failed sessions with their reasons, and the load average before and after. With `--profile DIR`,
+py-spy samples each app process while its level changes searches (only samples holding the interpreter
+lock, `--profile-rate` a second) into DIR/NAME-SESSIONS-I.txt (collapsed stacks: a stack a line, its
+count last). On a machine busy with other work these shares are unreliable: a thread holding the lock
+while the system runs another process is sampled as holding it.
 """
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -251,8 +257,31 @@ def code_of(ref: str) -> Iterator[Path]:
         yield Path(folder)
 
 
+@contextlib.contextmanager
+def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float,
+             rate: int = 200) -> Iterator[None]:
+    """py-spy on each process for the block's duration (at most `seconds`), `rate` samples a second holding
+    the lock only."""
+    if profile_dir is None:
+        yield
+        return
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    spies = [subprocess.Popen([spy, "record", "--gil", "--rate", str(rate), "--format", "raw", "--duration",
+                               str(round(seconds)), "--pid", str(pid), "-o", str(profile_dir / f"{name}-{i}.txt")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i, pid in enumerate(pids)]
+    try:
+        yield
+    finally:
+        for process in spies:
+            process.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
+        for process in spies:
+            process.wait(30)
+
+
 def measure(db_url: str, levels: list[int], seconds: float, every: float, timeout_s: float,
-            trees: dict[str, Path], log_dir: Path, opening: str = QUERY, processes: Sequence[int] = (1,)) -> dict:
+            trees: dict[str, Path], log_dir: Path, opening: str = QUERY, processes: Sequence[int] = (1,),
+            profile_dir: Path | None = None, profile_rate: int = 200) -> dict:
     """Each level on each code and each count of app processes (behind the balancer when more than
     one), one after the other; a run is named by its code, and by its process count when several
     are measured ("current-2p")."""
@@ -264,7 +293,9 @@ def measure(db_url: str, levels: list[int], seconds: float, every: float, timeou
                 with serve_balanced(db_url, count, log_dir, f"streamlit-{run_name}-{sessions}", tree) as apps:
                     asyncio.run(_warm_all([app.base for app in apps.apps], timeout_s, opening))
                     cpu_before = apps.cpu_seconds()
-                    figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
+                    with profiled([app.proc.pid for app in apps.apps], profile_dir, f"{run_name}-{sessions}",
+                                  seconds + 60, profile_rate):
+                        figures = asyncio.run(level(apps.base, sessions, seconds, every, timeout_s, opening))
                     cpu_after = apps.cpu_seconds()
                 figures["processes"] = count
                 figures["cpu_s"] = {"apps": [round(b - a, 2) for a, b in zip(cpu_before["apps"], cpu_after["apps"])]}
@@ -291,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period", metavar="FROM,TO", help="the searches' period (YYYY-MM-DD,YYYY-MM-DD); "
                         "default: the page's own (the last 7 days)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy each app process during each level "
+                        "(samples holding the interpreter lock) into DIR")
+    parser.add_argument("--profile-rate", type=int, default=200, help="py-spy's samples a second")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
     processes = [int(n) for n in args.processes.split(",")]
@@ -307,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="report-bench-sessions-")))
         result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
                   "baseline": args.baseline, "processes": processes, "cpus": os.cpu_count()}
-        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening, processes)
+        result |= measure(args.db, levels, args.seconds, args.every, args.timeout, trees, log_dir, opening, processes,
+                          args.profile, args.profile_rate)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

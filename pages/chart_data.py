@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from data_access.i18n import t
@@ -18,8 +19,27 @@ def data_table(rows: list[dict[str, str]]) -> pd.DataFrame:
     return frame.set_index(frame.columns[0]) if rows else frame
 
 
-def chart_with_data(figure: go.Figure, table: pd.DataFrame, lang: str, key: str) -> None:
-    """The figure, then its `data_table` in an expander."""
+def arrow_table(rows: list[dict[str, str]]) -> pa.Table:
+    """`data_table(rows)` as the Arrow table Streamlit sends for it (the index a column, named in the
+    table's pandas metadata): converted once with the chart, not by every run drawing it. Built from
+    the columns (a frame from a list of dicts, then its index set, took twice as long)."""
+    if not rows:
+        return pa.Table.from_pandas(data_table(rows))
+    first, *rest = rows[0]
+    index = pd.Index([row[first] for row in rows], name=first)
+    return pa.Table.from_pandas(pd.DataFrame({name: [row[name] for row in rows] for name in rest}, index=index))
+
+
+def show_table(table: pd.DataFrame | pa.Table) -> None:
+    """A chart's numbers as a plain table: a `data_table`, or its `arrow_table` (whose first column, the
+    index, Streamlit shows as it shows a DataFrame's index)."""
+    st.table(table, hide_index=False if isinstance(table, pa.Table) else None)
+
+
+def chart_with_data(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, key: str,
+                    title: str | None = None) -> None:
+    """The figure, then its `data_table` (or `arrow_table`) in an expander named after the figure's
+    `title` (read from the figure when not given)."""
     chart(figure, key=key)
-    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
-        st.table(table)
+    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
+        show_table(table)

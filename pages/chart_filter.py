@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from data_access.i18n import t
+from pages.chart_data import show_table
 from pages.search_state import widget_key
 
 
@@ -42,9 +44,10 @@ def _apply(chart_key: str, view: str, field: str) -> None:
         st.session_state[widget_key(view, field)] = list(values)
 
 
-def clickable_chart(figure: go.Figure, table: pd.DataFrame, lang: str, key: str, view: str, field: str) -> None:
-    """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table`) in a
-    closed expander."""
+def clickable_chart(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, key: str, view: str,
+                    field: str, title: str | None = None) -> None:
+    """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table` or
+    `arrow_table`) in a closed expander named after the figure's `title` (read from it when not given)."""
     st.plotly_chart(
         figure,
         theme=None,
@@ -54,5 +57,5 @@ def clickable_chart(figure: go.Figure, table: pd.DataFrame, lang: str, key: str,
         selection_mode="points",
     )
     st.caption(t("chart.click_to_filter", lang))
-    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text)):
-        st.table(table)
+    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
+        show_table(table)

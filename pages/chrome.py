@@ -12,6 +12,8 @@ says which English is left after an upgrade.
 """
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from data_access.config import LANGUAGES
@@ -168,9 +170,17 @@ _COMPONENT = st.components.v2.component("report_chrome", js=_SCRIPT)
 def dress(lang: str) -> None:
     """Sets the document's language, the focus ring and Streamlit's words in `lang` (call once per run)."""
     st.html(_STYLE)
+    with st.container(key="report-chrome"):
+        _COMPONENT(key="report-chrome-words", data=_words(lang), height=0, on_redraw_change=_redrawn)
+
+
+@functools.lru_cache(maxsize=8)
+def _words(lang: str) -> dict:
+    """The component's data in `lang` (the catalog's words, looked up once per language, not per run;
+    read, never changed)."""
     english = lang == "en"
     beginnings = {**_BEGINNINGS, **{f"{text}, ": key for text, key in _LABELLED.items()}}
-    data = {
+    return {
         "lang": lang if lang in LANGUAGES else "en",
         "words": {} if english else {text: t(key, lang) for text, key in _WORDS.items()},
         "endings": {} if english else {text: t(key, lang) for text, key in _ENDINGS.items()},
@@ -179,8 +189,6 @@ def dress(lang: str) -> None:
             for text, key in beginnings.items()
         },
     }
-    with st.container(key="report-chrome"):
-        _COMPONENT(key="report-chrome-words", data=data, height=0, on_redraw_change=_redrawn)
 
 
 def _redrawn() -> None:

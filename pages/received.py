@@ -2,7 +2,6 @@
 import streamlit as st
 
 from data_access.i18n import t
-from exports.charts import quick_reply_rows
 from pages import insights_view, widgets
 from pages.chart_data import chart_with_data
 from pages.chart_filter import clickable_chart
@@ -33,22 +32,24 @@ if report is not None:
                        report.quick_reply_clicks, report.total, t("kpi.click_share_help", lang), lang, "kpi.of_replies")
 
         charts = charts_of(db, view, filters, report, lang)  # built once for every session
-        figures, tables = charts.figures, charts.tables
+        figures, tables, titles = charts.figures, charts.tables, charts.titles
         if report.quick_replies:
             left, right = st.columns(2)
             with left:
                 clickable_chart(figures["quick_replies"], tables["quick_replies"], lang,
-                                "mo.quick_replies", "mo", "button")  # click to filter by button
+                                "mo.quick_replies", "mo", "button", titles["quick_replies"])  # filters by button
             with right:
                 widgets.section_title(t("chart.quick_replies_table", lang))
-                widgets.small_table(quick_reply_rows(report, lang), lang)
+                widgets.small_table(charts.lists["chart.quick_replies"])  # quick_reply_rows, drawn once
         else:
             st.caption(t("chart.no_clicks", lang))
         left, right = st.columns(2)
         with left:
-            chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily")
+            chart_with_data(figures["replies_per_day"], tables["replies_per_day"], lang, key="mo.daily",
+                            title=titles["replies_per_day"])
         with right:
-            chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix")
+            chart_with_data(figures["content_mix"], tables["content_mix"], lang, key="mo.content_mix",
+                            title=titles["content_mix"])
         # insights (unique senders, weekday x hour of replies): only when opened
         insights_view.mo_section(db, filters, report.total, lang)
 

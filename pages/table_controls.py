@@ -13,21 +13,24 @@ from data_access.filters import Filters
 from data_access.i18n import t
 from data_access.report import with_connection
 from data_access.views import View, view
-from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, caught, search_key
 from pages.search_state import widget_key
 
 
+# `search` and `ordered` (the `search_key`s of the filter value and the order) are the key; `_filters`
+# and `_order` (not hashed) are the values they name.
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _count(_engine: Engine, url: str, version: int, code: str, filters: Filters, order: TableOrder) -> int:
-    return with_connection(_engine, count_rows, filters, order)
+def _count(_engine: Engine, url: str, version: int, code: str, search: str, ordered: str, _filters: Filters,
+           _order: TableOrder) -> int:
+    return with_connection(_engine, count_rows, _filters, _order)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
 def _page(
-    _engine: Engine, url: str, version: int, code: str, filters: Filters, order: TableOrder, page: int, size: int,
-    lang: str, total: int,
+    _engine: Engine, url: str, version: int, code: str, search: str, ordered: str, _filters: Filters,
+    _order: TableOrder, page: int, size: int, lang: str, total: int,
 ) -> list[dict[str, Any]]:
-    return with_connection(_engine, sorted_page, filters, view(code).columns, order, page, size, lang, total)
+    return with_connection(_engine, sorted_page, _filters, view(code).columns, _order, page, size, lang, total)
 
 
 def order_widgets(shown: View, lang: str) -> TableOrder:
@@ -52,11 +55,14 @@ def rows_count(db: Db, filters: Filters, order: TableOrder, total: int, lang: st
     message when the database fails)."""
     if not order.text:
         return total
-    return guarded(lang, _count, db.engine, db.url, db.version, filters.view, filters, order)
+    return caught(lang, _count, _engine=db.engine, url=db.url, version=db.version, code=filters.view,
+                  search=search_key(filters), ordered=search_key(order), _filters=filters, _order=order)
 
 
 def sorted_rows(
     db: Db, filters: Filters, order: TableOrder, page: int, size: int, lang: str, total: int
 ) -> list[dict[str, Any]] | None:
     """One page of the table in `order`, or None (with a message) when the database fails."""
-    return guarded(lang, _page, db.engine, db.url, db.version, filters.view, filters, order, page, size, lang, total)
+    return caught(lang, _page, _engine=db.engine, url=db.url, version=db.version, code=filters.view,
+                  search=search_key(filters), ordered=search_key(order), _filters=filters, _order=order, page=page,
+                  size=size, lang=lang, total=total)

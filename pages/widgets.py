@@ -2,6 +2,7 @@
 number and date formats, small tables and the paged detail table of any view."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -18,17 +19,24 @@ from data_access.detail import TableOrder
 from data_access.filters import Filters
 from data_access.i18n import format_datetime, format_int, format_pct, label, results_text, t
 from data_access.report import PAGE_SIZES, page_count
-from data_access.views import View, view_of
+from data_access.views import View, view, view_of
 from pages.chat_view import link as chat_link
-from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, detail_rows
+from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, detail_rows, search_key
 from pages.notices import code_span
 from pages.search_state import widget_key
 from pages.table_controls import order_widgets, rows_count, sorted_rows
 
 
+# The numbers each run writes (the total, the cards, the table's counts), formatted once per value and
+# language: babel takes about 80 us a number, and a run of a report page writes about fifteen.
+_count_text = functools.lru_cache(maxsize=4096)(format_int)
+_rate_text = functools.lru_cache(maxsize=4096)(format_pct)
+_results_text = functools.lru_cache(maxsize=1024)(results_text)
+
+
 def results_header(total: int, filters: Filters, lang: str) -> None:
     """"2.400 resultados" and the search it answers, each filter value shown literally."""
-    st.header(results_text(total, lang), anchor=False)
+    st.header(_results_text(total, lang), anchor=False)
     st.caption(" · ".join(f"{name}: {code_span(value)}" for name, value in filters.describe(lang)))
 
 
@@ -53,14 +61,14 @@ def kpi(label_text: str, ratio: float | None, part: int, whole: int, help_text: 
     """A rate card: the percentage, its fraction underneath naming what the whole counts (`of_key`:
     "52 de 99 entregues"), the definition as help."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_pct(ratio, lang), help=help_text, height=METRIC_HEIGHT_PX)
-        st.caption(t(of_key, lang, part=format_int(part, lang), whole=format_int(whole, lang)))
+        st.metric(label_text, _rate_text(ratio, lang), help=help_text, height=METRIC_HEIGHT_PX)
+        st.caption(t(of_key, lang, part=_count_text(part, lang), whole=_count_text(whole, lang)))
 
 
 def count_card(label_text: str, n: int, lang: str, help_text: str | None = None) -> None:
     """A count card, the same height as the rate cards beside it."""
     with st.container(border=True, height="stretch"):
-        st.metric(label_text, format_int(n, lang), help=help_text, height=METRIC_HEIGHT_PX)
+        st.metric(label_text, _count_text(n, lang), help=help_text, height=METRIC_HEIGHT_PX)
 
 
 def section_title(text: str) -> None:
@@ -73,17 +81,23 @@ def chart(figure: go.Figure, key: str) -> None:
     st.plotly_chart(figure, theme=None, config={"displayModeBar": False}, key=key)
 
 
-def small_table(rows: list[dict[str, Any]], lang: str, wrap_last: bool = False) -> None:
-    """A short table of already-labelled rows, read as "what, how many, details": the first column,
-    then the counts (in the language's format), then the rest. `wrap_last` makes rows tall enough for
-    long text in the last column to wrap (Streamlit wraps text in rows taller than 4rem)."""
+def small_frame(rows: list[dict[str, Any]], lang: str) -> pa.Table:
+    """A short table of already-labelled rows (at least one), read as "what, how many, details": the
+    first column, then the counts (in the language's format), then the rest; as the Arrow table
+    Streamlit sends (built once per search and language: `pages.shared_charts`)."""
     names = list(rows[0])
     counts = [name for name in names[1:] if isinstance(rows[0][name], int)]
     order = [names[0], *counts, *(name for name in names[1:] if name not in counts)]
     frame = pd.DataFrame(
         [{k: format_int(row[k], lang) if k in counts else row[k] for k in order} for row in rows], columns=order
     )
-    st.dataframe(frame, hide_index=True, width="stretch", row_height=72 if wrap_last else None)
+    return pa.Table.from_pandas(frame)
+
+
+def small_table(table: pa.Table, wrap_last: bool = False) -> None:
+    """A `small_frame`. `wrap_last` makes rows tall enough for long text in the last column to wrap
+    (Streamlit wraps text in rows taller than 4rem)."""
+    st.dataframe(table, hide_index=True, width="stretch", row_height=72 if wrap_last else None)
 
 
 @st.fragment
@@ -113,27 +127,22 @@ def detail_table(db: Db, filters: Filters, total: int, lang: str) -> None:
         return
     first = (page - 1) * size + 1
     if order.text:
-        shown_col.caption(t("table.search_matches", lang, n=format_int(total, lang), text=code_span(order.text)))
+        shown_col.caption(t("table.search_matches", lang, n=_count_text(total, lang), text=code_span(order.text)))
     if rows:
         shown_col.caption(
-            t("table.rows_shown", lang, first=format_int(first, lang),
-              last=format_int(first + len(rows) - 1, lang), total=format_int(total, lang))
+            t("table.rows_shown", lang, first=_count_text(first, lang),
+              last=_count_text(first + len(rows) - 1, lang), total=_count_text(total, lang))
         )
     with table_area:
-        drawn = _drawn_page(db.url, db.version, code, filters, order, page, size, show_extra, lang, rows)
-        config = {
-            name: st.column_config.TextColumn(width=width, pinned=name in drawn.pinned)
-            for name, width in drawn.widths.items()
-        }
-        if drawn.chat is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
-            config[drawn.chat] = st.column_config.LinkColumn(drawn.chat, display_text="💬", width="small", pinned=True,
-                                                             help=t("chat.open_help", lang))
+        drawn = _drawn_page(url=db.url, version=db.version, code=code, search=search_key(filters),
+                            ordered=search_key(order), page=page, size=size, show_extra=show_extra, lang=lang,
+                            tz=filters.tz, _rows=rows)
         st.dataframe(
             drawn.table,
             hide_index=True,
             width="stretch",
             height=35 * (min(len(rows), 25) + 1) + 3,
-            column_config=config,
+            column_config=drawn.config,  # Streamlit copies it
             column_order=drawn.order,
         )
 
@@ -147,13 +156,15 @@ class DrawnPage:
     pinned: frozenset[str]  # the time and status columns
     chat: str | None  # the chat links' column, when there is one
     order: list[str]  # the message (the longest text) last
+    config: dict[str, Any]  # each column's `st.column_config`: widths, pinned columns, the chat links
 
 
-# `url`, `version`, `code`, `filters`, `order`, `page`, `size` name the rows (not hashed), with what is shown.
+# `url`, `version`, `code`, `search` and `ordered` (the filter value's and the order's `search_key`),
+# `page`, `size` name the rows (not hashed), with what is shown.
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _drawn_page(url: str, version: int, code: str, filters: Filters, order: TableOrder, page: int, size: int,
-                show_extra: bool, lang: str, _rows: list[dict[str, Any]]) -> DrawnPage:
-    return drawn_page(_rows, view_of(filters), lang, filters.tz, show_extra)
+def _drawn_page(url: str, version: int, code: str, search: str, ordered: str, page: int, size: int,
+                show_extra: bool, lang: str, tz: str, _rows: list[dict[str, Any]]) -> DrawnPage:
+    return drawn_page(_rows, view(code), lang, tz, show_extra)
 
 
 def drawn_page(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, include_extra: bool) -> DrawnPage:
@@ -172,8 +183,13 @@ def drawn_page(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, incl
         chat = t("chat.open", lang)
         cells = {chat: [chat_link(row[phone.key], lang, tz) for row in rows], **cells}
     table = pa.table({name: pa.array(values, pa.string()) for name, values in cells.items()})
+    config: dict[str, Any] = {name: st.column_config.TextColumn(width=width, pinned=name in pinned)
+                              for name, width in widths.items()}
+    if chat is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
+        config[chat] = st.column_config.LinkColumn(chat, display_text="💬", width="small", pinned=True,
+                                                   help=t("chat.open_help", lang))
     # the message (the longest text) last: the seed's session and conversation columns before it
-    return DrawnPage(table, widths, pinned, chat, [*(name for name in cells if name != message), message])
+    return DrawnPage(table, widths, pinned, chat, [*(name for name in cells if name != message), message], config)
 
 
 # Column widths from the page's own text (Streamlit's automatic width reads only the first rows and cut
