@@ -45,12 +45,16 @@ def view_links(shown_query: dict[str, list[str]] | None) -> list[tuple[st.Page, 
 
 
 # The row of views, drawn before the page (with the link's query) and again once the page published
-# its search: in place and of the same size, so the page under it never moves.
+# its search, in place and of the same size, so the page under it never moves; again only when the
+# page changed a link (its search, or another view's opening search that follows it): a row drawn
+# twice costs a dozen messages a run.
 switch = st.empty()
+first_links = view_links(run.url if run.url_changed else search_state.published_query() or run.url)
 with switch.container():
-    chrome.view_switch(view_links(run.url if run.url_changed else search_state.published_query() or run.url),
-                       key="view-switch-first")
+    chrome.view_switch(first_links, key="view-switch-first")
 runs.header(run)
 page.run()
-with switch.container():
-    chrome.view_switch(view_links(search_state.published_query()))
+final_links = view_links(search_state.published_query())
+if final_links != first_links:
+    with switch.container():
+        chrome.view_switch(final_links)
