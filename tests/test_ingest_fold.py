@@ -7,7 +7,7 @@ were found, so the lookups by value are also run with chunks of two ids.
 """
 import pytest
 
-from data_access.ingest import writer
+from data_access import bulk
 from data_access.schema import mo_message, mt_message
 from tests.test_ingest_support import (
     PHONE,
@@ -115,8 +115,8 @@ def test_a_duplicate_event_in_a_later_run_changes_nothing(engine, tmp_path) -> N
 def test_context_replies_to_old_mts_whichever_way_they_are_looked_up(engine, tmp_path, monkeypatch,
                                                                      chunks) -> None:
     if chunks != "default":  # 8 ids: four statements of two ids each; 9 ids: one join
-        monkeypatch.setattr(writer, "LOOKUP_CHUNK", 2)
-        monkeypatch.setattr(writer, "LOOKUP_MAX", 8)
+        monkeypatch.setattr(bulk, "LOOKUP_CHUNK", 2)
+        monkeypatch.setattr(bulk, "LOOKUP_MAX", 8)
     mts = [f"wamid.OLD{n}" for n in range(9)]
     load_records(engine, tmp_path, *(campaign_log(m, -30 * DAY + n, f"c{n}") for n, m in enumerate(mts)))
     # Clicks a month later name the first seven MTs (the last twice), plus one MT never stored.
