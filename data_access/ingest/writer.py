@@ -230,7 +230,7 @@ def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: set[str
     inbound = _stage_new(conn, stage, "ingest_mo", batch.inbound, known)
     if events is not None:
         _insert_new(conn, mt_event, events, "event_id")
-        _mark_pending(conn, "mt", sa.select(events.c.message_id).distinct())
+        _mark_pending(conn, "mt", sa.select(events.c.message_id))
     if send_logs is not None:  # a send log always comes with its own status events, so it is pending
         _upsert_lowest_record(conn, mt_send_log, send_logs)
     if inbound is not None:
@@ -240,11 +240,15 @@ def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: set[str
     return events is not None or inbound is not None
 
 
-def _mark_pending(conn: Connection, kind: str, ids: sa.Select) -> None:
-    """Records that the rows of these ids (kind mt or mo) must be recomputed."""
-    rows = sa.select(sa.literal(kind).label("kind"), ids.subquery().c.message_id)
-    statement = insert(ingest_pending).from_select(["kind", "message_id"], rows)
-    conn.execute(statement.on_conflict_do_nothing(index_elements=["kind", "message_id"]))
+def _mark_pending(conn: Connection, kind: str, ids: sa.Select | sa.CompoundSelect) -> None:
+    """Records that the rows of these ids (kind mt or mo) must be recomputed. The ids not listed yet
+    are found by a join with the list (which a fold empties, so it stays small): cheaper than
+    DuckDB's check of each row against the list's index (`ON CONFLICT`). One batch writes at a time
+    (PostgreSQL: the advisory lock), so no other writer adds ids in between."""
+    listed = sa.select(ingest_pending.c.message_id).where(ingest_pending.c.kind == kind)
+    new = sa.except_(sa.select(ids.subquery().c.message_id), listed).subquery("new_pending")
+    rows = sa.select(sa.literal(kind).label("kind"), new.c.message_id)
+    conn.execute(ingest_pending.insert().from_select(["kind", "message_id"], rows))
 
 
 # -- folding ------------------------------------------------------------------------------------
