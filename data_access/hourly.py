@@ -105,6 +105,7 @@ def replied(table: sa.Table) -> sa.ColumnElement:
 # A message table's name -> its time column (its hourly tables' hour column has the same name).
 TIME_COLUMN = {mt_message.name: "sent_at", mo_message.name: "received_at"}
 _SUMS = ("messages", "replied")
+_KEPT = "hourly_kept"  # the key of `writes_counts`' answer in a connection's `info`
 
 
 def _keys(hourly: sa.Table, time_column: str) -> list[str]:
@@ -134,9 +135,6 @@ def writes_counts(conn: Connection) -> bool:
     if _KEPT not in conn.info:
         conn.info[_KEPT] = kept(conn)
     return conn.info[_KEPT]
-
-
-_KEPT = "hourly_kept"
 
 
 def _noted(conn: Connection) -> set[str]:
