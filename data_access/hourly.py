@@ -28,6 +28,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data_access.bulk import for_ids
 from data_access.filters import Filters
 from data_access.schema import mo_hourly, mo_message, mt_hourly, mt_hourly_status, mt_message
 
@@ -104,10 +105,7 @@ def replied(table: sa.Table) -> sa.ColumnElement:
 # A message table's name -> its time column (its hourly tables' hour column has the same name).
 TIME_COLUMN = {mt_message.name: "sent_at", mo_message.name: "received_at"}
 _SUMS = ("messages", "replied")
-# Ids looked up by value, LOOKUP_CHUNK at a time, when there are at most LOOKUP_MAX of them: DuckDB
-# answers such a list from the primary key's index instead of scanning every stored id.
-LOOKUP_CHUNK = 2_048
-LOOKUP_MAX = 4 * LOOKUP_CHUNK
+_KEPT = "hourly_kept"  # the key of `writes_counts`' answer in a connection's `info`
 
 
 def _keys(hourly: sa.Table, time_column: str) -> list[str]:
@@ -129,9 +127,14 @@ def _change_table(hourly: sa.Table) -> sa.Table:
     return _temporary(f"{hourly.name}_change", hourly)
 
 
-def _writes_counts(conn: Connection) -> bool:
-    """The writer must keep the counts itself: DuckDB with the hourly tables (PostgreSQL's triggers do)."""
-    return conn.dialect.name == "duckdb" and kept(conn)
+def writes_counts(conn: Connection) -> bool:
+    """The writer must keep the counts itself: DuckDB with the hourly tables (PostgreSQL's triggers do).
+    Asked once per DuckDB connection (a writer's connection lives for one transaction)."""
+    if conn.dialect.name != "duckdb":
+        return False
+    if _KEPT not in conn.info:
+        conn.info[_KEPT] = kept(conn)
+    return conn.info[_KEPT]
 
 
 def _noted(conn: Connection) -> set[str]:
@@ -157,7 +160,7 @@ def _grouped(hourly: sa.Table, time_column: str, rows: sa.FromClause, sign: int)
 def count_rows(conn: Connection, table: sa.Table, rows: sa.FromClause, sign: int) -> None:
     """Notes that `rows` (rows with the columns of the message table `table`: a select of it, or a
     table of rows computed for it) leave the table (`sign` -1) or join it (+1), for `settle`."""
-    if not _writes_counts(conn):
+    if not writes_counts(conn):
         return
     source = rows.subquery("counted_rows") if isinstance(rows, sa.Select) else rows
     for hourly in HOURLY_OF[table.name]:
@@ -172,16 +175,11 @@ def count_ids(conn: Connection, table: sa.Table, ids: sa.Select | sa.CompoundSel
     """`count_rows` of the stored rows of `table` whose message ids `ids` selects. A few ids are looked
     up by value (the primary key finds them), more by the subquery; `bounds` (lowest, highest), when
     given, hold the time of every such row: the scan skips the stored blocks outside them."""
-    if not _writes_counts(conn):
+    if not writes_counts(conn):
         return
-    key = table.c.message_id
     within = [] if bounds is None else [table.c[TIME_COLUMN[table.name]].between(*bounds)]
-    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
-    if len(few) > LOOKUP_MAX:
-        count_rows(conn, table, sa.select(table).where(key.in_(ids), *within), sign)
-        return
-    for start in range(0, len(few), LOOKUP_CHUNK):
-        count_rows(conn, table, sa.select(table).where(key.in_(few[start:start + LOOKUP_CHUNK]), *within), sign)
+    for_ids(conn, table.c.message_id, ids,
+            lambda match: count_rows(conn, table, sa.select(table).where(match, *within), sign))
 
 
 @contextmanager
@@ -203,7 +201,7 @@ def delete(conn: Connection, table: sa.Table, where: sa.ColumnElement[bool]) -> 
 def settle(conn: Connection) -> None:
     """Adds the counts noted on this connection to the hourly tables: the stored groups of each hour
     they touch and the changes are summed again, groups left at zero dropped. Call before the commit."""
-    if not _writes_counts(conn):
+    if not writes_counts(conn):
         return
     noted = _noted(conn)
     for table, tables in HOURLY_OF.items():
@@ -240,7 +238,7 @@ def _merge(conn: Connection, hourly: sa.Table, change: sa.Table, time_column: st
 def rebuild(conn: Connection) -> None:
     """Counts every hour again from the messages, dropping any change noted (after a bulk load that
     wrote millions of rows)."""
-    if not _writes_counts(conn):
+    if not writes_counts(conn):
         return
     noted = _noted(conn)
     for table, tables in HOURLY_OF.items():

@@ -17,20 +17,18 @@ both. Rows are replaced by delete + insert, which DuckDB does far faster than UP
 DO UPDATE of scattered rows. On PostgreSQL an advisory lock makes concurrent ingest runs take turns
 per batch, so a recompute never misses another run's uncommitted events.
 """
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from data_access import data_version, hourly
-from data_access.bulk import append
+from data_access.bulk import append, for_ids
 from data_access.engine import DatabaseError, first_line
 from data_access.catalog import DELIVERED_STATUSES, FAILURE_STATUSES, STATUS_RANK
 from data_access.ingest.batch import Batch
@@ -59,11 +57,8 @@ _REPLIED = sa.Table(
 )
 # The MT's fields an MO attributed to it gets.
 MT_FIELDS_OF_MO: tuple[str, ...] = ("subaccount", "user_name", "campaign", "template_name")
-# Ids looked up by value in statements of at most LOOKUP_CHUNK values each, when there are at most
-# LOOKUP_MAX of them: DuckDB answers such a list from the primary key's index (its
-# `index_scan_max_count` is 2,048) instead of scanning every stored id; more ids are joined.
-LOOKUP_CHUNK = 2_048
-LOOKUP_MAX = 4 * LOOKUP_CHUNK
+# DuckDB: the column of a copied row that holds the stored row's `rowid` (see `_stored_rows`).
+ROW_ID = "stored_row_id"
 COLUMN_TYPES = {
     c.name: c.type for t in (mt_event, mt_send_log, mo_message, raw_payload, rejected_record) for c in t.columns
 }
@@ -115,7 +110,7 @@ def _write(engine: Engine, batch: Batch, fold: bool) -> set[str]:
             new_rejects = batch.rejects.num_rows - len(
                 _store_new(conn, stage, rejected_record, batch.rejects, rejected_at=now)
             )
-            wrote = _store_events(conn, stage, batch, pa.array(sorted(known), pa.string()))
+            wrote = _store_events(conn, stage, batch, known)
             folded = _fold_pending(conn, stage) if fold else False
             hourly.settle(conn)  # DuckDB: the hourly counts of what this batch wrote
             if wrote or new_rejects or folded:
@@ -209,41 +204,51 @@ def _store_new(conn: Connection, stage: _Stager, table: sa.Table, rows: pa.Table
     return set(rows[key].to_pylist()).difference(inserted)
 
 
-def _new_only(table: pa.Table, known: pa.Array) -> pa.Table:
-    """The rows that came from payloads not stored before, without their payload_id."""
-    if len(known) and table.num_rows:
-        table = table.filter(pc.invert(pc.is_in(table["payload_id"], value_set=known)))
-    return table.drop_columns(["payload_id"])
+def _stage_new(
+    conn: Connection, stage: _Stager, name: str, rows: pa.Table, known: set[str]
+) -> TableClause | None:
+    """Stages the rows that came from payloads not stored before (`known`: those that were), without
+    their payload_id; None when there are none. The payloads are told apart in SQL: an Arrow array
+    made from Python values would import pandas, a second of the writer process's time."""
+    if not rows.num_rows:
+        return None
+    staged = stage(name, rows)
+    if known:
+        listed = sa.bindparam("known", sorted(known), type_=ARRAY(sa.String))
+        dropped = conn.execute(
+            sa.delete(staged).where(staged.c.payload_id.in_(sa.select(sa.func.unnest(listed))))
+        ).rowcount
+        if dropped == rows.num_rows:
+            return None
+    return sa.table(name, *(sa.column(c.name, c.type) for c in staged.columns if c.name != "payload_id"))
 
 
-def _ids(values: pa.Array | pa.ChunkedArray) -> pa.Table:
-    return pa.table({"message_id": values})
-
-
-def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: pa.Array) -> bool:
+def _store_events(conn: Connection, stage: _Stager, batch: Batch, known: set[str]) -> bool:
     """Stores the events of new payloads and marks their messages pending; False when there were none."""
-    events = _new_only(batch.events, known)
-    send_logs = _new_only(batch.send_logs, known)
-    inbound = _new_only(batch.inbound, known)
-    if events.num_rows:
-        _insert_new(conn, mt_event, stage("ingest_event", events), "event_id")
-        touched = stage("ingest_touched_mt", _ids(pc.unique(events["message_id"])))
-        _mark_pending(conn, "mt", sa.select(touched.c.message_id))
-    if send_logs.num_rows:  # a send log always comes with its own status events, so it is pending
-        _upsert_lowest_record(conn, mt_send_log, stage("ingest_send_log", send_logs))
-    if inbound.num_rows:
-        staged = stage("ingest_mo", inbound)
-        with hourly.rewriting(conn, mo_message, sa.select(staged.c.message_id)):
-            _upsert_lowest_record(conn, mo_message, staged)
-        _mark_pending(conn, "mo", sa.select(staged.c.message_id))
-    return bool(events.num_rows or inbound.num_rows)
+    events = _stage_new(conn, stage, "ingest_event", batch.events, known)
+    send_logs = _stage_new(conn, stage, "ingest_send_log", batch.send_logs, known)
+    inbound = _stage_new(conn, stage, "ingest_mo", batch.inbound, known)
+    if events is not None:
+        _insert_new(conn, mt_event, events, "event_id")
+        _mark_pending(conn, "mt", sa.select(events.c.message_id))
+    if send_logs is not None:  # a send log always comes with its own status events, so it is pending
+        _upsert_lowest_record(conn, mt_send_log, send_logs)
+    if inbound is not None:
+        with hourly.rewriting(conn, mo_message, sa.select(inbound.c.message_id)):
+            _upsert_lowest_record(conn, mo_message, inbound)
+        _mark_pending(conn, "mo", sa.select(inbound.c.message_id))
+    return events is not None or inbound is not None
 
 
-def _mark_pending(conn: Connection, kind: str, ids: sa.Select) -> None:
-    """Records that the rows of these ids (kind mt or mo) must be recomputed."""
-    rows = sa.select(sa.literal(kind).label("kind"), ids.subquery().c.message_id)
-    statement = insert(ingest_pending).from_select(["kind", "message_id"], rows)
-    conn.execute(statement.on_conflict_do_nothing(index_elements=["kind", "message_id"]))
+def _mark_pending(conn: Connection, kind: str, ids: sa.Select | sa.CompoundSelect) -> None:
+    """Records that the rows of these ids (kind mt or mo) must be recomputed. The ids not listed yet
+    are found by a join with the list (which a fold empties, so it stays small): cheaper than
+    DuckDB's check of each row against the list's index (`ON CONFLICT`). One batch writes at a time
+    (PostgreSQL: the advisory lock), so no other writer adds ids in between."""
+    listed = sa.select(ingest_pending.c.message_id).where(ingest_pending.c.kind == kind)
+    new = sa.except_(sa.select(ids.subquery().c.message_id), listed).subquery("new_pending")
+    rows = sa.select(sa.literal(kind).label("kind"), new.c.message_id)
+    conn.execute(ingest_pending.insert().from_select(["kind", "message_id"], rows))
 
 
 # -- folding ------------------------------------------------------------------------------------
@@ -263,9 +268,13 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     changed = None
     if "mt" in kinds:
         touched = _pending("mt")
-        hourly.count_ids(conn, mt_message, sa.select(touched.c.message_id), -1)  # the rows replaced (DuckDB)
+        replaced: sa.FromClause = touched
+        if hourly.writes_counts(conn):  # DuckDB: the rows replaced are read once, counted out and deleted
+            replaced = _stored_rows(conn, stage, "ingest_replaced_mt", mt_message,
+                                    [c.name for c in mt_message.columns], sa.select(touched.c.message_id))
+            hourly.count_rows(conn, mt_message, replaced, -1)
         # Every pending id has events, so each deleted row comes back, recomputed from all it has.
-        changed = _replace_rows(conn, stage, mt_message, touched, _mt_rows(touched))
+        changed = _replace_rows(conn, stage, mt_message, replaced, _mt_rows(touched))
         _mark_pending(conn, "mo", _mo_targets(conn, changed))
     # The targets' stored rows, read once: attribution and the flags work from this small table.
     targets = _stored_rows(
@@ -295,10 +304,15 @@ def _replace_rows(
     conn: Connection, stage: _Stager, table: sa.Table, targets: sa.FromClause, rows: sa.Select
 ) -> sa.Table:
     """Replaces the targets' rows by `rows`, computed from them into a temporary table first;
-    returns that table (the new rows, for what depends on them)."""
+    returns that table (the new rows, for what depends on them). `targets` has the ids, or is a
+    copy of the stored rows (`_stored_rows`), whose row ids DuckDB deletes without looking for them."""
     computed = stage.empty(f"ingest_{table.name}_rows", table)
     conn.execute(computed.insert().from_select([c.name for c in table.columns], rows))
-    _by_id(conn, table.c.message_id, sa.select(targets.c.message_id), sa.delete(table).where)
+    if ROW_ID in targets.c:
+        conn.execute(sa.delete(table).where(_row_id().in_(sa.select(targets.c[ROW_ID]))))
+    else:
+        for_ids(conn, table.c.message_id, sa.select(targets.c.message_id),
+                lambda match: conn.execute(sa.delete(table).where(match)))
     conn.execute(table.insert().from_select([c.name for c in table.columns], sa.select(computed)))
     return computed
 
@@ -495,25 +509,37 @@ def _attributed_rows(conn: Connection, stage: _Stager, targets: sa.Table) -> sa.
 # -- lookups by id and the replied flags ---------------------------------------------------------
 
 
-def _by_id(conn: Connection, key: sa.Column, ids: sa.Select, statement: Callable[[ColumnElement[bool]], Any]) -> None:
-    """Runs `statement(condition)` for the rows whose `key` is one of the ids `ids` selects. A few
-    ids are given by value, `LOOKUP_CHUNK` at a time, which the primary key's index answers (DuckDB
-    then reads only the rows found); more are given as the subquery, a join that scans the keys."""
-    few = conn.execute(ids.limit(LOOKUP_MAX + 1)).scalars().all()
-    if len(few) > LOOKUP_MAX:
-        conn.execute(statement(key.in_(ids)))
-        return
-    for start in range(0, len(few), LOOKUP_CHUNK):
-        conn.execute(statement(key.in_(few[start:start + LOOKUP_CHUNK])))
+def _row_id() -> ColumnElement[int]:
+    """DuckDB's row id of the table the statement reads or deletes from (its only table)."""
+    return sa.literal_column("rowid", sa.BigInteger)
 
 
 def _stored_rows(
     conn: Connection, stage: _Stager, name: str, table: sa.Table, columns: Sequence[str], ids: sa.Select
 ) -> sa.Table:
-    """The stored rows (these columns) of the ids `ids` selects, in a temporary table."""
-    found = stage.empty(name, sa.Table(name, sa.MetaData(), *(sa.Column(c, table.c[c].type) for c in columns)))
-    selected = sa.select(*(table.c[c] for c in columns))
-    _by_id(conn, table.c.message_id, ids, lambda match: found.insert().from_select(columns, selected.where(match)))
+    """The stored rows (these columns) of the ids `ids` selects, in a temporary table. On DuckDB the
+    rows are found by their ids first (a scan of the ids alone: a join that also read the other
+    columns would read them for every stored row) and then read by `rowid`, which the table keeps too
+    (column `ROW_ID`, valid until the transaction ends), so the rows can be deleted without being
+    looked for again (`_replace_rows`)."""
+    fields = [sa.Column(c, table.c[c].type) for c in columns]
+    selected = [table.c[c] for c in columns]
+    where: ColumnElement[bool] | None = None
+    if stage.duckdb:
+        row_ids = stage.empty(f"{name}_ids", sa.Table(name, sa.MetaData(), sa.Column(ROW_ID, sa.BigInteger)))
+        for_ids(conn, table.c.message_id, ids, lambda match: conn.execute(
+            row_ids.insert().from_select([ROW_ID], sa.select(_row_id()).select_from(table).where(match))
+        ))
+        fields.append(sa.Column(ROW_ID, sa.BigInteger))
+        selected.append(_row_id().label(ROW_ID))
+        where = _row_id().in_(sa.select(row_ids.c[ROW_ID]))
+    found = stage.empty(name, sa.Table(name, sa.MetaData(), *fields))
+    names = [field.name for field in fields]
+    if where is not None:
+        conn.execute(found.insert().from_select(names, sa.select(*selected).where(where)))
+    else:
+        for_ids(conn, table.c.message_id, ids,
+                lambda match: conn.execute(found.insert().from_select(names, sa.select(*selected).where(match))))
     return found
 
 
@@ -545,4 +571,4 @@ def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed:
             recomputed = sa.select(changed.c.message_id)
             conn.execute(update.where(values.c.message_id.in_(recomputed), mt.c.sent_at.between(*bounds)))
             others = others.where(values.c.message_id.not_in(recomputed))
-    _by_id(conn, mt.c.message_id, others, update.where)
+    for_ids(conn, mt.c.message_id, others, lambda match: conn.execute(update.where(match)))
