@@ -4,26 +4,20 @@ Requests hand their item to `submit` and await it; one writer thread takes every
 its last write, makes it durable in one go (`write_group`: one fsync, or one transaction), then
 wakes every request of the group. Under load a write covers many requests, so requests per second
 are not bounded by the cost of a sync.
-
-The hand-over is a `queue.SimpleQueue` (written in C) behind a plain lock, not a
-`threading.Condition`, whose `notify` is Python code run on the event loop for every request.
 """
 import asyncio
-import queue
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
-_STOP = None  # queued by `close`: the writer ends once everything before it is written
 
 
 class GroupCommit(Generic[Item]):
     def __init__(self, write_group: Callable[[list[Item]], None], name: str) -> None:
         self._write_group = write_group
-        self._queue: queue.SimpleQueue[tuple[Item, asyncio.Future, asyncio.AbstractEventLoop] | None] = \
-            queue.SimpleQueue()
-        self._lock = threading.Lock()  # `_stopping` and the queue's last entry change together
+        self._queue: list[tuple[Item, asyncio.Future, asyncio.AbstractEventLoop]] = []
+        self._ready = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -32,49 +26,37 @@ class GroupCommit(Generic[Item]):
         """Returns once the item is durable; raises what the write raised."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        with self._lock:
+        with self._ready:
             if self._stopping:
                 raise RuntimeError("the server is stopping")
-            self._queue.put((item, future, loop))
+            self._queue.append((item, future, loop))
+            self._ready.notify()
         await future
-
-    def _next_group(self) -> tuple[list[tuple[Item, asyncio.Future, asyncio.AbstractEventLoop]], bool]:
-        """Waits for an entry, then takes every entry queued so far; says whether `close` came."""
-        entries = [self._queue.get()]
-        while True:
-            try:
-                entries.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        group = [entry for entry in entries if entry is not _STOP]
-        return group, len(group) < len(entries)
 
     def _run(self) -> None:
         while True:
-            group, stopping = self._next_group()
-            if group:
-                self._write(group)
-            if stopping:
-                return
-
-    def _write(self, group: list[tuple[Item, asyncio.Future, asyncio.AbstractEventLoop]]) -> None:
-        try:
-            self._write_group([item for item, _, _ in group])
-            error = None
-        except Exception as exc:  # every waiting request hears it (503), the thread goes on
-            error = exc
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
-        for _, future, loop in group:
-            by_loop.setdefault(loop, []).append(future)
-        for loop, futures in by_loop.items():  # one wake-up per event loop, not per request
-            loop.call_soon_threadsafe(_settle, futures, error)
+            with self._ready:
+                while not self._queue and not self._stopping:
+                    self._ready.wait()
+                group, self._queue = self._queue, []
+                if not group and self._stopping:
+                    return
+            try:
+                self._write_group([item for item, _, _ in group])
+                error = None
+            except Exception as exc:  # every waiting request hears it (503), the thread goes on
+                error = exc
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+            for _, future, loop in group:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():  # one wake-up per event loop, not per request
+                loop.call_soon_threadsafe(_settle, futures, error)
 
     def close(self) -> None:
         """Writes what is queued, then stops the thread."""
-        with self._lock:
-            if not self._stopping:
-                self._stopping = True
-                self._queue.put(_STOP)
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
         self._thread.join()
 
 
