@@ -15,12 +15,13 @@ from server.lifespan import combined
 
 routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES, *sign_in.ROUTES,
                            *download.ROUTES]
-# Outermost first: security headers on every answer (refusals included), the webhooks served at
-# once (they need nothing of the stack below: server/direct.py), then the sign-in gate, then the
-# list of the elements' code for the browser to fetch early on each page (server/preload.py).
+# Outermost first: the webhooks served at once (they need nothing of the stack below and write
+# their own security headers: server/direct.py), security headers on every other answer (refusals
+# included), then the sign-in gate, then the list of the elements' code for the browser to fetch
+# early on each page (server/preload.py).
 middleware: list[Middleware] = [
-    Middleware(headers.SecurityHeaders),
     Middleware(DirectRoutes, routes=webhooks.ROUTES, prefix="/webhooks/"),
+    Middleware(headers.SecurityHeaders),
     Middleware(sign_in.SignInGate),
     Middleware(preload.Preload),
 ]

@@ -17,8 +17,9 @@ sessions driven through Streamlit's own protocol as `bench.sessions` drives them
 changes its search every second, in a process of its own). With `--baseline REF`, the code of `REF`
 (from `git archive`) and this tree run alternately on copies of the same database.
 
-Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the app server's CPU seconds
-(per request too), the events/s from the first request until the last body is folded, and the
+Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the same for a probe
+answered on the event loop with no I/O every 20 ms (the loop's own delay; one app process only),
+the app server's CPU seconds (per request too), the events/s from the first request until the last body is folded, and the
 `ingest` command's events/s on the same payloads.
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ from tests.app_server import ROOT
 
 APP_SECRET = "bench-app-secret"
 LINES_PER_SECOND = 3_000  # payloads made per second of the run: senders never run out below this rate
+PROBE_EVERY_S = 0.02
 
 
 def payloads(seconds: float) -> list[bytes]:
@@ -101,12 +103,38 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
         writer.close()
 
 
-async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float) -> dict:
-    state = {"next": 0, "latencies": [], "ok": [], "errors": 0, "error_statuses": {}}
+async def _probe(port: int, deadline: float, every_s: float, times: list[float]) -> None:
+    """The event loop's own delay, apart from the spool's fsync: every `every_s`, a request the
+    server answers on its event loop with no I/O (`GET /webhooks/meta` without a verify token
+    configured: 404), timed from when it was due."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = b"GET /webhooks/meta HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    due = time.perf_counter()
+    try:
+        while time.monotonic() < deadline:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            started, due = due, due + every_s
+            writer.write(request)
+            length = 0
+            await reader.readline()
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            times.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+
+
+async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float, rate: float,
+                    probe: bool = False) -> dict:
+    state = {"next": 0, "latencies": [], "ok": [], "errors": 0, "error_statuses": {}, "probe": []}
     period = senders / rate if rate else 0.0
     started = time.monotonic()
-    await asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
-                           for i in range(senders)))
+    probing = [_probe(port, started + seconds, PROBE_EVERY_S, state["probe"])] if probe else []
+    await asyncio.gather(*probing, *(_sender(port, bodies, state, started + seconds, period, period * i / senders)
+                                     for i in range(senders)))
     state["seconds"] = time.monotonic() - started
     return state
 
@@ -262,7 +290,8 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
             if readers:
                 readers.begin(seconds)
             cpu_before = sum(apps.cpu_seconds()["apps"])
-            state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate))  # the client's own CPU, lowered
+            # the client's own CPU lowered by uvloop; the loop's probe when one process takes it all
+            state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
             sent_until = time.monotonic()
             while _waiting(url):
                 if time.monotonic() - sent_until > 60:
@@ -303,6 +332,10 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
         "max_ms": round(max(latencies) * 1000, 1),
+        # the event loop's delay alone (one process: a request answered on the loop with no I/O, every 20 ms)
+        "loop_probe_ms": {"p50": round(_percentile(state["probe"], 0.50) * 1000, 1),
+                          "p99": round(_percentile(state["probe"], 0.99) * 1000, 1),
+                          "max": round(max(state["probe"]) * 1000, 1)} if state["probe"] else None,
         "fold_lag_s": round(fold_lag, 2),
         # the app processes' CPU from the first request until the last body was folded, the
         # sessions' page scripts included: less sensitive to the machine's other load than times

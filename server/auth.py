@@ -5,6 +5,7 @@ Every comparison of a secret is constant-time (`hmac.compare_digest`).
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -26,22 +27,24 @@ def same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
-def meta_signature_ok(request: Request, body: bytes, app_secret: str) -> bool:
-    """`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`."""
+def meta_signature_ok(signature: str | None, body: bytes, app_secret: str) -> bool:
+    """`signature`, the `X-Hub-Signature-256` header, is `sha256=<hex HMAC-SHA256 of the raw body
+    with the app secret>`."""
     expected = "sha256=" + hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return same(request.headers.get(META_SIGNATURE_HEADER, ""), expected)
+    return same(signature or "", expected)
 
 
-def sinch_legacy_signed(request: Request) -> bool:
-    return SINCH_SIGNATURE_HEADER in request.headers
+def sinch_legacy_signed(headers: Mapping[str, str]) -> bool:
+    return SINCH_SIGNATURE_HEADER in headers
 
 
-def sinch_legacy_signature_ok(request: Request, body: bytes, callback_secret: str) -> bool:
-    """The legacy signature headers: the algorithm is HMAC_SHA_256, and the signature (base64, or
-    hex) is the HMAC of `body + "." + nonce` with the callback secret."""
-    algorithm = request.headers.get(SINCH_ALGORITHM_HEADER, SINCH_ALGORITHM)
-    nonce = request.headers.get(SINCH_NONCE_HEADER)
-    given = request.headers.get(SINCH_SIGNATURE_HEADER, "")
+def sinch_legacy_signature_ok(headers: Mapping[str, str], body: bytes, callback_secret: str) -> bool:
+    """The legacy signature headers (`headers`: the request's, by lower-case name): the algorithm is
+    HMAC_SHA_256, and the signature (base64, or hex) is the HMAC of `body + "." + nonce` with the
+    callback secret."""
+    algorithm = headers.get(SINCH_ALGORITHM_HEADER, SINCH_ALGORITHM)
+    nonce = headers.get(SINCH_NONCE_HEADER)
+    given = headers.get(SINCH_SIGNATURE_HEADER, "")
     if algorithm.upper() != SINCH_ALGORITHM or nonce is None:
         return False
     digest = hmac.new(callback_secret.encode("utf-8"), body + b"." + nonce.encode("utf-8"), hashlib.sha256).digest()

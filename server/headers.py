@@ -11,7 +11,8 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 )
 
 
-_ENCODED = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
+# As ASGI sends them; the webhooks, served ahead of this middleware (server/direct.py), add them themselves.
+ENCODED_SECURITY_HEADERS = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS)
 
 
 class SecurityHeaders:
@@ -29,7 +30,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in _ENCODED if name not in present]
+                headers += [(name, value) for name, value in ENCODED_SECURITY_HEADERS if name not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

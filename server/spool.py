@@ -36,7 +36,8 @@ def _segment_name(number: int) -> str:
 
 def _frame(item: Received) -> bytes:
     source = item.source.encode("utf-8")
-    return HEADER.pack(MAGIC, len(source), len(item.body), zlib.crc32(source + item.body)) + source + item.body
+    crc = zlib.crc32(item.body, zlib.crc32(source))  # of source + body, without copying the body
+    return HEADER.pack(MAGIC, len(source), len(item.body), crc) + source + item.body
 
 
 def read_segment(path: Path) -> list[Received]:
@@ -84,7 +85,10 @@ class FileSpool:
         return sorted(self.directory.glob(SEGMENT_GLOB))
 
     def _open_current(self) -> int:
-        fd = os.open(self.directory / _segment_name(self._number), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return self._open(self._number)
+
+    def _open(self, number: int) -> int:
+        fd = os.open(self.directory / _segment_name(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)  # the new file's name is durable too
@@ -119,16 +123,24 @@ class FileSpool:
 
     def _seal(self) -> None:
         """Starts a new current segment, so the previous one can be folded; not sooner than
-        `min_seal_interval_s` after the last seal while the spool accepts bodies."""
+        `min_seal_interval_s` after the last seal while the spool accepts bodies. The new segment
+        is made durable (its folder fsynced: a journal commit, tens of milliseconds on a busy disk)
+        before the switch, outside the lock: appends and their 200s go on meanwhile."""
         with self._mutex:
             if self._current_empty:
                 return
             now = time.monotonic()
             if self._accepting and now - self._sealed_at < self.min_seal_interval_s:
                 return
-            os.close(self._fd)
-            self._number += 1
-            self._fd = self._open_current()
+            number = self._number
+        new_fd = self._open(number + 1)
+        with self._mutex:
+            if self._number != number:  # a failed write moved on to a new segment meanwhile
+                os.close(new_fd)
+                return
+            if self._fd is not None:
+                os.close(self._fd)
+            self._number, self._fd = number + 1, new_fd
             self._current_empty = True
             self._sealed_at = now
 

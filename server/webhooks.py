@@ -14,59 +14,70 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from data_access.ingest import sinch_latam
 from data_access.ingest.reader import read_records
 from server import live
-from server.auth import meta_signature_ok, same, sinch_legacy_signature_ok, sinch_legacy_signed
-from server.body import BodyRefused, read_body
+from server.auth import META_SIGNATURE_HEADER, meta_signature_ok, same, sinch_legacy_signature_ok, sinch_legacy_signed
+from server.body import BodyRefused, header, receive_body
+from server.headers import ENCODED_SECURITY_HEADERS
 from server.received import META, SINCH, Received
 
 EMPTY_BODY = "an empty body: no payload"
 ON_LOOP_MAX_BYTES = 64 * 1024  # larger bodies are checked (HMAC, JSON) in a worker thread
+_META_SIGNATURE = META_SIGNATURE_HEADER.encode()
+
+Answer = tuple[int, bytes]  # status and plain-text body
+STORED: Answer = (200, b"")  # 200 with no body: uvicorn writes a body apart from the head
+NOT_FOUND: Answer = (404, b"not found")
 
 
-def _not_found() -> Response:
-    return PlainTextResponse("not found", status_code=404)
+def _start(status: int, body: bytes) -> dict[str, Any]:
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append((b"content-type", b"text/plain; charset=utf-8"))
+    return {"type": "http.response.start", "status": status, "headers": headers + list(ENCODED_SECURITY_HEADERS)}
 
 
-def _stored() -> Response:
-    """200 with no body: the answer goes out in one write (uvicorn writes a body apart from the
-    head, one more system call and packet per request)."""
-    return Response(status_code=200)
+_STORED_START = _start(*STORED)
 
 
 class _Endpoint:
-    """A route's handler served as a plain ASGI app: Starlette wraps a function endpoint in
-    per-request layers (exception handler lookup, closures) that cost, under load, about as much as
-    the handler's own work; these handlers raise nothing those layers would turn into an answer."""
+    """A route's handler served as a plain ASGI app that writes its answer itself, security headers
+    included: the webhooks are served ahead of the middleware (server/direct.py, app.py), and
+    Starlette's request, response and per-request layers cost, under load, about as much as the
+    handler's own work. The handlers raise nothing those layers would turn into an answer."""
 
-    def __init__(self, handle: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, handle: Callable[[Scope, Receive], Awaitable[Answer]]) -> None:
         self.handle = handle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handle(Request(scope, receive))
-        await response(scope, receive, send)
+        status, body = await self.handle(scope, receive)
+        await send(_STORED_START if (status, body) == STORED else _start(status, body))
+        await send({"type": "http.response.body", "body": body})
 
 
-async def accept(item: Received) -> Response:
+def _refused(refused: BodyRefused) -> Answer:
+    return refused.response.status_code, bytes(refused.response.body)
+
+
+async def accept(item: Received) -> Answer:
     """200 once the authentic body is durable; 503 (the provider retries) when it cannot be stored.
     An empty body is kept in rejected_record with its reason, and answered 200 once committed."""
     service = live.current()
     if service is None:
-        return PlainTextResponse("database unavailable", status_code=503)
+        return 503, b"database unavailable"
     try:
         if not item.body.strip():
             await run_in_threadpool(service.reject_now, item, EMPTY_BODY)
-            return _stored()
+            return STORED
         await service.store(item)
     except Exception:  # disk full, database gone, shutting down: not stored, so not 200
-        return PlainTextResponse("not stored, try again", status_code=503)
-    return _stored()
+        return 503, b"not stored, try again"
+    return STORED
 
 
 async def _off_loop_if_large(body: bytes, check: Callable[..., bool], *args: Any) -> bool:
@@ -77,26 +88,26 @@ async def _off_loop_if_large(body: bytes, check: Callable[..., bool], *args: Any
     return check(*args)
 
 
-async def meta_verify(request: Request) -> Response:
+async def meta_verify(scope: Scope, _receive: Receive) -> Answer:
     token = live.secrets().meta_verify_token
     if token is None:
-        return _not_found()
-    params = request.query_params
+        return NOT_FOUND
+    params = QueryParams(scope["query_string"])
     if params.get("hub.mode") == "subscribe" and same(params.get("hub.verify_token", ""), token):
-        return PlainTextResponse(params.get("hub.challenge", ""))
-    return PlainTextResponse("forbidden", status_code=403)
+        return 200, params.get("hub.challenge", "").encode("utf-8")
+    return 403, b"forbidden"
 
 
-async def meta_event(request: Request) -> Response:
+async def meta_event(scope: Scope, receive: Receive) -> Answer:
     app_secret = live.secrets().meta_app_secret
     if app_secret is None:
-        return _not_found()
+        return NOT_FOUND
     try:
-        body = await read_body(request)
+        body = await receive_body(scope, receive)
     except BodyRefused as refused:
-        return refused.response
-    if not await _off_loop_if_large(body, meta_signature_ok, request, body, app_secret):
-        return PlainTextResponse("missing or wrong signature", status_code=401)
+        return _refused(refused)
+    if not await _off_loop_if_large(body, meta_signature_ok, header(scope, _META_SIGNATURE), body, app_secret):
+        return 401, b"missing or wrong signature"
     return await accept(Received(META, body))
 
 
@@ -116,26 +127,27 @@ def _latam_only(body: bytes) -> bool:
     return payloads > 0
 
 
-async def sinch_event(request: Request) -> Response:
+async def sinch_event(scope: Scope, receive: Receive) -> Answer:
     secrets = live.secrets()
-    if secrets.sinch_webhook_token is None or not same(request.path_params["token"], secrets.sinch_webhook_token):
-        return _not_found()
+    if secrets.sinch_webhook_token is None or not same(scope["path_params"]["token"], secrets.sinch_webhook_token):
+        return NOT_FOUND
     try:
-        body = await read_body(request)
+        body = await receive_body(scope, receive)
     except BodyRefused as refused:
-        return refused.response
+        return _refused(refused)
     callback_secret = secrets.sinch_callback_secret
     if callback_secret is not None:
-        if sinch_legacy_signed(request):
-            if not await _off_loop_if_large(body, sinch_legacy_signature_ok, request, body, callback_secret):
-                return PlainTextResponse("wrong signature", status_code=401)
+        headers = Headers(scope=scope)
+        if sinch_legacy_signed(headers):
+            if not await _off_loop_if_large(body, sinch_legacy_signature_ok, headers, body, callback_secret):
+                return 401, b"wrong signature"
         elif not await _off_loop_if_large(body, _latam_only, body):
-            return PlainTextResponse("missing signature", status_code=401)
+            return 401, b"missing signature"
     return await accept(Received(SINCH, body))
 
 
 ROUTES = [
-    Route("/webhooks/meta", meta_verify, methods=["GET"]),
+    Route("/webhooks/meta", _Endpoint(meta_verify), methods=["GET"]),
     Route("/webhooks/meta", _Endpoint(meta_event), methods=["POST"]),
     Route("/webhooks/sinch/{token}", _Endpoint(sinch_event), methods=["POST"]),
 ]

@@ -450,29 +450,37 @@ def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path)
 
 
 def test_webhooks_served_ahead_of_the_dashboard_keep_the_security_headers_and_405(app) -> None:
-    """The webhook routes are answered straight from the user middleware (server/direct.py): their
-    answers still carry the security headers, and a method they do not take still gets 405."""
+    """The webhook routes are answered straight from the outermost middleware (server/direct.py) and
+    write their answers themselves: every answer, refusals included, still carries the security
+    headers once, and a method they do not take still gets 405 (from the usual stack)."""
     body = body_of(meta_status("wamid.direct", "sent", 1))
     parts = urlsplit(app.base)
     sinch = f"/webhooks/sinch/{SECRETS['SINCH_WEBHOOK_TOKEN']}"
+    verify = "/webhooks/meta?hub.mode=subscribe&hub.challenge=4711&hub.verify_token="
     cases = {
-        "signed": ("POST", "/webhooks/meta", {"X-Hub-Signature-256": meta_signature(body)}),
-        "unsigned": ("POST", "/webhooks/meta", {}),
-        "wrong method": ("PUT", "/webhooks/meta", {}),
-        "sinch by DELETE": ("DELETE", sinch, {}),
+        "signed": ("POST", "/webhooks/meta", body, {"X-Hub-Signature-256": meta_signature(body)}),
+        "unsigned": ("POST", "/webhooks/meta", body, {}),
+        "wrong method": ("PUT", "/webhooks/meta", body, {}),
+        "sinch by DELETE": ("DELETE", sinch, body, {}),
+        "sinch wrong token": ("POST", "/webhooks/sinch/not-the-token", body, {}),
+        "declared over 5 MB": ("POST", "/webhooks/meta", None, {"Content-Length": str(5 * 1024 * 1024 + 1)}),
+        "verified": ("GET", verify + SECRETS["META_VERIFY_TOKEN"], None, {}),
+        "not verified": ("GET", verify + "wrong", None, {}),
     }
     answers = {}
-    for name, (method, path, headers) in cases.items():
+    for name, (method, path, content, headers) in cases.items():
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         try:
-            conn.request(method, path, body=body, headers=headers)
+            conn.request(method, path, body=content, headers=headers)
             answer = conn.getresponse()
-            answer.read()
-            answers[name] = answer.status
+            answers[name] = (answer.status, answer.read())
             for header, value in SECURITY_HEADERS:
-                assert answer.getheader(header) == value, (name, header)
+                assert answer.msg.get_all(header) == [value], (name, header)
         finally:
             conn.close()
-    assert answers == {"signed": 200, "unsigned": 401, "wrong method": 405, "sinch by DELETE": 405}
+    assert answers == {"signed": (200, b""), "unsigned": (401, b"missing or wrong signature"),
+                       "wrong method": (405, b"Method Not Allowed"), "sinch by DELETE": (405, b"Method Not Allowed"),
+                       "sinch wrong token": (404, b"not found"), "declared over 5 MB": (413, b"body over 5 MB"),
+                       "verified": (200, b"4711"), "not verified": (403, b"forbidden")}
     folded_then_killed(app)
     assert payload_ids(app.db_url) == {sha(body)}

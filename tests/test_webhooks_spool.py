@@ -1,10 +1,13 @@
 """The embedded database's spool file on its own: what survives a crash, what a restart folds,
 and one owner per folder."""
 import asyncio
+import json
 import struct
+import threading
 
 import pytest
 
+from server.group_commit import GroupCommit
 from server.received import META, SEND_LOG, SINCH, Received
 from server.spool import FileSpool, SpoolInUse, read_segment
 
@@ -132,3 +135,72 @@ def test_under_traffic_the_current_segment_is_sealed_once_per_interval(tmp_path)
     finally:
         spool.close()
     assert list((tmp_path / "spool").glob("segment-*.spool")) == []
+
+
+def test_seals_while_bodies_arrive_lose_none_and_fold_each_once(tmp_path) -> None:
+    """The folder seals the current segment while appends go on (the new segment is made durable
+    outside the appends' lock): every stored body is claimed exactly once, in the order stored."""
+    spool = FileSpool(tmp_path / "spool")
+    items = [Received(META, f'{{"n": {n}}}'.encode()) for n in range(3_000)]
+    claimed: list[Received] = []
+    done = threading.Event()
+
+    def fold() -> None:
+        while not done.is_set():
+            with spool.claim() as batch:
+                claimed.extend(batch)
+
+    async def store_in_order() -> None:
+        for start in range(0, len(items), 50):  # 50 at a time, as concurrent requests
+            await store_all(spool, items[start:start + 50])
+
+    folder = threading.Thread(target=fold)
+    folder.start()
+    try:
+        asyncio.run(store_in_order())
+    finally:
+        done.set()
+        folder.join()
+        spool.stop_accepting()
+    while True:
+        with spool.claim() as batch:
+            if not batch:
+                break
+            claimed.extend(batch)
+    spool.close()
+    assert len(claimed) == len(items)
+    assert [json.loads(item.body)["n"] for item in claimed] == list(range(len(items)))
+    assert list((tmp_path / "spool").glob("segment-*.spool")) == []
+
+
+def test_group_commit_close_writes_what_was_queued_and_refuses_later_items(tmp_path) -> None:
+    """Items queued while a write is in progress are written in the next group, also when `close`
+    comes meanwhile; an item after `close` is refused. Each submit returns after its own write."""
+    written: list[list[int]] = []
+    first_write_started, release = threading.Event(), threading.Event()
+
+    def write_group(group: list[int]) -> None:
+        if not written:
+            first_write_started.set()
+            release.wait(10)
+        written.append(list(group))
+
+    group = GroupCommit(write_group, "test-writer")
+
+    async def scenario() -> list[str]:
+        first = asyncio.ensure_future(group.submit(0))
+        await asyncio.to_thread(first_write_started.wait, 10)
+        queued = [asyncio.ensure_future(group.submit(n)) for n in range(1, 6)]
+        await asyncio.sleep(0)  # the five are queued behind the first write
+        closing = asyncio.ensure_future(asyncio.to_thread(group.close))
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(first, *queued, closing)
+        try:
+            await group.submit(99)
+        except RuntimeError as exc:
+            return [str(exc)]
+        return []
+
+    assert asyncio.run(scenario()) == ["the server is stopping"]
+    assert written == [[0], [1, 2, 3, 4, 5]]
