@@ -129,7 +129,8 @@ def _change_table(hourly: sa.Table) -> sa.Table:
 
 def writes_counts(conn: Connection) -> bool:
     """The writer must keep the counts itself: DuckDB with the hourly tables (PostgreSQL's triggers do).
-    Asked once per DuckDB connection (a writer's connection lives for one transaction)."""
+    Asked once per DuckDB connection: DuckDB engines keep no pool (`engine.open_database`), so a
+    writer's connection lives for its one transaction, no longer than the tables it asked about."""
     if conn.dialect.name != "duckdb":
         return False
     if _KEPT not in conn.info:

@@ -85,12 +85,11 @@ def database(lang: str) -> Db | None:
 
 def guarded(lang: str, work: Callable[..., T], *args: Any) -> T | None:
     """`work(*args)` under a spinner; a database failure becomes a message on the page and None."""
-    try:
+    def spun() -> T:
         with st.spinner(t("loading", lang)):
             return work(*args)
-    except DATABASE_ERRORS as exc:
-        show_database_error(exc, lang)
-        return None
+
+    return caught(lang, spun)
 
 
 def caught(lang: str, work: Callable[..., T], /, **kwargs: Any) -> T | None:

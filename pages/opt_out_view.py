@@ -4,23 +4,13 @@ links to the app server's download route (which writes, audits and streams the f
 contacts, never held in the page's memory)."""
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from data_access.filters import FIRST_DAY, LAST_DAY, FilterError, default_range
 from data_access.i18n import date_format, format_int, results_text, t
-from data_access.opt_out import (
-    STOP_WORDS_SETTING,
-    OptOutContact,
-    OptOutFilters,
-    OptOutSummary,
-    opt_out_page,
-    opt_out_summary,
-    stop_words,
-)
+from data_access.opt_out import OptOutContact, OptOutFilters, OptOutSummary, opt_out_page, opt_out_summary
 from data_access.report import page_count, with_connection
 from exports import opt_out_export
 from pages import chat_view, widgets
@@ -28,24 +18,16 @@ from pages.data import CACHE_ENTRIES, CACHE_TTL_S, Db, guarded
 from pages.notices import code_span
 from pages.export_panel import render_download_links
 from pages.run import Run
+from server.settings import opt_out_stop_words
 
 PAGE_SIZE = 50
 _DATES = "opt_out.dates"
 
 
-def configured_stop_words() -> tuple[str, ...]:
-    """`OPT_OUT_STOP_WORDS` from the environment, else from `.streamlit/secrets.toml` (a comma-separated
-    text or a list), else SAIR, PARAR, STOP."""
-    setting = os.environ.get(STOP_WORDS_SETTING)
-    if setting is None and st.secrets.load_if_toml_exists():
-        setting = st.secrets.get(STOP_WORDS_SETTING)
-    return stop_words(setting)
-
-
 def sidebar(run: Run) -> OptOutFilters:
     """The period picker (seeded from the link when it changed); returns the search, written to the URL."""
     state = st.session_state
-    words = configured_stop_words()
+    words = opt_out_stop_words()
     if run.url_changed or _DATES not in state:
         try:
             search = OptOutFilters.from_params({**run.url, "tz": [run.tz]}, stop_words=words)

@@ -80,7 +80,7 @@ from data_access.views import OPT_OUT, view
 from exports import opt_out_export
 from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
-from server.settings import server_database_url
+from server.settings import opt_out_stop_words, server_database_url
 from server.sign_in import (SESSION_COOKIE, STREAMLIT_USER_COOKIE, auth_engine, identity_account, is_loopback,
                             request_lang, sso_configured)
 
@@ -94,7 +94,6 @@ DEFAULT_DOWNLOADS_AT_ONCE = 4
 DOWNLOAD_TIME_LIMIT_S = "DOWNLOAD_TIME_LIMIT_S"  # the setting: seconds a stream may last
 DEFAULT_DOWNLOAD_TIME_LIMIT_S = 3600
 RETRY_AFTER_S = 30  # what a download refused for want of a slot is told to wait
-STOP_WORDS_PARAM = "stop_words"  # an opt-out ticket's stop words, beside its URL parameters
 _SALT = "report-download-ticket"
 
 Search = Filters | OptOutFilters  # what a ticket's file is made of
@@ -142,10 +141,7 @@ def make_ticket(credential: str, actor: str, filters: Search, fmt: str, lang: st
     """The signed ticket of one file of the search `filters`, valid `TICKET_TTL_S` from `now` (its
     scope is left out: the route takes the account's)."""
     expires = int(time.time() if now is None else now) + TICKET_TTL_S
-    params = filters.to_params()
-    if isinstance(filters, OptOutFilters):
-        params[STOP_WORDS_PARAM] = list(filters.stop_words)
-    payload = {"a": actor, "v": filters.view, "p": params, "f": fmt, "l": lang, "e": expires}
+    payload = {"a": actor, "v": filters.view, "p": filters.to_params(), "f": fmt, "l": lang, "e": expires}
     return _serializer(credential).dumps(payload)
 
 
@@ -181,7 +177,7 @@ def server_secret() -> str:
 
 
 def download_path(ticket: str, lang: str) -> str:
-    """The route's path for a ticket; `lang` is the language of a refusal when the ticket cannot be read."""
+    """The route's path for a ticket; `lang` (the ticket's) is the language of a refusal."""
     return f"{PATH}{quote(ticket, safe='')}?{urlencode({'lang': lang})}"
 
 
@@ -215,8 +211,7 @@ def search_of(ticket: Ticket, who: Requester) -> Search:
         raise Refused(400, "download.malformed")
     try:
         if opt_out:
-            words = tuple(str(word) for word in ticket.params.get(STOP_WORDS_PARAM, ()))
-            filters = OptOutFilters.from_params(ticket.params, stop_words=words)
+            filters = OptOutFilters.from_params(ticket.params, stop_words=opt_out_stop_words())
         else:
             filters = view(ticket.view).filters.from_params(ticket.params)
     except (KeyError, FilterError):
@@ -274,13 +269,9 @@ SLOTS = _Slots()
 
 
 def answer_lang(request: Request) -> str:
-    """The language of a refusal: the ticket's (read without checking it: only the answer's words
-    depend on it), else the `lang` parameter's, else the browser's Accept-Language, else the
-    server's (`REPORT_LANG`, pt-BR)."""
-    _, payload = _serializer("").loads_unsafe(request.path_params.get("ticket", ""))
-    carried = payload.get("l") if isinstance(payload, dict) else None
-    if carried in LANGUAGES:
-        return carried
+    """The language of a refusal: the link's `lang` parameter (the ticket's own language, written
+    beside it by `download_path`; the ticket itself is not read before it is checked), else the
+    browser's Accept-Language, else the server's (`REPORT_LANG`, pt-BR)."""
     asked = request.query_params.get("lang")
     return request_lang(asked if asked in LANGUAGES else accepted_lang(request.headers.get("accept-language")))
 
@@ -360,7 +351,8 @@ def _plain(text: str, status: int, headers: Mapping[str, str] | None = None) -> 
 
 class _Download(StreamingResponse):
     """A file's stream: it ends `time_limit_s` after it starts (without its last chunk: a failed
-    download in the browser), and gives its slot back however it ends (the file's writer stops)."""
+    download in the browser), and gives its slot back however it ends. The slot bounds the streams: a
+    CSV writer told to stop ends at its next piece, so its connection is free a moment after the slot."""
 
     body_iterator: AsyncGenerator[bytes, None]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from data_access.config import database_url
+from data_access.opt_out import STOP_WORDS_SETTING, stop_words
 
 META_VERIFY_TOKEN = "META_VERIFY_TOKEN"
 META_APP_SECRET = "META_APP_SECRET"
@@ -55,3 +56,12 @@ def server_database_url() -> str:
     parser.add_argument("--db")
     known, _ = parser.parse_known_args(sys.argv[1:])
     return database_url(known.db)
+
+
+def opt_out_stop_words() -> tuple[str, ...]:
+    """`OPT_OUT_STOP_WORDS` from the environment, else from `.streamlit/secrets.toml` (a comma-separated
+    text or a list), else SAIR, PARAR, STOP: for the Opt-out page and its downloads alike."""
+    setting = os.environ.get(STOP_WORDS_SETTING)
+    if setting is None and st.secrets.load_if_toml_exists():
+        setting = st.secrets.get(STOP_WORDS_SETTING)
+    return stop_words(setting)

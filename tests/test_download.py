@@ -140,14 +140,16 @@ def test_an_analyst_gets_only_the_rows_of_its_subaccounts(client_from, data):
     ]
 
 
-def test_the_opt_out_files_hold_the_account_s_contacts_for_the_ticket_s_stop_words(opt_engine, db_url, monkeypatch):
-    """An analyst of Atacado: of the period's opt-outs, only Atacado's; with the stop word "sair" only,
-    C's "PARAR" is none, which leaves B's blocked send (after Atacado's own last MT)."""
+def test_the_opt_out_files_hold_the_account_s_contacts_for_the_server_s_stop_words(opt_engine, db_url, monkeypatch):
+    """An analyst of Atacado: of the period's opt-outs, only Atacado's; with the server's stop word
+    "sair" only (whatever words the ticket's search carried), C's "PARAR" is none, which leaves B's
+    blocked send (after Atacado's own last MT)."""
     monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("OPT_OUT_STOP_WORDS", "sair")
     add(opt_engine, "caio@example.com", "analyst", ("Atacado",))
     client = TestClient(Starlette(routes=[*SIGN_IN_ROUTES, *ROUTES], middleware=[Middleware(SignInGate)]),
                         client=LOOPBACK, follow_redirects=False)
-    search = OptOutFilters(date(2026, 11, 10), date(2026, 11, 15), "America/Sao_Paulo", stop_words=("sair",))
+    search = OptOutFilters(date(2026, 11, 10), date(2026, 11, 15), "America/Sao_Paulo", stop_words=("parar", "sair"))
     try:
         token = signed_in(client, "caio@example.com")
         answers = {fmt: client.get(download_path(make_ticket(token, "caio@example.com", search, fmt, "en"), "en"))
@@ -249,16 +251,16 @@ def test_a_file_whose_audit_entry_cannot_be_written_is_not_handed_out(client_fro
     assert SLOTS.taken == 0  # the download that failed gave its place back
 
 
-def test_refusals_speak_the_ticket_s_language_else_the_browser_s(client_from, data):
-    """The ticket's language (even on a ticket refused), else the link's `lang`, else Accept-Language,
-    else pt-BR."""
+def test_refusals_speak_the_link_s_language_else_the_browser_s(client_from, data):
+    """The link's `lang` (the ticket's language, written beside it: a ticket is never read before it is
+    checked), else Accept-Language, else pt-BR."""
     client = client_from()
     expired = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "es", now=time.time() - TICKET_TTL_S)
-    answer = client.get(download_path(expired, "en"), headers={"Accept-Language": "en"})
+    answer = client.get(download_path(expired, "es"), headers={"Accept-Language": "en"})
     assert (answer.status_code, answer.text) == (
         410, "Este enlace de descarga ha caducado: recargue la página y descargue el archivo de nuevo.")
     unknown_format = make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "docx", "en")
-    answer = client.get(download_path(unknown_format, "pt-BR"))
+    answer = client.get(download_path(unknown_format, "en"))
     assert (answer.status_code, answer.text) == (
         400, "This download link names no file of the report: download the file from the page.")
     assert client.get("/download/not-a-ticket?lang=en").text == t("download.refused", "en")
@@ -270,7 +272,7 @@ def test_refusals_speak_the_ticket_s_language_else_the_browser_s(client_from, da
     alone = TestClient(Starlette(routes=ROUTES), client=LOOPBACK)  # the gate answers in its own words
     answer = alone.get("/download/not-a-ticket", headers={"Accept-Language": "es-AR"})
     assert (answer.status_code, answer.text) == (401, "Inicie sesión para descargar este archivo.")
-    answer = alone.get(download_path(make_ticket("any", "ana@example.com", NOV10_11, "csv", "pt-BR"), "en"))
+    answer = alone.get(download_path(make_ticket("any", "ana@example.com", NOV10_11, "csv", "pt-BR"), "pt-BR"))
     assert (answer.status_code, answer.text) == (401, "Entre para baixar este arquivo.")
     assert exports_audited(data) == []
 

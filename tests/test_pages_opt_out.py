@@ -135,7 +135,7 @@ def test_contacts_in_three_languages(opt_db, lang):
     assert list(app.main.dataframe[-1].value.columns) == HEADERS[lang]
     assert table(app) == expected_rows(lang)
     assert [ticket_of(link) for link in app.get("link_button")] == [
-        Ticket(SYSTEM_ACTOR, "opt_out", SEARCH_PARAMS | {"stop_words": ["SAIR", "PARAR", "STOP"]}, fmt, lang)
+        Ticket(SYSTEM_ACTOR, "opt_out", SEARCH_PARAMS, fmt, lang)
         for fmt in ("csv", "xlsx")]
     assert [link.proto.label for link in app.get("link_button")] == ["CSV", "XLSX"]
     assert app.query_params == {**PERIOD, "tz": "America/Sao_Paulo", "lang": lang}
@@ -169,8 +169,7 @@ def test_stop_words_come_from_the_setting(opt_db, db_url, monkeypatch):
         "Period: `2026-11-10 – 2026-11-15` · Stop words: `🛑, Sair, '; DROP TABLE mo_message; --`"
         " · Time zone: `America/Sao_Paulo`"
     )
-    # The files are the page's search, its stop words included, whatever the server reads later.
-    monkeypatch.delenv("OPT_OUT_STOP_WORDS")
+    # The files use the stop words the server reads, as the page did.
     csv_link, xlsx_link = app.get("link_button")
     disposition, content = downloaded(csv_link, db_url)
     assert 'filename="opt-out-report_2026-11-10_2026-11-15.csv"' in disposition

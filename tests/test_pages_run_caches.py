@@ -6,6 +6,7 @@ it got, from the cache.
 
 Expected values are counted here from the rows each test made.
 """
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
 
@@ -19,6 +20,7 @@ from data_access.detail import TableOrder
 from data_access.filters import MoFilters, MtFilters
 from data_access.i18n import label, t
 from data_access.scope import Scope
+from data_access.views import VIEWS
 from pages import data
 from pages.data import search_key
 from tests.factories import at, insert, mt_row
@@ -98,6 +100,14 @@ def test_search_key_names_the_view_every_field_and_the_scope():
     assert len(set(keys)) == len(keys) == 9
     assert search_key(TableOrder("status", False, "oi")) != search_key(TableOrder("status", True, "oi"))
     assert search_key(TableOrder(None, True, "")) == search_key(TableOrder())
+
+
+def test_every_field_of_a_search_shows_in_its_key():
+    """`search_key` is the `repr`: a field left out of it (`field(repr=False)`) would let two searches,
+    or two scopes, share a cached answer."""
+    classes = {view.filters for view in VIEWS.values()} | {Scope, TableOrder}
+    hidden = [(cls.__name__, field.name) for cls in classes for field in dataclasses.fields(cls) if not field.repr]
+    assert len(classes) == len(VIEWS) + 2 and hidden == []
 
 
 def test_accounts_with_other_scopes_never_share_failure_reasons_chart_tables_or_detail_rows(shop, monkeypatch):
