@@ -9,19 +9,21 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server import control, download, headers, health, live, preload, send_log, sign_in, webhooks
+from server import control, download, headers, health, live, preload, send_log, sign_in, static, webhooks
 from server.direct import DirectRoutes
 from server.lifespan import combined
 
 routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *control.ROUTES, *sign_in.ROUTES,
                            *download.ROUTES]
 # Outermost first: security headers on every answer (refusals included), the webhooks served at
-# once (they need nothing of the stack below: server/direct.py), then the sign-in gate, then the
-# list of the elements' code for the browser to fetch early on each page (server/preload.py).
+# once (they need nothing of the stack below: server/direct.py), then the sign-in gate, then
+# Streamlit's frontend files from memory, compressed (server/static.py), then the list of the
+# elements' code for the browser to fetch early on each page (server/preload.py).
 middleware: list[Middleware] = [
     Middleware(headers.SecurityHeaders),
     Middleware(DirectRoutes, routes=webhooks.ROUTES, prefix="/webhooks/"),
     Middleware(sign_in.SignInGate),
+    Middleware(static.StaticCache),
     Middleware(preload.Preload),
 ]
 # Entered in order at startup, left in reverse order at shutdown (each an async context manager
