@@ -175,13 +175,14 @@ def moments(events: list[dict], main: tuple[int, int], t0: float) -> dict:
     return out
 
 
-def trace_load(base: str, query: str, trace_file: Path | None) -> dict:
-    """One warm-up page, then `query` in a new context, traced; returns figures and breakdown."""
+def trace_load(base: str, query: str, trace_file: Path | None, warm_query: str = "lang=en") -> dict:
+    """One warm-up page (`warm_query`: another search), then `query` in a new context, traced;
+    returns figures and breakdown."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_context(viewport=VIEWPORT)  # the server's imports and caches, not this page's
         warm.add_init_script(RECORDER)
-        load(warm.new_page(), f"{base}/sent?lang=en")
+        load(warm.new_page(), f"{base}/sent?{warm_query}")
         warm.close()
 
         context = browser.new_context(viewport=VIEWPORT)

@@ -38,6 +38,10 @@ ELEMENTS: tuple[str, ...] = (
     "BidiComponent", "Spinner", "Metric", "PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton",
     "LinkButton",
 )
+# Those of them drawn after the total (the charts, the tables, the export panel's links): their files
+# are listed with `fetchpriority=low`, so that the browser asks for them after the frame's own modules
+# and the widgets' (plotly's chunk alone is 1.4 MB compressed): the page's code waited behind them.
+LATER: tuple[str, ...] = ("PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton", "LinkButton")
 LARGE_BYTES = 30_000
 # Fonts the pages draw with that Streamlit's page does not preload (it preloads its text font only):
 # its icons' font (the sidebar's arrows, the metrics' help marks, the notices' icons), declared with
@@ -112,13 +116,17 @@ def preloaded_fonts(static: Path = STATIC, fonts: Iterable[str] = FONTS) -> tupl
     return tuple(files)
 
 
-def link_header(static: Path = STATIC, elements: tuple[str, ...] = ELEMENTS, fonts: tuple[str, ...] = FONTS) -> str:
-    """The `Link` header's value: each script as a module preload, then each font as a font preload
-    (fonts are fetched in CORS mode, hence `crossorigin`), relative to the page as Streamlit's
-    `index.html` writes its own (`./static/...`)."""
-    return ", ".join([*(f"<./{file}>; rel=modulepreload; crossorigin" for file in preloaded_files(static, elements)),
-                      *(f'<./{file}>; rel=preload; as=font; type="font/woff2"; crossorigin'
-                        for file in preloaded_fonts(static, fonts))])
+def link_header(static: Path = STATIC, elements: tuple[str, ...] = ELEMENTS, fonts: tuple[str, ...] = FONTS,
+                later: tuple[str, ...] = LATER) -> str:
+    """The `Link` header's value: each script as a module preload (those only `later` elements need
+    at low priority), then each font as a font preload (fonts are fetched in CORS mode, hence
+    `crossorigin`), relative to the page as Streamlit's `index.html` writes its own (`./static/...`)."""
+    first = set(preloaded_files(static, [name for name in elements if name not in later]))
+    return ", ".join([
+        *(f"<./{file}>; rel=modulepreload; crossorigin" + ("" if file in first else "; fetchpriority=low")
+          for file in preloaded_files(static, elements)),
+        *(f'<./{file}>; rel=preload; as=font; type="font/woff2"; crossorigin' for file in preloaded_fonts(static, fonts)),
+    ])
 
 
 class Preload:

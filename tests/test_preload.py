@@ -17,7 +17,7 @@ from tests.app_server import serve_rows
 from tests.factories import at, mt_row
 
 STATIC = preload.STATIC
-LINK = re.compile(r"<\./(static/js/[^>]+\.js)>; rel=modulepreload; crossorigin")
+LINK = re.compile(r"<\./(static/js/[^>]+\.js)>; rel=modulepreload; crossorigin(; fetchpriority=low)?")
 FONT_LINK = re.compile(r'<\./(static/media/[^>]+\.woff2)>; rel=preload; as=font; type="font/woff2"; crossorigin')
 # the fonts the page's stylesheet declares: `font-family:NAME;...src:url(../media/FILE)`
 FONT_FACE = re.compile(r"@font-face\{font-family:([^;]+);[^}]*?src:url\(\.\./media/([^)]+\.woff2)\)")
@@ -108,6 +108,19 @@ def test_every_listed_file_is_served_as_it_is_installed(server):
     assert sum((STATIC / path).stat().st_size for path in listed) > 4_700_000  # plotly's 4.7 MB among them
 
 
+
+
+def test_what_comes_after_the_total_is_asked_for_at_low_priority():
+    """The files only the charts, tables and links need (drawn after the total) are marked
+    `fetchpriority=low`: plotly's, the table's and what they import; the widgets' and the cards' not."""
+    parts = preload.link_header().split(", ")
+    low = {LINK.fullmatch(part)[1] for part in parts if part.endswith("; fetchpriority=low")}
+    names = {path.split("/")[-1].split(".")[0] for path in low}
+    assert {"PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton", "LinkButton", "arrowFormatUtils"} <= names
+    assert not names & {"Metric", "DateInput", "Multiselect", "Selectbox", "Button", "PageLink", "Html"}
+    early = set(preload.preloaded_files(STATIC, [e for e in preload.ELEMENTS if e not in preload.LATER]))
+    assert low == set(links(preload.link_header())) - early
+    assert not low & early
 
 def test_the_icons_and_code_fonts_are_listed_and_served(server):
     """The two fonts after the modules: the ones the page's stylesheet declares for Material Symbols
