@@ -12,7 +12,8 @@ worker thread, when first asked for) when it is text and the client accepts gzip
 otherwise, with Streamlit's own headers for them (content type, `Cache-Control: public, immutable`:
 the names carry their content's hash). Anything else (another path, a range, a page) goes on to
 Streamlit as before. Only the files of the installed Streamlit's `static/` folder are served, by exact
-path: the table of them is made at startup, so no request names a file outside it. The memory held
+path: the table of them is made at startup, so no request names a file outside it (with
+`server.baseUrlPath` set, their paths carry the prefix, match none, and Streamlit serves them). The memory held
 is bounded by the folder (7 MB compressed; 25 MB more for clients that take no gzip), in practice the
 ~150 files a browser asks for (2.5 MB).
 """
