@@ -5,7 +5,7 @@ Streamlit serves them from disk through Starlette's `StaticFiles`, uncompressed:
 compress them again on every request (its gzip middleware leaves `/static/` out on purpose). A fresh
 browser asks for about 150 of them (9.7 MB) before it can draw the page, 90 of them at once, which
 the server's one process answers one after the other: read in 64 KB pieces, each in a worker thread,
-a file cost 1.2 ms of CPU besides the sign-in gate's own check (2.2 ms).
+a file cost about 1.4 ms of CPU besides the sign-in gate's own check (2.2 ms).
 
 `StaticCache` answers a GET or HEAD of one of these files from memory: gzip-compressed (once, in a
 worker thread, when first asked for) when it is text and the client accepts gzip, as it is
