@@ -17,7 +17,7 @@ routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *
                            *download.ROUTES]
 # Outermost first: security headers on every answer (refusals included), the webhooks served at
 # once (they need nothing of the stack below: server/direct.py), then the sign-in gate, then
-# Streamlit's frontend files from memory, compressed (server/static.py), then the list of the
+# Streamlit's frontend files from memory (server/static.py), then the list of the
 # elements' code for the browser to fetch early on each page (server/preload.py).
 middleware: list[Middleware] = [
     Middleware(headers.SecurityHeaders),
