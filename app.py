@@ -9,7 +9,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server import control, download, headers, health, live, preload, send_log, sign_in, webhooks
+from server import control, download, headers, health, live, preload, send_log, sign_in, static, webhooks
 from server.direct import DirectRoutes
 from server.lifespan import combined
 
@@ -17,12 +17,13 @@ routes: list[BaseRoute] = [*webhooks.ROUTES, *send_log.ROUTES, *health.ROUTES, *
                            *download.ROUTES]
 # Outermost first: the webhooks served at once (they need nothing of the stack below and write
 # their own security headers: server/direct.py), security headers on every other answer (refusals
-# included), then the sign-in gate, then the list of the elements' code for the browser to fetch
-# early on each page (server/preload.py).
+# included), then the sign-in gate, then Streamlit's frontend files from memory (server/static.py),
+# then the list of the elements' code for the browser to fetch early on each page (server/preload.py).
 middleware: list[Middleware] = [
     Middleware(DirectRoutes, routes=webhooks.ROUTES, prefix="/webhooks/"),
     Middleware(headers.SecurityHeaders),
     Middleware(sign_in.SignInGate),
+    Middleware(static.StaticCache),
     Middleware(preload.Preload),
 ]
 # Entered in order at startup, left in reverse order at shutdown (each an async context manager

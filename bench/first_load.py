@@ -18,7 +18,8 @@ and `frame_after_total` when that came after the total). Where the time went: wh
 was asked for and had arrived (`plotly_fetch_ms`, from the Resource Timing entries: asked for with the
 page when the page answer's preload list names it, else when the first chart came) and the main
 thread's tasks of 100 ms or more (`long_tasks`, [start, duration]: plotly's chunk evaluated, the
-charts laid out). Medians over REPEATS pages each.
+charts laid out). Medians over REPEATS pages each. For one load traced phase by phase with Chromium's
+profiler: `python -m bench.load_profile`.
 
     python -m bench.first_load DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
 

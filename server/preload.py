@@ -15,6 +15,9 @@ element named in `ELEMENTS`, and the chunks they import of `LARGE_BYTES` or more
 import, one short round trip later: listing them too would make a header of 5.5 KB, over the 4 KB a
 reverse proxy keeps for an answer's headers by default (nginx's `proxy_buffer_size`: a 502 instead of
 the page).
+
+Two fonts are listed too (`FONTS`, as `rel=preload; as=font`): the icons' and the code's, which the
+page otherwise asks for only when it lays out the first icon or code span.
 """
 from __future__ import annotations
 
@@ -35,7 +38,18 @@ ELEMENTS: tuple[str, ...] = (
     "BidiComponent", "Spinner", "Metric", "PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton",
     "LinkButton",
 )
+# Those of them drawn after the total (the charts, the tables, the export panel's links): their files
+# are listed with `fetchpriority=low`, so that the browser asks for them after the frame's own modules
+# and the widgets' (plotly's chunk alone is 1.4 MB compressed): the page's code waited behind them.
+LATER: tuple[str, ...] = ("PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton", "LinkButton")
 LARGE_BYTES = 30_000
+# Fonts the pages draw with that Streamlit's page does not preload (it preloads its text font only):
+# its icons' font (the sidebar's arrows, the metrics' help marks, the notices' icons), declared with
+# `font-display: block`, so each icon is an invisible box of its name's width until it arrives; and
+# its code font, which draws the filter values in the caption under the total (invisible, Chromium's
+# default, for up to 3 s). Asked for when the first icon or code is laid out, they came 0.1-0.5 s
+# after the frame and the total.
+FONTS: tuple[str, ...] = ("MaterialSymbols-Rounded", "SourceCodeVF-Upright.ttf")
 
 
 class ManifestError(RuntimeError):
@@ -84,10 +98,35 @@ def preloaded_files(static: Path = STATIC, elements: Iterable[str] = ELEMENTS) -
     return tuple(scripts)
 
 
-def link_header(static: Path = STATIC, elements: tuple[str, ...] = ELEMENTS) -> str:
-    """The `Link` header's value: each script as a module preload, relative to the page as
-    Streamlit's `index.html` writes its own (`./static/...`)."""
-    return ", ".join(f"<./{file}>; rel=modulepreload; crossorigin" for file in preloaded_files(static, elements))
+def preloaded_fonts(static: Path = STATIC, fonts: Iterable[str] = FONTS) -> tuple[str, ...]:
+    """The files (paths under `static`) of `fonts`: the WOFF2 assets of Streamlit's page named
+    `<font>.<hash>.woff2` in its manifest."""
+    manifest = _manifest(static)
+    entry = next(chunk for chunk in manifest.values() if chunk.get("isEntry"))
+    assets = entry.get("assets", [])
+    files = []
+    for font in fonts:
+        found = [a for a in assets if a.startswith(f"static/media/{font}.") and a.endswith(".woff2")
+                 and a.count(".") == font.count(".") + 2]
+        if len(found) != 1:
+            raise ManifestError(f"Streamlit's manifest has {len(found)} files of the font {font}")
+        if not (static / found[0]).is_file():
+            raise ManifestError(f"Streamlit's manifest lists {found[0]}, which is not installed")
+        files.append(found[0])
+    return tuple(files)
+
+
+def link_header(static: Path = STATIC, elements: tuple[str, ...] = ELEMENTS, fonts: tuple[str, ...] = FONTS,
+                later: tuple[str, ...] = LATER) -> str:
+    """The `Link` header's value: each script as a module preload (those only `later` elements need
+    at low priority), then each font as a font preload (fonts are fetched in CORS mode, hence
+    `crossorigin`), relative to the page as Streamlit's `index.html` writes its own (`./static/...`)."""
+    first = set(preloaded_files(static, [name for name in elements if name not in later]))
+    return ", ".join([
+        *(f"<./{file}>; rel=modulepreload; crossorigin" + ("" if file in first else "; fetchpriority=low")
+          for file in preloaded_files(static, elements)),
+        *(f'<./{file}>; rel=preload; as=font; type="font/woff2"; crossorigin' for file in preloaded_fonts(static, fonts)),
+    ])
 
 
 class Preload:

@@ -117,6 +117,31 @@ def test_the_elements_code_is_fetched_with_the_page_not_after_it(server, new_pag
     assert figures["cls_page_after_total"] < PAGE_SHIFT_LIMIT, figures["shifts"]
 
 
+
+# The fonts of the icons and of the code spans asked for with the page (server/preload.py), in use
+# once the page is complete.
+TRANSFER = """
+() => ({
+  started: performance.getEntriesByType("navigation")[0].domContentLoadedEventStart,
+  files: performance.getEntriesByType("resource").filter((e) => /\\/static\\//.test(e.name))
+    .map((e) => [e.name.split("/").pop(), e.startTime, e.encodedBodySize, e.decodedBodySize]),
+  fonts: [...document.fonts].filter((f) => f.status === "loaded").map((f) => `${f.family} ${f.style}`),
+})
+"""
+
+
+def test_the_fonts_come_with_the_page(server, new_page):
+    figures, page = fresh_load(new_page, server, {"width": 1440, "height": 1000})
+    transfer = page.evaluate(TRANSFER)
+    files = {name: (at, encoded, decoded) for name, at, encoded, decoded in transfer["files"]}
+    for font in ("MaterialSymbols-Rounded.", "SourceCodeVF-Upright.ttf."):
+        (at, encoded, decoded), = [v for name, v in files.items() if name.startswith(font)]
+        assert at < transfer["started"], font  # asked for by the page answer's list, not by the layout
+        assert encoded == decoded > 50_000, font
+    assert {"Material Symbols Rounded normal", "Source Code Pro normal"} <= set(transfer["fonts"])
+    assert figures["cls_page_after_total"] < PAGE_SHIFT_LIMIT, figures["shifts"]
+
+
 def test_the_insights_open_on_a_click_below_the_charts(server, new_page):
     """Closed on the first load, the insights expander opens on a click on its summary and shows the
     unique recipients and the two median times to read of the search, below the daily chart."""

@@ -17,7 +17,10 @@ from tests.app_server import serve_rows
 from tests.factories import at, mt_row
 
 STATIC = preload.STATIC
-LINK = re.compile(r"<\./(static/js/[^>]+\.js)>; rel=modulepreload; crossorigin")
+LINK = re.compile(r"<\./(static/js/[^>]+\.js)>; rel=modulepreload; crossorigin(; fetchpriority=low)?")
+FONT_LINK = re.compile(r'<\./(static/media/[^>]+\.woff2)>; rel=preload; as=font; type="font/woff2"; crossorigin')
+# the fonts the page's stylesheet declares: `font-family:NAME;...src:url(../media/FILE)`
+FONT_FACE = re.compile(r"@font-face\{font-family:([^;]+);[^}]*?src:url\(\.\./media/([^)]+\.woff2)\)")
 # a module's static imports (rolldown writes `import{...}from"./x.js"` and `import"./x.js"`)
 IMPORT = re.compile(r'(?:\bfrom|\bimport)\s*"\./([^"/]+\.js)"')
 PAGE_PRELOAD = re.compile(r'<link rel="modulepreload" crossorigin href="\./(static/js/[^"]+)">')
@@ -32,11 +35,22 @@ def server(tmp_path_factory):
 
 
 def links(header: str) -> list[str]:
-    """The path of each link of a `Link` header, which must hold module preloads and nothing else."""
+    """The path of each module of a `Link` header, which must hold module preloads, then font preloads."""
+    return _split(header)[0]
+
+
+def font_links(header: str) -> list[str]:
+    """The path of each font of a `Link` header (after its modules)."""
+    return _split(header)[1]
+
+
+def _split(header: str) -> tuple[list[str], list[str]]:
     parts = header.split(", ")
-    found = [LINK.fullmatch(part) for part in parts]
-    assert all(found), [part for part, match in zip(parts, found) if not match]
-    return [match[1] for match in found]
+    modules = [LINK.fullmatch(part) for part in parts]
+    count = next((i for i, match in enumerate(modules) if not match), len(parts))
+    fonts = [FONT_LINK.fullmatch(part) for part in parts[count:]]
+    assert all(fonts), [part for part, match in zip(parts[count:], fonts) if not match]
+    return [match[1] for match in modules[:count]], [match[1] for match in fonts]
 
 
 def imports_of(file: str, static: Path = STATIC) -> set[str]:
@@ -93,6 +107,45 @@ def test_every_listed_file_is_served_as_it_is_installed(server):
             assert "link" not in answer.headers, path  # only pages carry the list
     assert sum((STATIC / path).stat().st_size for path in listed) > 4_700_000  # plotly's 4.7 MB among them
 
+
+
+
+def test_what_comes_after_the_total_is_asked_for_at_low_priority():
+    """The files only the charts, tables and links need (drawn after the total) are marked
+    `fetchpriority=low`: plotly's, the table's and what they import; the widgets' and the cards' not."""
+    parts = preload.link_header().split(", ")
+    low = {LINK.fullmatch(part)[1] for part in parts if part.endswith("; fetchpriority=low")}
+    names = {path.split("/")[-1].split(".")[0] for path in low}
+    assert {"PlotlyChart", "Table", "DataFrame", "Pagination", "DownloadButton", "LinkButton", "arrowFormatUtils"} <= names
+    assert not names & {"Metric", "DateInput", "Multiselect", "Selectbox", "Button", "PageLink", "Html"}
+    early = set(preload.preloaded_files(STATIC, [e for e in preload.ELEMENTS if e not in preload.LATER]))
+    assert low == set(links(preload.link_header())) - early
+    assert not low & early
+
+def test_the_icons_and_code_fonts_are_listed_and_served(server):
+    """The two fonts after the modules: the ones the page's stylesheet declares for Material Symbols
+    (its icons) and upright Source Code Pro (code spans), each served as installed."""
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    style, = re.findall(r'<link rel="stylesheet" crossorigin href="\./(static/css/[^"]+)">', page)
+    declared = {}
+    for family, file in FONT_FACE.findall((STATIC / style).read_text(encoding="utf-8")):
+        declared.setdefault(family, []).append(f"static/media/{file}")
+    header = preload.link_header()
+    fonts = font_links(header)
+    assert fonts == [declared["Material Symbols Rounded"][0],
+                     next(f for f in declared["Source Code Pro"] if "Upright" in f)]
+    assert not any(f in page for f in fonts)  # Streamlit's page preloads its text font only
+    with httpx.Client(base_url=server, timeout=30) as client:
+        for path in fonts:
+            answer = client.get(f"/{path}")
+            assert answer.status_code == 200, path
+            assert answer.content == (STATIC / path).read_bytes(), path
+            assert answer.headers["content-type"] == "font/woff2", path
+
+
+def test_a_font_streamlit_does_not_have_is_refused():
+    with pytest.raises(preload.ManifestError, match="^Streamlit's manifest has 0 files of the font Comic-Sans$"):
+        preload.preloaded_fonts(STATIC, ["MaterialSymbols-Rounded", "Comic-Sans"])
 
 def test_answers_other_than_pages_get_no_list(server):
     with httpx.Client(base_url=server, timeout=30) as client:
