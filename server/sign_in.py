@@ -23,6 +23,7 @@ import functools
 import html
 import ipaddress
 import json
+import time
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
@@ -55,6 +56,12 @@ SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
 # none until the identity is checked); media, downloads, uploads and components are not part of it.
 _APP_SHELL_PREFIXES = ("/static/", "/_stcore/")
 _NOT_APP_SHELL = ("/_stcore/upload_file",)
+# Streamlit's own frontend files (its code, styles and fonts: the same for everyone, no data): a
+# browser that was let in for one is let in again for a few seconds without asking the database,
+# since a fresh page asks for about a hundred of them at once.
+FRONTEND_PREFIX = "/static/"
+FRONTEND_PASS_S = 5.0
+_FRONTEND_PASSES_MAX = 10_000
 IDENTITY_MAX_AGE_S = 31 * 86400  # Streamlit's identity cookie lasts 30 days
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
 _NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/", "/download/")
@@ -122,14 +129,24 @@ class SignInGate:
         self.app = app
         self.engine = engine
         self.accounts_exist = _AccountsKnown()
+        self.frontend_passes: dict[tuple[str | None, str | None], float] = {}  # (session, address): until
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or _is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         request = HTTPConnection(scope)
+        frontend = scope["type"] == "http" and scope["path"].startswith(FRONTEND_PREFIX)
+        visitor = (request.cookies.get(SESSION_COOKIE), request.client.host if request.client else None)
+        if frontend and self.frontend_passes.get(visitor, 0.0) > time.monotonic():
+            await self.app(scope, receive, send)
+            return
         verdict = await run_in_threadpool(self._verdict, request)
         if verdict is None:
+            if frontend:
+                if len(self.frontend_passes) >= _FRONTEND_PASSES_MAX:
+                    self.frontend_passes.clear()
+                self.frontend_passes[visitor] = time.monotonic() + FRONTEND_PASS_S
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})

@@ -3,6 +3,7 @@ serves), driven with Starlette's TestClient: no socket is opened, and the client
 the test says (203.0.113.9 is a documentation address; nothing is sent to it). Each test runs on a
 fresh DuckDB file and a fresh PostgreSQL database, which the app opens through DATABASE_URL.
 """
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from data_access import accounts
 from data_access.schema import web_session
-from server.sign_in import FIRST_ADMIN_COMMAND, SESSION_COOKIE
+from server.sign_in import FIRST_ADMIN_COMMAND, FRONTEND_PASS_S, SESSION_COOKIE, auth_engine
 from server.headers import SECURITY_HEADERS
 
 OUTSIDE = ("203.0.113.9", 1234)
@@ -312,3 +313,38 @@ def test_the_ip_allow_list_is_checked_on_every_request(client_from, engine):
     assert accounts.session_account(engine, token).email == "ana@example.com"
     accounts.allow_ip(engine, "ana@example.com", [])
     assert elsewhere.get("/sent").status_code == 200
+
+
+def test_streamlit_s_own_files_ask_the_database_once_per_browser_for_a_few_seconds(client_from, engine):
+    """A fresh page asks for about a hundred of Streamlit's frontend files: the gate looks the session
+    up once, then lets that browser (its session, its address) fetch them for `FRONTEND_PASS_S`
+    without asking again. Nothing else rides on the pass: pages ask every time, another browser is
+    asked for its own session, and a signed-out session loses the frontend's files once it runs out."""
+    add(engine)
+    client = client_from(OUTSIDE)
+    sign_in(client)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    gate_engine = auth_engine()
+    sa.event.listen(gate_engine, "before_cursor_execute", record)
+    try:
+        first = client.get(STATIC)
+        asked_first = len(statements)
+        again = [client.get(STATIC).status_code for _ in range(20)]
+        asked_again = len(statements) - asked_first
+        page = client.get("/sent")
+        asked_for_page = len(statements) - asked_first - asked_again
+    finally:
+        sa.event.remove(gate_engine, "before_cursor_execute", record)
+    assert (first.status_code, asked_first > 0, again, asked_again) == (200, True, [200] * 20, 0)
+    assert (page.status_code, asked_for_page > 0) == (200, True)
+    assert client_from(("203.0.113.10", 1234)).get(STATIC).status_code == 401  # no session of its own
+    token = client.cookies[SESSION_COOKIE]
+    assert client.post("/signout?lang=en").status_code == 303
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/sent").status_code == 303
+    time.sleep(FRONTEND_PASS_S)
+    assert (client.get(STATIC).status_code, client.get(STATIC).text) == (401, "sign-in required")
