@@ -77,7 +77,7 @@ def breakdown(events: list[dict], path: str, marks: dict[str, float]) -> dict:
     main, t0 = _main_thread(events, path)
     names = list(marks)
     edges = [0.0] + [marks[n] for n in names]
-    phases = [{"phase": name, "from_ms": round(a), "to_ms": round(b), "wall_ms": round(b - a)}
+    phases = [{"phase": name, "from_ms": round(a), "to_ms": round(b), "wall_ms": round(b) - round(a)}
               for name, a, b in zip(names, edges, edges[1:])]
 
     def phase_of(ms: float) -> int | None:
