@@ -1,11 +1,12 @@
 """Rows made by hand for tests, so expected figures can be computed independently of the product."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import count
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from data_access import data_version, hourly
+from data_access import accounts, data_version, hourly
+from data_access import filters as clock
 from data_access.replies import refresh_replied
 from data_access.schema import mo_message, mt_message
 
@@ -107,3 +108,16 @@ def at(day: int, hour: int = 12, minute: int = 0, month: int = 11) -> datetime:
 
 def later(when: datetime, **delta) -> datetime:
     return when + timedelta(**delta)
+
+
+def open_shop(engine: Engine, db_url: str, monkeypatch, mts: list[dict],
+         analysts: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
+    """The pages' test shop: the app on this test's database, in its default language and time zone,
+    on 2026-11-25, with `mts` stored and the accounts `analysts` (email: role, subaccounts) made."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.delenv("REPORT_LANG", raising=False)
+    monkeypatch.delenv("REPORT_TZ", raising=False)
+    monkeypatch.setattr(clock, "today_in", lambda tz: date(2026, 11, 25))
+    insert(engine, mts)
+    for email, (role, subaccounts) in (analysts or {}).items():
+        accounts.add_account(engine, email, role, subaccounts=subaccounts, password="a long password")

@@ -14,8 +14,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access import accounts
-from data_access import filters as clock
 from data_access.detail import TableOrder
 from data_access.filters import MoFilters, MtFilters
 from data_access.i18n import label, t
@@ -23,7 +21,7 @@ from data_access.scope import Scope
 from data_access.views import VIEWS
 from pages import data
 from pages.data import search_key
-from tests.factories import at, insert, mt_row
+from tests.factories import at, mt_row, open_shop
 from tests.test_pages import results, total_line
 from tests.test_pages_saved_accounts import signed_in
 
@@ -43,13 +41,8 @@ FAILED = ("undelivered", "invalid_number")
 
 @pytest.fixture
 def shop(engine, db_url, monkeypatch) -> Iterator:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.delenv("REPORT_LANG", raising=False)
-    monkeypatch.delenv("REPORT_TZ", raising=False)
-    monkeypatch.setattr(clock, "today_in", lambda tz: date(2026, 11, 25))
-    insert(engine, MTS)
-    for email, subaccounts in {"bia@example.com": ("Varejo",), "caio@example.com": ("Atacado",)}.items():
-        accounts.add_account(engine, email, "analyst", subaccounts=subaccounts, password="a long password")
+    open_shop(engine, db_url, monkeypatch, MTS,
+              {"bia@example.com": ("analyst", ("Varejo",)), "caio@example.com": ("analyst", ("Atacado",))})
     st.cache_data.clear()
     st.cache_resource.clear()
     yield engine

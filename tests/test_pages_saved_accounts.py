@@ -13,12 +13,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data_access import accounts
-from data_access import filters as clock
 from data_access import saved_searches as saved
 from data_access.filters import MtFilters
 from data_access.saved_searches import SavedSearchError
-from tests.factories import at, insert, mt_row
+from tests.factories import at, mt_row, open_shop
 from tests.test_pages import results, total_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +56,7 @@ ACCOUNTS = {  # email: (role, subaccounts)
 
 @pytest.fixture
 def shop(engine, db_url, monkeypatch) -> Iterator:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.delenv("REPORT_LANG", raising=False)
-    monkeypatch.delenv("REPORT_TZ", raising=False)
-    monkeypatch.setattr(clock, "today_in", lambda tz: date(2026, 11, 25))
-    insert(engine, MTS)
-    for email, (role, subaccounts) in ACCOUNTS.items():
-        accounts.add_account(engine, email, role, subaccounts=subaccounts, password="a long password")
+    open_shop(engine, db_url, monkeypatch, MTS, ACCOUNTS)
     yield engine
     st.cache_data.clear()
     st.cache_resource.clear()

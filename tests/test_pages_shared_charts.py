@@ -9,7 +9,7 @@ wrapping the real figure builder (nothing else is replaced).
 import io
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import accounts
-from data_access import filters as clock
 from data_access.ingest.loader import ingest_paths
 from pages import insights_view, shared_charts
 from pages.chart_filter import picked
-from tests.factories import at, insert, mt_row
+from tests.factories import at, mt_row, open_shop
 from tests.test_pages import results, total_line
 from tests.test_pages_saved_accounts import signed_in
 
@@ -68,11 +67,7 @@ def builds(monkeypatch) -> list[int]:
 
 @pytest.fixture
 def shop(engine, db_url, monkeypatch) -> Iterator:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.delenv("REPORT_LANG", raising=False)
-    monkeypatch.delenv("REPORT_TZ", raising=False)
-    monkeypatch.setattr(clock, "today_in", lambda tz: date(2026, 11, 25))
-    insert(engine, MTS)
+    open_shop(engine, db_url, monkeypatch, MTS)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield engine
