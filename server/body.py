@@ -27,7 +27,7 @@ async def receive_body(scope: Scope, receive: Receive, limit: int = MAX_BODY_BYT
     length passes `limit`; a client gone before its end is refused (400)."""
     declared = header(scope, b"content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise BodyRefused(PlainTextResponse("bad Content-Length", status_code=400))
         if int(declared) > limit:
             raise BodyRefused(PlainTextResponse("body over 5 MB", status_code=413))

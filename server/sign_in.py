@@ -8,6 +8,9 @@ form, anything else (static files, media, downloads, the websocket) is refused.
 
 A session counts only from an address of its account's IP allow-list (when it has one), checked on
 every request: from elsewhere the request is treated as not signed in, and the session is left as it is.
+The one exception is Streamlit's own frontend files (`/static/`: its code, styles and fonts, the same
+for everyone): a browser let in for one of them is let in for the others for `FRONTEND_PASS_S` without
+the database being asked again (the same session cookie from the same address).
 
 With single sign-on configured (`[auth]` in secrets.toml), `st.login` runs in the page script, so the
 app shell (static files, `/_stcore/` but uploads, the websocket) is served without a session, and
