@@ -30,16 +30,16 @@ def arrow_table(rows: list[dict[str, str]]) -> pa.Table:
     return pa.Table.from_pandas(pd.DataFrame({name: [row[name] for row in rows] for name in rest}, index=index))
 
 
-def show_table(table: pd.DataFrame | pa.Table) -> None:
-    """A chart's numbers as a plain table: a `data_table`, or its `arrow_table` (whose first column, the
-    index, Streamlit shows as it shows a DataFrame's index)."""
-    st.table(table, hide_index=False if isinstance(table, pa.Table) else None)
+def data_expander(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, title: str | None = None) -> None:
+    """The chart's numbers, a `data_table` or its `arrow_table` (whose first column, the index,
+    Streamlit shows as it shows a DataFrame's index), in a closed expander named after the figure's
+    `title` (read from the figure when not given)."""
+    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
+        st.table(table, hide_index=False if isinstance(table, pa.Table) else None)
 
 
 def chart_with_data(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, key: str,
                     title: str | None = None) -> None:
-    """The figure, then its `data_table` (or `arrow_table`) in an expander named after the figure's
-    `title` (read from the figure when not given)."""
+    """The figure, then its numbers (`data_expander`)."""
     chart(figure, key=key)
-    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
-        show_table(table)
+    data_expander(figure, table, lang, title)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import streamlit as st
 
 from data_access.i18n import t
-from pages.chart_data import show_table
+from pages.chart_data import data_expander
 from pages.search_state import widget_key
 
 
@@ -46,8 +46,7 @@ def _apply(chart_key: str, view: str, field: str) -> None:
 
 def clickable_chart(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str, key: str, view: str,
                     field: str, title: str | None = None) -> None:
-    """The figure, clickable to filter the page by `field`; then its table (`chart_data.data_table` or
-    `arrow_table`) in a closed expander named after the figure's `title` (read from it when not given)."""
+    """The figure, clickable to filter the page by `field`; then its numbers (`chart_data.data_expander`)."""
     st.plotly_chart(
         figure,
         theme=None,
@@ -57,5 +56,4 @@ def clickable_chart(figure: go.Figure, table: pd.DataFrame | pa.Table, lang: str
         selection_mode="points",
     )
     st.caption(t("chart.click_to_filter", lang))
-    with st.expander(t("chart.show_data", lang, title=figure.layout.title.text if title is None else title)):
-        show_table(table)
+    data_expander(figure, table, lang, title)

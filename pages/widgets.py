@@ -152,11 +152,8 @@ class DrawnPage:
     """One page of the detail table as drawn, shared by every session showing it: read it, never change it."""
 
     table: pa.Table  # display text, the chat links first when the view has a phone
-    widths: dict[str, int]  # pixels per text column
-    pinned: frozenset[str]  # the time and status columns
-    chat: str | None  # the chat links' column, when there is one
     order: list[str]  # the message (the longest text) last
-    config: dict[str, Any]  # each column's `st.column_config`: widths, pinned columns, the chat links
+    config: dict[str, Any]  # each column's `st.column_config`: widths, the time and status pinned, the chat links
 
 
 # `url`, `version`, `code`, `search` and `ordered` (the filter value's and the order's `search_key`),
@@ -177,19 +174,17 @@ def drawn_page(rows: list[dict[str, Any]], shown: View, lang: str, tz: str, incl
     widths = {name: column_width(name, values, MESSAGE_WIDTH_PX if name == message else CELL_WIDTH_PX)
               for name, values in cells.items()}
     pinned = frozenset({names[0], *(name for name, c in zip(names, columns) if c.kind == "status")})  # time, status
-    phone = next((c for c in columns if c.kind == "phone"), None)
-    chat = None
-    if phone is not None:
-        chat = t("chat.open", lang)
-        cells = {chat: [chat_link(row[phone.key], lang, tz) for row in rows], **cells}
-    table = pa.table({name: pa.array(values, pa.string()) for name, values in cells.items()})
     config: dict[str, Any] = {name: st.column_config.TextColumn(width=width, pinned=name in pinned)
                               for name, width in widths.items()}
-    if chat is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
+    phone = next((c for c in columns if c.kind == "phone"), None)
+    if phone is not None:  # each phone's conversation (Chat MT + MO), the first column, pinned
+        chat = t("chat.open", lang)
+        cells = {chat: [chat_link(row[phone.key], lang, tz) for row in rows], **cells}
         config[chat] = st.column_config.LinkColumn(chat, display_text="💬", width="small", pinned=True,
                                                    help=t("chat.open_help", lang))
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in cells.items()})
     # the message (the longest text) last: the seed's session and conversation columns before it
-    return DrawnPage(table, widths, pinned, chat, [*(name for name in cells if name != message), message], config)
+    return DrawnPage(table, [*(name for name in cells if name != message), message], config)
 
 
 # Column widths from the page's own text (Streamlit's automatic width reads only the first rows and cut

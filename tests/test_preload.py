@@ -95,19 +95,23 @@ def test_each_page_answer_lists_the_elements_code(server):
                      "Multiselect"}
 
 
+def served_as_installed(client: httpx.Client, path: str, content_type: str) -> httpx.Response:
+    """The server's answer for Streamlit's file `path`, checked to be the installed file's bytes."""
+    answer = client.get(f"/{path}")
+    assert answer.status_code == 200, path
+    assert answer.content == (STATIC / path).read_bytes(), path
+    assert answer.headers["content-type"] == content_type, path
+    return answer
+
+
 def test_every_listed_file_is_served_as_it_is_installed(server):
     listed = links(preload.link_header())
     with httpx.Client(base_url=server, timeout=60) as client:
         for path in listed:
-            answer = client.get(f"/{path}")
-            assert answer.status_code == 200, path
-            assert answer.content == (STATIC / path).read_bytes(), path
-            assert answer.headers["content-type"] == "application/javascript", path
+            answer = served_as_installed(client, path, "application/javascript")
             assert answer.headers["cache-control"] == "public, immutable, max-age=31536000", path  # hashed names
             assert "link" not in answer.headers, path  # only pages carry the list
     assert sum((STATIC / path).stat().st_size for path in listed) > 4_700_000  # plotly's 4.7 MB among them
-
-
 
 
 def test_what_comes_after_the_total_is_asked_for_at_low_priority():
@@ -121,6 +125,7 @@ def test_what_comes_after_the_total_is_asked_for_at_low_priority():
     early = set(preload.preloaded_files(STATIC, [e for e in preload.ELEMENTS if e not in preload.LATER]))
     assert low == set(links(preload.link_header())) - early
     assert not low & early
+
 
 def test_the_icons_and_code_fonts_are_listed_and_served(server):
     """The two fonts after the modules: the ones the page's stylesheet declares for Material Symbols
@@ -137,15 +142,13 @@ def test_the_icons_and_code_fonts_are_listed_and_served(server):
     assert not any(f in page for f in fonts)  # Streamlit's page preloads its text font only
     with httpx.Client(base_url=server, timeout=30) as client:
         for path in fonts:
-            answer = client.get(f"/{path}")
-            assert answer.status_code == 200, path
-            assert answer.content == (STATIC / path).read_bytes(), path
-            assert answer.headers["content-type"] == "font/woff2", path
+            served_as_installed(client, path, "font/woff2")
 
 
 def test_a_font_streamlit_does_not_have_is_refused():
     with pytest.raises(preload.ManifestError, match="^Streamlit's manifest has 0 files of the font Comic-Sans$"):
         preload.preloaded_fonts(STATIC, ["MaterialSymbols-Rounded", "Comic-Sans"])
+
 
 def test_answers_other_than_pages_get_no_list(server):
     with httpx.Client(base_url=server, timeout=30) as client:
