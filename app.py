@@ -1,4 +1,4 @@
-"""The app server (`streamlit run app.py [-- --db URL]`): the dashboard (the router in `dashboard.py`
+"""The app server (`streamlit run app.py [-- --db URL]`): the dashboard (the router in `router/dashboard.py`
 and its pages) and, on the same port, the live interface of SPEC 8 (webhooks, send log, health).
 
 A short wiring file: add routes, middleware and startup/shutdown work to the lists below. Streamlit
@@ -30,4 +30,4 @@ middleware: list[Middleware] = [
 # factory taking the `st.App`; the dicts they yield are merged into `app.state`).
 lifespans = [control.owning, live.running]
 
-app = st.App("dashboard.py", routes=routes, middleware=middleware, lifespan=combined(lifespans))
+app = st.App("router/dashboard.py", routes=routes, middleware=middleware, lifespan=combined(lifespans))

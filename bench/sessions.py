@@ -234,7 +234,7 @@ async def level(base: str, sessions: int, seconds: float, every: float, timeout_
 
 
 async def _warm(base: str, timeout_s: float, opening: str) -> None:
-    """One session opens the page twice (the process's first request leaves the pages folder mode)."""
+    """One session opens the page twice (the process's imports and the option lists, before timing)."""
     async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
                                   max_size=None, open_timeout=timeout_s, ping_interval=None) as ws:
         for _ in range(2):

@@ -1,7 +1,7 @@
 """The run: what one script run of the dashboard knows before drawing anything (language, time zone,
 the URL as sent, the signed-in account and its scope, the view being shown), and the settings row.
 
-The router (`dashboard.py`) starts the run, signs it in and routes it to a view; the page it runs
+The router (`router/dashboard.py`) starts the run, signs it in and routes it to a view; the page it runs
 reads it with `current_run()`.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from data_access.accounts import Account
 from data_access.config import DEFAULT_LANG, DEFAULT_TZ, LANGUAGES, SettingError, check_lang, check_tz, report_lang, report_tz
 from data_access.i18n import label, t
 from data_access.scope import Scope
-from data_access.views import PAGES, VIEWS, View
+from data_access.views import View
 from pages.notices import code_span
 
 _BUILT_IN = {"lang": DEFAULT_LANG, "tz": DEFAULT_TZ}
@@ -90,31 +90,12 @@ def _keep(run: Run) -> Run:
 
 
 def current_run() -> Run:
-    """The run the router started (pages call this first).
-
-    A process's first request for a page's URL (/sent, /users...) runs the page file alone: a `pages/`
-    folder beside the router makes Streamlit start in its old folder mode, which only a call of
-    `st.navigation` ends. The page then calls it (with every page the router may route to, so the
-    requested one is found, hidden: the router draws the real menu) and runs again, through the router.
-    """
+    """The run the router started (pages call this first)."""
     run = getattr(_router, "run", None)
-    _router.run = None
     if run is None:
-        pages = [st.Page(script, url_path=path) for script, path in page_scripts()]
-        st.navigation([st.Page(_root, default=True), *pages], position="hidden")
-        st.rerun()
+        raise RuntimeError("a page runs through the router (router/dashboard.py), which starts its run")
+    _router.run = None
     return run
-
-
-def _root() -> None:
-    """The root URL's place in the navigation `current_run` makes (never run: the router takes over)."""
-
-
-def page_scripts() -> list[tuple[str, str]]:
-    """(script, URL path) of every page the router may route to: the report views, the other report
-    pages, then the admin pages."""
-    return [*((view.page, view.path) for view in VIEWS.values()), *((page.page, page.path) for page in PAGES.values()),
-            *((script, path) for script, _, _, path in ADMIN_PAGES)]
 
 
 def header(run: Run) -> None:

@@ -73,23 +73,53 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test (`item.report_call`...), for fixtures that look back."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def new_page(browser) -> Iterator[Callable[..., Page]]:
+def new_page(browser, request, output_dir) -> Iterator[Callable[..., Page]]:
     """Makes pages, each in a fresh browser context (no cookies) of 1440x1000, closed after the test.
     `address` is the client address the app server sees (X-Forwarded-For, trusted from loopback);
-    other keywords go to `new_context` (e.g. `accept_downloads=True`, another `viewport`)."""
-    contexts = []
+    other keywords go to `new_context` (e.g. `accept_downloads=True`, another `viewport`).
+    When the test fails, each page's screenshot goes to test-output/ and what it showed in a dialog
+    and logged as an error is printed with the test's report."""
+    contexts, console = [], []
 
     def make(address: str | None = None, **options) -> Page:
         headers = {"X-Forwarded-For": address} if address else {}
         options = {"viewport": {"width": 1440, "height": 1000}, **options}
         context = browser.new_context(extra_http_headers=headers, **options)
         contexts.append(context)
+        context.on("console", lambda message: console.append(f"{message.type}: {message.text}")
+                   if message.type in ("error", "warning") else None)
         return context.new_page()
 
     yield make
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        _show_pages(request.node.name, contexts, console, output_dir)
     for context in contexts:
         context.close()
+
+
+def _show_pages(test: str, contexts: list, console: list[str], output_dir: Path) -> None:
+    """Prints what a failed test's pages showed: their address, any open dialog's text, the console's
+    errors and warnings; saves a screenshot of each."""
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in test)
+    for number, page in enumerate(p for context in contexts for p in context.pages):
+        shot = output_dir / f"failed-{name}-{number}.png"
+        try:
+            page.screenshot(path=shot, full_page=True, timeout=5_000)
+            dialogs = page.get_by_role("dialog").all_inner_texts()
+        except Exception as error:  # the page may be gone with the failure; what is left is still shown
+            dialogs = [f"(not read: {error})"]
+        print(f"page {number}: {page.url}; screenshot {shot.name}; dialogs: {dialogs}")
+    print("console:", *console[-30:], sep="\n  ")
 
 
 @pytest.fixture

@@ -95,6 +95,20 @@ def test_the_opt_out_report_downloads_its_contacts_and_links_to_their_chats(serv
     expect(chat.get_by_test_id("stChatMessage")).to_have_count(3)  # B1, B0 and the blocked B2
 
 
+@pytest.mark.parametrize("path", ["opt-out", "chat"])
+def test_a_fresh_server_s_first_request_opens_the_page_asked_for(tmp_path, page, path):
+    """The first page a fresh process serves is the one asked for, with no "Page not found" on the way
+    (once shown, Streamlit's dialog stayed over the page and made it inert)."""
+    query = PERIOD if path == "opt-out" else f"phone=%2B{test_chat.PHONE[1:]}"
+    with serve_rows(tmp_path, test_chat.MTS + test_opt_out.MTS, test_chat.MOS + test_opt_out.MOS) as base:
+        page.goto(f"{base}/{path}?{query}&lang=en")
+        heading = "4 results" if path == "opt-out" else f"Chat with {test_chat.PHONE}"
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=SHOWN_MS)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SHOWN_MS)  # the run is over
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        page.get_by_role("link", name="Opt-out report").click(trial=True)  # nothing over the page
+
+
 def open_link_in_table(page: Page, row: int, column_x: int = 17) -> Page:
     """Clicks the link in the first column of the last table's `row` (0-based); returns the new tab."""
     grid = page.get_by_test_id("stDataFrame").last

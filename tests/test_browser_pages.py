@@ -99,7 +99,7 @@ def test_a_link_opens_its_search(server, page):
     page.goto(f"{server}/sent?{WEEK}&status=read&lang=en")
     expect(page.get_by_role("heading", name=f"{n} results", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(page.get_by_test_id("stSidebar").get_by_text("Filters", exact=True)).to_be_visible()
-    # The server's first request for a page leaves Streamlit's pages-folder mode without a detour.
+    # No "Page not found" on the way, whichever request of the server's this is (router/dashboard.py).
     expect(page.get_by_role("dialog", name="Page not found")).to_have_count(0)
     # the sidebar's widgets are sent before the total, but Chromium may mount them after drawing it
     expect(page.get_by_role("combobox", name="Status")).to_be_visible(timeout=SHOWN_MS)

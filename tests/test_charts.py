@@ -325,7 +325,7 @@ def test_the_pages_show_each_chart_with_its_numbers_in_a_table(duck):
         ["Não entregue", "1", pct_text(1, 3, "pt-BR")]]
     assert daily.reset_index().values.tolist() == [["10 de nov.", "3", "2", pct_text(2, 3, "pt-BR")]]
 
-    app.switch_page("pages/received.py")
+    app.switch_page("../pages/received.py")
     app.session_state[MO_OPEN_KEY] = True  # the insights expander opened
     app.run()
     assert [e.label for e in app.main.expander] == ["Ver dados: Respostas por dia", "Ver dados: Tipos de conteúdo",

@@ -66,17 +66,17 @@ def test_opened_it_stays_open_in_another_language_and_after_another_page(served)
     assert insights_expander(app, MT_LABEL) == (MT_LABEL["es"], True)
     assert metrics(app)["Destinatarios únicos"] == "3"
 
-    app.switch_page("pages/received.py")
+    app.switch_page("../pages/received.py")
     ran(app)
     assert insights_expander(app, MO_LABEL) == (MO_LABEL["es"], False)  # each page's own
     app.session_state[MO_OPEN_KEY] = True
     ran(app)
     assert metrics(app)["Remitentes únicos"] == "1"
-    app.switch_page("pages/sent.py")
+    app.switch_page("../pages/sent.py")
     ran(app)
     assert insights_expander(app, MT_LABEL) == (MT_LABEL["es"], True)
     assert metrics(app)["Destinatarios únicos"] == "3"
-    app.switch_page("pages/received.py")
+    app.switch_page("../pages/received.py")
     ran(app)
     assert insights_expander(app, MO_LABEL) == (MO_LABEL["es"], True)
 
@@ -93,9 +93,9 @@ def test_closed_it_stays_closed_and_queries_nothing(served):
         app.selectbox(key="lang").set_value("pt-BR")
         ran(app)
         assert insights_expander(app, MT_LABEL) == (MT_LABEL["pt-BR"], False)
-        app.switch_page("pages/received.py")
+        app.switch_page("../pages/received.py")
         ran(app)
-        app.switch_page("pages/sent.py")
+        app.switch_page("../pages/sent.py")
         ran(app)
         assert insights_expander(app, MT_LABEL) == (MT_LABEL["pt-BR"], False)
     assert "Destinatários únicos" not in metrics(app)

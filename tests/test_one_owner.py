@@ -118,7 +118,7 @@ def test_ingest_still_creates_the_file(tmp_path):
 
 def _open_page(monkeypatch, url: str, lang: str = "pt-BR") -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
-    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "router" / "dashboard.py"), default_timeout=60)
     app.query_params.update({"from": "2026-11-01", "to": "2026-11-30", "lang": lang})
     app.run()
     assert not app.exception, [e.value for e in app.exception]

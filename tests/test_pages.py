@@ -24,7 +24,7 @@ from pages import data, notices
 from pages.insights_view import MO_OPEN_KEY, MT_OPEN_KEY
 from tests.factories import at, insert, mo_row, mt_row
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+APP = str(Path(__file__).resolve().parent.parent / "router" / "dashboard.py")  # pages named from its folder: "../pages/sent.py"
 TZ = ZoneInfo("America/Sao_Paulo")
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 # "Today" for the tests that open the default period (the clock the app reads: `filters.today_in`).
@@ -444,7 +444,7 @@ def test_quick_reply_markup_is_literal_in_the_page_charts(duck):
     link, big = "<a href=https://evil.example>clique</a>", "<span style=font-size:80px>Sim</span>"
     insert(duck, mos=[mo_row(received_at=at(10, 12), content_type="button", button_payload="A", button_text=link),
                       mo_row(received_at=at(10, 13), content_type="button", button_payload="B", button_text=big)])
-    app = open_app(NOVEMBER, page="pages/received.py")
+    app = open_app(NOVEMBER, page="../pages/received.py")
     bars = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert bars["data"][0]["y"] == ["&lt;a href=https://evil.example&gt;clique&lt;/a&gt;",
                                     "&lt;span style=font-size:80px&gt;Sim&lt;/span&gt;"]
@@ -494,7 +494,7 @@ def answered_mt(mo: dict) -> dict:
 @pytest.mark.parametrize("case", MO_CASES, ids=[c[0] for c in MO_CASES])
 def test_each_received_filter_changes_the_total_and_the_url(dataset, case):
     _, act, url_part, keep = case
-    app = open_app(NOVEMBER, page="pages/received.py")
+    app = open_app(NOVEMBER, page="../pages/received.py")
     assert total_line(app) == results(expected(MOS, "received_at"))
     act(app)
     app.run()
@@ -506,7 +506,7 @@ def test_each_received_filter_changes_the_total_and_the_url(dataset, case):
 
 
 def test_received_page_counts_quick_reply_clicks(dataset):
-    app = open_app(NOVEMBER, page="pages/received.py")
+    app = open_app(NOVEMBER, page="../pages/received.py")
     clicks = [m for m in MOS if m["button_payload"]]
     counts = [
         ("Respostas", str(len(MOS))),
@@ -546,7 +546,7 @@ def test_subaccount_narrows_users_and_campaigns(dataset):
 def test_switching_page_keeps_language_and_period(dataset):
     app = open_app({"from": "2026-11-10", "to": "2026-11-11", "lang": "en"})
     app.query_params.clear()  # the browser drops the query string when the menu switches page
-    app.switch_page("pages/received.py").run()
+    app.switch_page("../pages/received.py").run()
     assert total_line(app) == results(
         expected(MOS, "received_at", start=date(2026, 11, 10), end=date(2026, 11, 11)), "en")
     assert app.query_params == {"from": "2026-11-10", "to": "2026-11-11", "tz": "America/Sao_Paulo", "lang": "en"}

@@ -10,7 +10,7 @@ from tests.test_chat import HOSTILE, MAPPED_NUMBER, MOS, MTS, PHONE
 from tests.test_pages import APP, _clean_settings  # noqa: F401 (autouse fixture: no REPORT_* settings, caches emptied)
 from tests.test_pages_saved_accounts import signed_in_on
 
-CHAT = "pages/chat.py"
+CHAT = "../pages/chat.py"
 WORDS = {
     "pt-BR": {"title": "Chat com", "counts": "3 enviadas · 3 recebidas", "you": "Empresa", "contact": "Contato",
               "template": "Template", "text": "Texto", "button": "Botão (resposta rápida)", "clicked": "Botão",

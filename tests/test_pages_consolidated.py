@@ -22,8 +22,8 @@ from tests.factories import insert
 from tests.test_consolidated import BF, CAMPAIGN_MOS, CAMPAIGN_MTS, HYPERLINK
 from tests.test_pages import _clean_settings  # noqa: F401 (autouse fixture: no REPORT_* settings, caches emptied)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-PAGE = "pages/consolidated.py"
+APP = str(Path(__file__).resolve().parent.parent / "router" / "dashboard.py")
+PAGE = "../pages/consolidated.py"
 LINK = {"from": "2026-11-10", "to": "2026-11-12"}
 
 # Each row's texts in each language: sent, Δ, delivered, Δ, read, Δ, failed, Δ, replied, Δ, clicks, Δ,

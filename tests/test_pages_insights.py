@@ -31,7 +31,7 @@ def metrics(app) -> dict[str, str]:
 def open_insights(params: dict[str, str], page: str | None = None):
     """The app on a page with its insights expander opened, as a click on it leaves the session."""
     app = open_app(params, page)
-    app.session_state[MO_OPEN_KEY if page == "pages/received.py" else MT_OPEN_KEY] = True
+    app.session_state[MO_OPEN_KEY if page == "../pages/received.py" else MT_OPEN_KEY] = True
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -89,7 +89,7 @@ def test_sent_and_received_pages_show_insights(engine, db_url, monkeypatch):
     assert [tuple(row) for row in heat["z"]] == list(grid([r["read_at"] for r in read], "America/Sao_Paulo"))
     assert "Times in the America/Sao_Paulo time zone." in captions
 
-    app.switch_page("pages/received.py")
+    app.switch_page("../pages/received.py")
     app.session_state[MO_OPEN_KEY] = True
     app.run()
     assert metrics(app)["Unique senders"] == str(len({m["phone"] for m in mos})) == "2"
@@ -148,7 +148,7 @@ def test_insights_are_closed_by_default_and_query_nothing_until_opened(engine, d
             in [c.value for c in app.main.caption])
 
     with statements() as sent:  # the Received page: closed by default too, three cards
-        app.switch_page("pages/received.py").run()
+        app.switch_page("../pages/received.py").run()
     assert "Unique senders and best hours" in [e.label for e in app.get("expander")]
     assert list(metrics(app)) == ["Replies", "Clicks", "Click share"]
     assert "Replies by weekday and hour" not in charts(app)

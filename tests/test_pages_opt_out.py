@@ -28,7 +28,7 @@ with warnings.catch_warnings():  # Starlette asks for httpx2; httpx is what it s
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-OPT_OUT = "pages/opt_out.py"
+OPT_OUT = "../pages/opt_out.py"
 PERIOD = {"from": "2026-11-10", "to": "2026-11-15"}
 HEADERS = {
     "pt-BR": ["Chat", "Telefone", "Opt-out em", "Como", "Detalhe", "Eventos", "Último evento", "Subconta",

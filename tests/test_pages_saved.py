@@ -296,7 +296,7 @@ def test_hostile_names_stay_text(duck):
 
 
 def test_each_page_lists_its_own_searches(duck):
-    app = open_app({"from": "2026-11-10", "to": "2026-11-11"}, page="pages/received.py")
+    app = open_app({"from": "2026-11-10", "to": "2026-11-11"}, page="../pages/received.py")
     app.multiselect(key="mo.button").set_value(["Sim, quero"]).run()
     n = count(MOS, "received_at", date(2026, 11, 10), date(2026, 11, 11),
               keep=lambda r: r["button_text"] == "Sim, quero")
@@ -309,6 +309,6 @@ def test_each_page_lists_its_own_searches(duck):
 
     sent = open_app({})
     assert sent.sidebar.caption[-1].value == "Nenhuma busca salva."
-    received = apply(open_app({}, page="pages/received.py"), "Sim", view="mo")
+    received = apply(open_app({}, page="../pages/received.py"), "Sim", view="mo")
     assert total_line(received) == results(n)
     assert received.multiselect(key="mo.button").value == ["Sim, quero"]

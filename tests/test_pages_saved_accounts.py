@@ -2,7 +2,7 @@
 lists its own searches and those its manager shared with its subaccounts, changes only its own, and
 applies a shared search with its own scope.
 
-AppTest cannot send the session cookie, so the script below is the router of `dashboard.py` with the
+AppTest cannot send the session cookie, so the script below is the router of `router/dashboard.py` with the
 sign-in check replaced by the account it names; the pages themselves run unchanged.
 """
 from collections.abc import Iterator
@@ -79,8 +79,9 @@ st.navigation([st.Page({page!r}, url_path={path!r}, default=True)], position="to
 
 
 def signed_in_on(page: str, path: str, email: str, params: dict) -> AppTest:
-    """The page script `page` (relative to the project) at `/path`, run signed in as `email`."""
-    script = ONE_PAGE_SCRIPT.format(root=str(ROOT), email=email, page=str(ROOT / page), path=path)
+    """The page script `page` (named from the router's folder, as for `switch_page`) at `/path`, run
+    signed in as `email`."""
+    script = ONE_PAGE_SCRIPT.format(root=str(ROOT), email=email, page=str((ROOT / "router" / page).resolve()), path=path)
     app = AppTest.from_string(script, default_timeout=60)
     app.query_params.update(params)
     app.run()

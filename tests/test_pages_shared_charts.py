@@ -79,7 +79,7 @@ def open_sent(email: str | None) -> AppTest:
     """A new session on /sent: signed in as `email`, or the open loopback demo (no account exists)."""
     if email is not None:
         return signed_in(email, WEEK)
-    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "router" / "dashboard.py"), default_timeout=60)
     app.query_params.update(WEEK)
     app.run()
     assert not app.exception, [e.value for e in app.exception]

@@ -43,7 +43,7 @@ def test_each_rate_card_names_what_its_whole_counts(dataset):
         f"{replied} de {delivered} entregues",
     ]
 
-    received = open_app(NOVEMBER, page="pages/received.py")
+    received = open_app(NOVEMBER, page="../pages/received.py")
     total = expected(MOS, "received_at")
     assert [c for c in captions(received) if c.endswith(" respostas")] == [
         f"{received.main.metric[1].value} de {total} respostas"]

@@ -2,7 +2,14 @@
 then the navigation: one page per registered report view (`data_access.views.VIEWS`, in order, at
 its path: /sent, /received...), then the other report pages (`PAGES`: /chat, /opt-out), the root URL
 opening the first view with the link's query parameters. Administrators also get the Usuários and
-audit log pages."""
+audit log pages.
+
+The router lives in a folder of its own: beside a `pages/` folder, Streamlit would serve a process's
+first request in its old pages-folder mode (every file of `pages/` a page, /opt-out not among them:
+"Page not found") until a first `st.navigation` call; here the router's navigation is the only one.
+"""
+from pathlib import Path
+
 import streamlit as st
 
 from data_access.i18n import t
@@ -16,8 +23,9 @@ st.set_page_config(page_title=t("app.title", run.lang), page_icon="💬", layout
 chrome.dress(run.lang)
 run = runs.signed_in(run, *session.require_account(run.lang))
 
-report_pages = [(st.Page(v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
-other_reports = [st.Page(p.page, title=p.title(run.lang), icon=p.icon, url_path=p.path) for p in PAGES.values()]
+PROJECT = Path(__file__).resolve().parent.parent  # the pages' scripts are named from here
+report_pages = [(st.Page(PROJECT / v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
+other_reports = [st.Page(PROJECT / p.page, title=p.title(run.lang), icon=p.icon, url_path=p.path) for p in PAGES.values()]
 
 
 def home() -> None:
@@ -26,7 +34,7 @@ def home() -> None:
 
 
 admin_pages = [
-    st.Page(script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
+    st.Page(PROJECT / script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
 # Our own row of links instead of Streamlit's menu (see `chrome.view_switch`, drawn below).
