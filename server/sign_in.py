@@ -180,7 +180,8 @@ class SignInGate:
             if is_loopback(client):
                 return None
             downloads = request.url.path.startswith(DOWNLOADS_PREFIX)
-            return first_admin_page(answer_lang(request) if downloads else request_lang(request.query_params.get("lang")))
+            lang = answer_lang(request) if downloads else request_lang(request.query_params.get("lang"))
+            return first_admin_page(lang)
         token = request.cookies.get(SESSION_COOKIE)
         account = accounts.session_account(engine, token) if token else None
         if account is not None and accounts.address_allowed(client, account.ip_allow):

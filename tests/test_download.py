@@ -207,7 +207,8 @@ def test_a_ticket_is_worth_nothing_with_another_accounts_cookie_or_without_one(c
     forged = download_path(make_ticket(bia.cookies[SESSION_COOKIE], "ana@example.com", NOV10_11, "csv", "en"), "en")
     assert bia.get(forged).status_code == 403
     nobody = client_from()
-    assert (nobody.get(path).status_code, nobody.get(path).text) == (401, "Sign in to download this file.")  # the gate's
+    answer = nobody.get(path)  # the gate's refusal, in the route's words
+    assert (answer.status_code, answer.text) == (401, "Sign in to download this file.")
     nobody.cookies.set(SESSION_COOKIE, "forged-token")
     assert nobody.get(path).status_code == 401
     ana.post("/signout")
@@ -220,6 +221,8 @@ def test_while_no_account_exists_only_loopback_is_served(client_from, data):
     path = download_path(make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "en"), "en")
     answer = client_from(OUTSIDE).get(path)
     assert answer.status_code == 403 and "<h1>No account yet</h1>" in answer.text
+    answer = client_from(OUTSIDE).get("/download/not-a-ticket", headers={"Accept-Language": "es-MX, en;q=0.9"})
+    assert answer.status_code == 403 and "<h1>Aún no hay cuentas</h1>" in answer.text  # the browser's language
     assert client_from(("::ffff:127.0.0.1", 1)).get(path).status_code == 200
     assert exports_audited(data) == [(SYSTEM_ACTOR, "export", audit_of("csv", 4), "::ffff:127.0.0.1")]
 
