@@ -15,11 +15,12 @@ from babel.dates import format_skeleton, tokenize_pattern
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
-from data_access.config import DEFAULT_LANG, LANGUAGES
+from data_access.config import DEFAULT_LANG, LANGUAGES, SettingError, report_lang
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 _LOCALES = {"pt-BR": "pt_BR", "en": "en", "es": "es"}  # Babel (CLDR) locales: separators, month names
+_PRIMARY_TAGS = {"pt": "pt-BR", "en": "en", "es": "es"}  # a language tag's first part -> the report's language
 
 
 def catalog_path(lang: str) -> Path:
@@ -53,6 +54,41 @@ def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:
     """The text of `key` in `lang`, with `{name}` placeholders filled from `values`."""
     text = CATALOG.get(lang, {}).get(key) or CATALOG["en"].get(key) or key
     return text.format(**values) if values else text
+
+
+def request_lang(asked: str | None, accept_language: str | None = None) -> str:
+    """The language to answer a request in: `asked` (a link's or a form's `lang`) when the report
+    speaks it, else the one the browser's Accept-Language prefers (when given), else `REPORT_LANG`,
+    else pt-BR (also when `REPORT_LANG` names no language of the report)."""
+    if asked in LANGUAGES:
+        return asked
+    accepted = accepted_lang(accept_language)
+    if accepted is not None:
+        return accepted
+    try:
+        return report_lang()
+    except SettingError:
+        return DEFAULT_LANG
+
+
+def accepted_lang(header: str | None) -> str | None:
+    """The report's language an Accept-Language header prefers most (the highest `q`, the first of
+    equals), if it accepts any: "fr-FR, es;q=0.9, en;q=0.8" -> "es"; "pt" and any "pt-*" -> "pt-BR"."""
+    ranked = []
+    for order, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        lang = _PRIMARY_TAGS.get(tag.strip().lower().split("-")[0])
+        if lang is not None and weight > 0:
+            ranked.append((-weight, order, lang))
+    return min(ranked)[2] if ranked else None
 
 
 def label(kind: str, code: str | None, lang: str = DEFAULT_LANG) -> str:

@@ -1,17 +1,17 @@
 """Reading a request body with a size limit (SPEC 8: bodies over 5 MB get 413)."""
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 class BodyRefused(Exception):
-    """The body cannot be taken; `response` says why."""
+    """The body cannot be taken: the answer's `status` and plain `text` say why."""
 
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(status, text)
+        self.status = status
+        self.text = text
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -28,18 +28,18 @@ async def receive_body(scope: Scope, receive: Receive, limit: int = MAX_BODY_BYT
     declared = header(scope, b"content-length")
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
-            raise BodyRefused(PlainTextResponse("bad Content-Length", status_code=400))
+            raise BodyRefused(400, "bad Content-Length")
         if int(declared) > limit:
-            raise BodyRefused(PlainTextResponse("body over 5 MB", status_code=413))
+            raise BodyRefused(413, "body over 5 MB")
     chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":  # http.disconnect
-            raise BodyRefused(PlainTextResponse("client went away", status_code=400))
+            raise BodyRefused(400, "client went away")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyRefused(PlainTextResponse("body over 5 MB", status_code=413))
+            raise BodyRefused(413, "body over 5 MB")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -7,11 +7,28 @@ route itself (py-spy on the app server, BENCHMARKS.md). `DirectRoutes` hands a r
 its routes fully matches (path and method) to that route's ASGI app at once; any other request goes
 on through the usual stack, where the same routes are registered too (so a wrong method still gets
 its 405). Routes served here write their own security headers (server/webhooks.py).
+
+A route that fails before it answers (an unexpected exception) is answered here, not by Starlette's
+outermost error handler (whose plain 500 would leave out the security headers): 500 with the
+security headers and a short plain-text body, the traceback logged once. One that fails after its
+answer started is left to the server, which ends the connection and logs it.
 """
+import logging
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.headers import ENCODED_SECURITY_HEADERS
+
+LOG = logging.getLogger(__name__)
+FAILED_TEXT = b"internal server error: try again"
+_FAILED_START: dict[str, Any] = {
+    "type": "http.response.start", "status": 500,
+    "headers": [(b"content-length", str(len(FAILED_TEXT)).encode()), (b"content-type", b"text/plain; charset=utf-8"),
+                *ENCODED_SECURITY_HEADERS],
+}
 
 
 class DirectRoutes:
@@ -30,12 +47,32 @@ class DirectRoutes:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
             endpoint = self.exact.get((scope["method"], scope["path"]))
             if endpoint is not None:
-                await endpoint(scope, receive, send)
+                await _served(endpoint, scope["path"], scope, receive, send)
                 return
             for route in self.patterned:
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.update(child_scope)
-                    await route.handle(scope, receive, send)
+                    await _served(route.handle, route.path, scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+async def _served(app: ASGIApp, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """`app` serving the request; an exception before its answer started is answered 500 here and
+    logged under `path` (the route's pattern: a token in the path is a secret)."""
+    started = False
+
+    async def watched(message: Message) -> None:
+        nonlocal started
+        started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, watched)
+    except Exception:
+        if started:
+            raise
+        LOG.exception("%s %s failed before it answered", scope["method"], path)
+        await send(_FAILED_START)
+        await send({"type": "http.response.body", "body": FAILED_TEXT})

@@ -38,7 +38,7 @@ so a process serves at most `DOWNLOADS_AT_ONCE` of them at once (the environment
 is answered 503 with `Retry-After`. A stream ends `DOWNLOAD_TIME_LIMIT_S` after its first byte (the
 environment's, else an hour) however it is read: a browser reading a piece every few minutes cannot
 hold a slot for ever. Refusals are plain text in the ticket's language (else the `lang` parameter's,
-the browser's Accept-Language, `REPORT_LANG`, pt-BR).
+the browser's Accept-Language, `REPORT_LANG`, pt-BR: `sign_in.answer_lang`), the sign-in gate's too.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope as AsgiScope, Send
 
@@ -81,10 +81,10 @@ from exports import opt_out_export
 from exports.chart_images import ChartError
 from exports.export import FORMATS, MIME_TYPES, export, file_name
 from server.settings import opt_out_stop_words, server_database_url
-from server.sign_in import (SESSION_COOKIE, STREAMLIT_USER_COOKIE, auth_engine, identity_account, is_loopback,
-                            request_lang, sso_configured)
+from server.sign_in import (DOWNLOADS_PREFIX, SESSION_COOKIE, STREAMLIT_USER_COOKIE, answer_lang, auth_engine,
+                            download_refusal, identity_account, is_loopback, sso_configured)
 
-PATH = "/download/"
+PATH = DOWNLOADS_PREFIX
 TICKET_TTL_S = 15 * 60  # a ticket's life; the panel draws fresh ones more often (pages/export_panel.py)
 CHUNK_BYTES = 256 << 10  # bytes of a piece handed to the response
 CHANNEL_CHUNKS = 8  # CSV pieces waiting for the browser at most: the stream's memory
@@ -226,7 +226,7 @@ def file_of(filters: Search, fmt: str, lang: str) -> tuple[str, str]:
     return file_name(filters, fmt, lang), MIME_TYPES[fmt]
 
 
-# -- limits and language ------------------------------------------------------------------------
+# -- limits -------------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -268,34 +268,6 @@ class _Slots:
 SLOTS = _Slots()
 
 
-def answer_lang(request: Request) -> str:
-    """The language of a refusal: the link's `lang` parameter (the ticket's own language, written
-    beside it by `download_path`; the ticket itself is not read before it is checked), else the
-    browser's Accept-Language, else the server's (`REPORT_LANG`, pt-BR)."""
-    asked = request.query_params.get("lang")
-    return request_lang(asked if asked in LANGUAGES else accepted_lang(request.headers.get("accept-language")))
-
-
-def accepted_lang(header: str | None) -> str | None:
-    """The report's language a browser's Accept-Language prefers most, if it accepts any."""
-    ranked = []
-    for order, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        lang = {"pt": "pt-BR", "en": "en", "es": "es"}.get(primary)
-        if lang is not None and weight > 0:
-            ranked.append((-weight, order, lang))
-    return min(ranked)[2] if ranked else None
-
-
 # -- the route ----------------------------------------------------------------------------------
 
 
@@ -322,9 +294,11 @@ async def download(request: Request) -> Response:
         SLOTS.take(limit)
     except Refused as refusal:
         retry = {"Retry-After": str(RETRY_AFTER_S)} if refusal.status == 503 else {}
-        return _plain(t(refusal.key, lang), refusal.status, retry)
+        return download_refusal(t(refusal.key, lang), refusal.status, retry)
     except SettingError as exc:
-        return _plain(str(exc), 503)
+        return download_refusal(str(exc), 503)
+    except DATABASE_ERRORS:  # nobody can be checked
+        return download_refusal(t("signin.unavailable", lang), 503)
     handed = False
     try:
         name, media_type = file_of(filters, ticket.fmt, ticket.lang)
@@ -339,14 +313,10 @@ async def download(request: Request) -> Response:
         handed = True
         return response
     except (*DATABASE_ERRORS, ChartError, OSError) as exc:
-        return _plain(t("export.failed", lang, detail=first_line(exc)), 503)
+        return download_refusal(t("export.failed", lang, detail=first_line(exc)), 503)
     finally:
         if not handed:
             SLOTS.give_back()
-
-
-def _plain(text: str, status: int, headers: Mapping[str, str] | None = None) -> PlainTextResponse:
-    return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 class _Download(StreamingResponse):

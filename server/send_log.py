@@ -64,7 +64,7 @@ async def send_log(request: Request) -> Response:
     try:
         body = await read_body(request)
     except BodyRefused as refused:
-        return refused.response
+        return PlainTextResponse(refused.text, status_code=refused.status)
     try:
         summary = await run_in_threadpool(service.ingest_now, Received(SEND_LOG, body), scope)
     except DATABASE_FAILURES:

@@ -18,7 +18,8 @@ pages to a browser that asked for single sign-on (`/?sso=1`) or carries Streamli
 the script shows data only to an identity whose email is an active account (pages/session.py).
 Media, downloads (`/download/`, server/download.py), uploads and components need the session or a verified identity: Streamlit's
 identity cookie with a valid signature, a verified email of an active account, and the address
-allowed.
+allowed. A download refused here is answered as the download route answers its own refusals: plain
+text in the link's language (else the browser's Accept-Language, `REPORT_LANG`, pt-BR).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import html
 import ipaddress
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, urlencode
 
 import streamlit as st
@@ -41,9 +42,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from data_access import accounts
-from data_access.config import DEFAULT_LANG, LANGUAGES, SettingError, report_lang
+from data_access.config import LANGUAGES
 from data_access.engine import DATABASE_ERRORS, open_database
-from data_access.i18n import t
+from data_access.i18n import request_lang, t
 from server.settings import server_database_url
 
 SESSION_COOKIE = "report_session"
@@ -55,19 +56,20 @@ OPEN_PATHS = ("/healthz", "/api/send-log", "/signin", "/signout", "/_stcore/heal
 OPEN_PREFIXES = ("/webhooks/", "/_owner/")
 # Streamlit's OpenID Connect routes, open when single sign-on is configured.
 SSO_PATHS = ("/auth/login", "/auth/logout", "/oauth2callback")
-# What the browser needs to run the page script that calls `st.login` (no data: the script shows
-# none until the identity is checked); media, downloads, uploads and components are not part of it.
-_APP_SHELL_PREFIXES = ("/static/", "/_stcore/")
-_NOT_APP_SHELL = ("/_stcore/upload_file",)
 # Streamlit's own frontend files (its code, styles and fonts: the same for everyone, no data): a
 # browser that was let in for one is let in again for a few seconds without asking the database,
 # since a fresh page asks for about a hundred of them at once.
 FRONTEND_PREFIX = "/static/"
 FRONTEND_PASS_S = 5.0
 _FRONTEND_PASSES_MAX = 10_000
+# What the browser needs to run the page script that calls `st.login` (no data: the script shows
+# none until the identity is checked); media, downloads, uploads and components are not part of it.
+_APP_SHELL_PREFIXES = (FRONTEND_PREFIX, "/_stcore/")
+_NOT_APP_SHELL = ("/_stcore/upload_file",)
 IDENTITY_MAX_AGE_S = 31 * 86400  # Streamlit's identity cookie lasts 30 days
+DOWNLOADS_PREFIX = "/download/"  # the files of a search (server/download.py)
 # Paths that are not pages: refused (401) rather than sent to the sign-in form.
-_NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/", "/download/")
+_NOT_PAGES = ("/_stcore/", "/media/", "/component/", FRONTEND_PREFIX, "/app/static/", DOWNLOADS_PREFIX)
 
 
 def auth_engine() -> Engine:
@@ -98,14 +100,16 @@ def sso_configured() -> bool:
         return False
 
 
-def request_lang(query_lang: str | None) -> str:
-    """`lang` query parameter over REPORT_LANG over pt-BR; unknown values fall back."""
-    if query_lang in LANGUAGES:
-        return query_lang
-    try:
-        return report_lang()
-    except SettingError:
-        return DEFAULT_LANG
+def answer_lang(request: HTTPConnection) -> str:
+    """The language of a refused download: the link's `lang` parameter (the ticket's own language,
+    written beside it by `download.download_path`; the ticket itself is not read before it is
+    checked), else the browser's Accept-Language, else the server's (`REPORT_LANG`, pt-BR)."""
+    return request_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def download_refusal(text: str, status: int, headers: Mapping[str, str] | None = None) -> PlainTextResponse:
+    """A refused download's answer: `text` (in `answer_lang`), never cached."""
+    return PlainTextResponse(text, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 class _AccountsKnown:
@@ -166,12 +170,18 @@ class SignInGate:
         except DATABASE_ERRORS:
             if is_loopback(client):
                 return None
+            if request.url.path.startswith(DOWNLOADS_PREFIX):
+                return download_refusal(t("signin.unavailable", answer_lang(request)), 503)
             return PlainTextResponse("the database does not answer: try again later", status_code=503)
 
     def _check(self, request: HTTPConnection, client: str | None) -> Response | None:
         engine = self.engine()
         if not self.accounts_exist(engine):
-            return None if is_loopback(client) else first_admin_page(request_lang(request.query_params.get("lang")))
+            if is_loopback(client):
+                return None
+            downloads = request.url.path.startswith(DOWNLOADS_PREFIX)
+            lang = answer_lang(request) if downloads else request_lang(request.query_params.get("lang"))
+            return first_admin_page(lang)
         token = request.cookies.get(SESSION_COOKIE)
         account = accounts.session_account(engine, token) if token else None
         if account is not None and accounts.address_allowed(client, account.ip_allow):
@@ -189,6 +199,8 @@ class SignInGate:
             target = path + (f"?{request.url.query}" if request.url.query else "")
             query = {"next": target, **({"lang": request.query_params["lang"]} if "lang" in request.query_params else {})}
             return RedirectResponse(f"/signin?{urlencode(query)}", status_code=303)
+        if path.startswith(DOWNLOADS_PREFIX):
+            return download_refusal(t("download.sign_in", answer_lang(request)), 401)
         return PlainTextResponse("sign-in required", status_code=401)
 
 

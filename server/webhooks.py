@@ -60,10 +60,6 @@ class _Endpoint:
         await send({"type": "http.response.body", "body": body})
 
 
-def _refused(refused: BodyRefused) -> Answer:
-    return refused.response.status_code, bytes(refused.response.body)
-
-
 async def accept(item: Received) -> Answer:
     """200 once the authentic body is durable; 503 (the provider retries) when it cannot be stored.
     An empty body is kept in rejected_record with its reason, and answered 200 once committed."""
@@ -105,7 +101,7 @@ async def meta_event(scope: Scope, receive: Receive) -> Answer:
     try:
         body = await receive_body(scope, receive)
     except BodyRefused as refused:
-        return _refused(refused)
+        return refused.status, refused.text.encode()
     if not await _off_loop_if_large(body, meta_signature_ok, header(scope, _META_SIGNATURE), body, app_secret):
         return 401, b"missing or wrong signature"
     return await accept(Received(META, body))
@@ -134,7 +130,7 @@ async def sinch_event(scope: Scope, receive: Receive) -> Answer:
     try:
         body = await receive_body(scope, receive)
     except BodyRefused as refused:
-        return _refused(refused)
+        return refused.status, refused.text.encode()
     callback_secret = secrets.sinch_callback_secret
     if callback_secret is not None:
         headers = Headers(scope=scope)

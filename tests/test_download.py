@@ -207,7 +207,8 @@ def test_a_ticket_is_worth_nothing_with_another_accounts_cookie_or_without_one(c
     forged = download_path(make_ticket(bia.cookies[SESSION_COOKIE], "ana@example.com", NOV10_11, "csv", "en"), "en")
     assert bia.get(forged).status_code == 403
     nobody = client_from()
-    assert (nobody.get(path).status_code, nobody.get(path).text) == (401, "sign-in required")  # the gate's
+    answer = nobody.get(path)  # the gate's refusal, in the route's words
+    assert (answer.status_code, answer.text) == (401, "Sign in to download this file.")
     nobody.cookies.set(SESSION_COOKIE, "forged-token")
     assert nobody.get(path).status_code == 401
     ana.post("/signout")
@@ -220,6 +221,8 @@ def test_while_no_account_exists_only_loopback_is_served(client_from, data):
     path = download_path(make_ticket(server_secret(), SYSTEM_ACTOR, NOV10_11, "csv", "en"), "en")
     answer = client_from(OUTSIDE).get(path)
     assert answer.status_code == 403 and "<h1>No account yet</h1>" in answer.text
+    answer = client_from(OUTSIDE).get("/download/not-a-ticket", headers={"Accept-Language": "es-MX, en;q=0.9"})
+    assert answer.status_code == 403 and "<h1>Aún no hay cuentas</h1>" in answer.text  # the browser's language
     assert client_from(("::ffff:127.0.0.1", 1)).get(path).status_code == 200
     assert exports_audited(data) == [(SYSTEM_ACTOR, "export", audit_of("csv", 4), "::ffff:127.0.0.1")]
 
@@ -269,12 +272,38 @@ def test_refusals_speak_the_link_s_language_else_the_browser_s(client_from, data
         answer = client.get("/download/not-a-ticket", headers={"Accept-Language": accepted})
         assert (answer.status_code, answer.text) == (403, t("download.refused", lang)), accepted
     add(data, "ana@example.com")
-    alone = TestClient(Starlette(routes=ROUTES), client=LOOPBACK)  # the gate answers in its own words
-    answer = alone.get("/download/not-a-ticket", headers={"Accept-Language": "es-AR"})
+    alone = TestClient(Starlette(routes=ROUTES), client=LOOPBACK)
+    for refuser in (client, alone):  # the gate refuses a download in the route's words
+        answer = refuser.get("/download/not-a-ticket", headers={"Accept-Language": "es-AR"})
+        assert (answer.status_code, answer.text) == (401, "Inicie sesión para descargar este archivo.")
+        assert answer.headers["cache-control"] == "no-store"
+        ticket = make_ticket("any", "ana@example.com", NOV10_11, "csv", "pt-BR")
+        answer = refuser.get(download_path(ticket, "pt-BR"), headers={"Accept-Language": "en"})
+        assert (answer.status_code, answer.text) == (401, "Entre para baixar este arquivo.")
+    forged = client_from()
+    forged.cookies.set(SESSION_COOKIE, "forged-token")
+    answer = forged.get("/download/not-a-ticket", headers={"Accept-Language": "en;q=0.2, es;q=0.1"})
+    assert (answer.status_code, answer.text) == (401, "Sign in to download this file.")
+    answer = client_from(OUTSIDE).get("/download/not-a-ticket", headers={"Accept-Language": "es"})
     assert (answer.status_code, answer.text) == (401, "Inicie sesión para descargar este archivo.")
-    answer = alone.get(download_path(make_ticket("any", "ana@example.com", NOV10_11, "csv", "pt-BR"), "pt-BR"))
-    assert (answer.status_code, answer.text) == (401, "Entre para baixar este arquivo.")
     assert exports_audited(data) == []
+
+
+def test_a_download_nobody_can_check_is_refused_in_the_link_s_language(monkeypatch):
+    """The database does not answer: the gate refuses a download from outside, the route one from
+    loopback (which the gate lets through), both 503 in the link's language, else the browser's."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+    monkeypatch.delenv("REPORT_LANG", raising=False)
+    app = Starlette(routes=[*SIGN_IN_ROUTES, *ROUTES], middleware=[Middleware(SignInGate)])
+    path = download_path(make_ticket("any", "ana@example.com", NOV10_11, "csv", "es"), "es")
+    for address in (OUTSIDE, LOOPBACK):  # no engine is kept: opening one fails
+        client = TestClient(app, client=address)
+        answer = client.get(path, headers={"Accept-Language": "en"})
+        assert (answer.status_code, answer.text) == (
+            503, "La base de datos no responde ahora: intente de nuevo en unos instantes."), address
+        answer = client.get("/download/not-a-ticket", headers={"Accept-Language": "en-US"})
+        assert (answer.status_code, answer.text) == (
+            503, "The database does not answer right now: try again in a moment."), address
 
 
 @pytest.mark.parametrize("name, value", [("DOWNLOADS_AT_ONCE", "0"), ("DOWNLOAD_TIME_LIMIT_S", "1h")])

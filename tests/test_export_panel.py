@@ -15,7 +15,7 @@ from data_access.accounts import SYSTEM_ACTOR, audit_entries
 from pages.export_panel import LINKS_EVERY_S
 from server.download import PATH, ROUTES, TICKET_TTL_S, Ticket, export_engine, read_ticket, server_secret
 from server.sign_in import auth_engine
-from tests.test_export_rows import NEWEST_FIRST, data  # noqa: F401 (fixture)
+from tests.test_export_rows import data  # noqa: F401 (fixture)
 
 with warnings.catch_warnings():  # Starlette asks for httpx2; httpx is what it supports today
     warnings.simplefilter("ignore")

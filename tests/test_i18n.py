@@ -23,12 +23,14 @@ from data_access.i18n import (
     CATALOG,
     DOMAIN,
     LOCALE_DIR,
+    accepted_lang,
     catalog_path,
     date_format,
     excel_datetime_format,
     format_datetime,
     label,
     picker_date_format,
+    request_lang,
     results_text,
     t,
 )
@@ -189,6 +191,37 @@ def test_one_day_pattern_per_language_gives_every_date_notation(lang, strftime, 
     at = datetime(2026, 11, 3, 1, 5, 9, tzinfo=timezone.utc)  # 22:05:09 the day before in São Paulo
     assert format_datetime(at, lang, "America/Sao_Paulo") == written
     assert format_datetime(None, lang) == ""
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("fr-FR, es;q=0.9, en;q=0.8", "es"),  # the report's language of the highest weight
+        ("de, en-GB;q=0.5", "en"),
+        ("pt-PT;q=0.3, EN-us;q=0.3", "pt-BR"),  # equal weights: the first; any Portuguese is pt-BR
+        ("es;q=0.5, pt;q=0.7, en", "en"),  # no q is 1
+        ("en;q=0, es;q=0.001", "es"),  # q=0 says "not this one"
+        ("en;q=high, es;q=0.1", "es"),  # a weight that is no number counts as 0
+        (" es-419 ; q=0.8 ;level=1 , en ; q = 0.7", "es"),  # spaces and other parameters
+        ("fr, de;q=0.9, *;q=0.5", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_accept_language_gives_the_report_s_language_it_prefers_most(header, lang):
+    assert accepted_lang(header) == lang
+
+
+def test_a_request_s_language_is_the_asked_one_then_the_browser_s_then_the_server_s(monkeypatch):
+    monkeypatch.delenv("REPORT_LANG", raising=False)
+    assert request_lang("es", "en") == "es"
+    assert request_lang("fr", "en-US, es;q=0.5") == "en"  # a language the report does not speak is not asked
+    assert request_lang(None, "fr") == "pt-BR"
+    assert request_lang(None) == "pt-BR"
+    monkeypatch.setenv("REPORT_LANG", "es")
+    assert (request_lang(None, "de"), request_lang("en", "es"), request_lang(None, "en")) == ("es", "en", "en")
+    monkeypatch.setenv("REPORT_LANG", "klingon")  # a malformed setting: pt-BR
+    assert request_lang(None, "de") == "pt-BR"
 
 
 # ---------------------------------------------------------------- the code asks for them

@@ -21,7 +21,6 @@ from data_access.ingest import IngestFailed, IngestSummary
 from data_access.ingest.events import FIELD_LIMITS
 from data_access.schema import ingest_pending, mo_message, mt_message, raw_payload, rejected_record
 from tests.test_ingest_support import (
-    PHONE,
     WA_ID,
     load,
     meta_failed,

@@ -267,10 +267,16 @@ def test_bodies_over_5_mb_get_413_and_store_nothing(app) -> None:
         chunked = conn.getresponse().status
     finally:
         conn.close()
+    # Declared over 5 MB (the head alone): the same answer from the webhooks and the send log.
+    over = {"Content-Length": str(5 * 1024 * 1024 + 1), "Content-Type": "application/json"}
+    refused = [request(app.base, "POST", path, None, {**over, **headers}) for path, headers in (
+        ("/webhooks/meta", {}), (f"/webhooks/sinch/{SECRETS['SINCH_WEBHOOK_TOKEN']}", {}),
+        ("/api/send-log", {"Authorization": f"Bearer {SECRETS['INGEST_TOKEN']}"}))]
     just_under = body_of(meta_status("wamid.small", "sent", 1))
     small = post_meta(app.base, just_under)
     folded_then_killed(app)
     assert (declared, chunked, small) == (413, 413, 200)
+    assert refused == [(413, b"body over 5 MB")] * 3
     assert payload_ids(app.db_url) == {sha(just_under)}
 
 

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Literal, TextIO
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line, open_database
+from data_access.engine import DATABASE_ERRORS, first_line, open_database
 from data_access.ingest import send_log
 from data_access.ingest.batch import Batch, BatchBuilder, PayloadInfo
 from data_access.ingest.detect import parse_payload
