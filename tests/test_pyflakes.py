@@ -13,7 +13,7 @@ from pyflakes.checker import Checker
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("pages", "data_access", "exports", "server", "bench", "tests")
-SCRIPTS = ("app.py", "dashboard.py")
+SCRIPTS = ("app.py", "router/dashboard.py")
 
 
 def project_files() -> Iterator[Path]:
