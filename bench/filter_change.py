@@ -10,6 +10,7 @@ search: searches the server has run already (`cached`: its caches answer them).
 
 Each change is timed in the page (`performance.now()`) from the input event that triggers it (the
 pointer pressed on the option or the remove button) to:
+- `release_ms`: the pointer released (the click's end: the widget changes its value on it);
 - `send_ms`: the frontend sending the widget's new value on its websocket (the browser's part before
   the server);
 - `total_message_ms`: the websocket message holding the new total arriving (the server's answer);
@@ -18,7 +19,9 @@ pointer pressed on the option or the remove button) to:
 - `complete_ms`: the page complete (the run over, and first_load's check: no grey skeleton, every
   chart and table drawn, the script state not running), as the last change to the page's main area.
 `server_ms` = total_message_ms - send_ms and `render_ms` = total_ms - total_message_ms split the time
-to the total between the server and the browser. Medians, p95 and the worst of each, per kind.
+to the total between the server and the browser; `long_tasks` lists the main thread's tasks of 50 ms
+or more during the change (what kept the browser from drawing). Medians, p95 and the worst of each,
+per kind.
 
     python -m bench.filter_change DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
 
@@ -46,7 +49,7 @@ from bench.sessions import code_of, percentile
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 LISTS = ("Status", "Campaign")  # the sidebar's multiselects changed, by their English labels
-TIMES = ("send_ms", "total_message_ms", "total_ms", "run_over_ms", "complete_ms", "server_ms", "render_ms")
+TIMES = ("release_ms", "send_ms", "total_message_ms", "total_ms", "run_over_ms", "complete_ms", "server_ms", "render_ms")
 
 # Installed before the page's own scripts (beside first_load's RECORDER, whose state COMPLETE reads).
 # Once armed, the next pointer press or key is the change's start; then records the frontend's first
@@ -80,11 +83,14 @@ CHANGE_RECORDER = """
     }
     return null;
   };
-  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, send: null, messages: 0,
+  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, release: null, send: null, messages: 0,
     totalMessage: null, total: null, totalText: null, runOver: null, lastChange: null});
   const started = (event) => { if (state.armed && state.start === null) state.start = event.timeStamp; };
+  const released = () => { if (state.start !== null && state.release === null) state.release = performance.now(); };
   window.addEventListener("pointerdown", started, true);
   window.addEventListener("keydown", started, true);
+  window.addEventListener("pointerup", released, true);
+  window.addEventListener("keyup", released, true);
   const NativeSocket = window.WebSocket;
   window.WebSocket = class extends NativeSocket {
     constructor(...args) {
@@ -129,10 +135,14 @@ ANSWERED = f"""
 READ = """
 () => {
   const s = window.__filterChange, since = (t) => t === null ? null : +(t - s.start).toFixed(1);
+  const complete = Math.max(s.lastChange ?? 0, s.runOver);
   s.armed = false;
-  return {total_text: s.totalText, messages: s.messages, send_ms: since(s.send),
+  return {total_text: s.totalText, messages: s.messages, release_ms: since(s.release), send_ms: since(s.send),
           total_message_ms: since(s.totalMessage), total_ms: since(s.total), run_over_ms: since(s.runOver),
-          complete_ms: since(Math.max(s.lastChange ?? 0, s.runOver))};
+          complete_ms: since(complete),
+          // the main thread's tasks of 50 ms or more in the change ([start, duration]; first_load's recorder)
+          long_tasks: window.__firstLoad.longTasks.filter(([at, duration]) => at + duration > s.start && at < complete)
+            .map(([at, duration]) => [Math.round(at - s.start), duration])};
 }
 """
 
