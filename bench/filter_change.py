@@ -13,20 +13,25 @@ pointer pressed on the option or the remove button) to:
 - `release_ms`: the pointer released (the click's end: the widget changes its value on it);
 - `send_ms`: the frontend sending the widget's new value on its websocket (the browser's part before
   the server);
+- `first_message_ms`: the run's first websocket message arriving (the server started the run);
 - `total_message_ms`: the websocket message holding the new total arriving (the server's answer);
 - `total_ms`: the new total heading ("N results", a new N) in the DOM;
 - `run_over_ms`: the run's end arriving (the websocket message saying the script finished);
 - `complete_ms`: the page complete (the run over, and first_load's check: no grey skeleton, every
   chart and table drawn, the script state not running), as the last change to the page's main area.
 `server_ms` = total_message_ms - send_ms and `render_ms` = total_ms - total_message_ms split the time
-to the total between the server and the browser; `long_tasks` lists the main thread's tasks of 50 ms
+to the total between the server and the browser (a message's arrival is seen when the page's main
+thread gets to it: a busy page delays it too); `long_tasks` lists the main thread's tasks of 50 ms
 or more during the change (what kept the browser from drawing). Medians, p95 and the worst of each,
 per kind.
 
     python -m bench.filter_change DB_URL REPEATS [--end YYYY-MM-DD] [--days N] [--baseline GIT_REF]
+                                                 [--trace FILE]
 
 With `--baseline REF` the code of the git ref is served too (on a copy of an embedded database), one
-page each, the changes alternating between the two. Prints JSON.
+page each, the changes alternating between the two. With `--trace FILE` the changes are traced with
+Chromium's profiler (bench.load_profile's categories) and `profile` says, phase by phase, what the
+main thread did: which kind of work, which script. Prints JSON.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ import os
 import re
 import sys
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,11 +51,13 @@ from playwright.sync_api import Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from bench.first_load import COMPLETE, RECORDER, SHOWN_MS, TOTAL_PATTERN, VIEWPORT, load, served
+from bench.load_profile import CATEGORIES, breakdown
 from bench.sessions import code_of, percentile
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 LISTS = ("Status", "Campaign")  # the sidebar's multiselects changed, by their English labels
-TIMES = ("release_ms", "send_ms", "total_message_ms", "total_ms", "run_over_ms", "complete_ms", "server_ms", "render_ms")
+TIMES = ("release_ms", "send_ms", "first_message_ms", "total_message_ms", "total_ms", "run_over_ms", "complete_ms",
+         "server_ms", "render_ms")
 
 # Installed before the page's own scripts (beside first_load's RECORDER, whose state COMPLETE reads).
 # Once armed, the next pointer press or key is the change's start; then records the frontend's first
@@ -83,7 +91,7 @@ CHANGE_RECORDER = """
     }
     return null;
   };
-  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, release: null, send: null, messages: 0,
+  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, release: null, send: null, firstMessage: null, messages: 0,
     totalMessage: null, total: null, totalText: null, runOver: null, lastChange: null});
   const started = (event) => { if (state.armed && state.start === null) state.start = event.timeStamp; };
   const released = () => { if (state.start !== null && state.release === null) state.release = performance.now(); };
@@ -99,6 +107,7 @@ CHANGE_RECORDER = """
         if (state.send === null || state.runOver !== null || !(event.data instanceof ArrayBuffer)) return;
         const now = performance.now(), bytes = new Uint8Array(event.data);
         state.messages += 1;
+        if (state.firstMessage === null) state.firstMessage = now;
         if ([0, 3].includes(finished(bytes))) state.runOver = now;
         if (state.totalMessage === null)
           for (const [found] of new TextDecoder("latin1").decode(bytes).matchAll(inMessage))
@@ -137,7 +146,8 @@ READ = """
   const s = window.__filterChange, since = (t) => t === null ? null : +(t - s.start).toFixed(1);
   const complete = Math.max(s.lastChange ?? 0, s.runOver);
   s.armed = false;
-  return {total_text: s.totalText, messages: s.messages, release_ms: since(s.release), send_ms: since(s.send),
+  return {start_at: s.start, total_text: s.totalText, messages: s.messages, release_ms: since(s.release), send_ms: since(s.send),
+          first_message_ms: since(s.firstMessage),
           total_message_ms: since(s.totalMessage), total_ms: since(s.total), run_over_ms: since(s.runOver),
           complete_ms: since(complete),
           // the main thread's tasks of 50 ms or more in the change ([start, duration]; first_load's recorder)
@@ -253,7 +263,39 @@ def opening(end: date, days: int) -> str:
     return f"lang=en&from={(end - timedelta(days=days - 1)).isoformat()}&to={end.isoformat()}"
 
 
-def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Path]) -> dict:
+# A traced change's phases, each ending at its mark (ms after the change's start).
+PHASES = {"input (to send)": "send_ms", "server (to the total's message)": "total_message_ms",
+          "render (to the total drawn)": "total_ms", "rest (to complete)": "complete_ms"}
+
+
+def profile(trace: bytes, samples: list[dict]) -> dict:
+    """Where the changes' time went, by phase (`PHASES`), from Chromium's trace of them: the mean
+    per change of the phase's wall time, the main thread's busy time, that time by kind of work and
+    by script (bench.load_profile's breakdown; the profiler slows the page: read the shares)."""
+    events = json.loads(trace)["traceEvents"]
+    sums: dict[str, dict] = {name: {"wall_ms": 0.0, "busy_ms": 0.0, "by_kind_ms": defaultdict(float),
+                                    "by_script_ms": defaultdict(float)} for name in PHASES}
+    for sample in samples:
+        marks = {"before": sample["start_at"]} | {name: sample["start_at"] + sample[mark] for name, mark in PHASES.items()}
+        for phase in breakdown(events, "/sent", marks)["phases"][1:]:
+            into = sums[phase["phase"]]
+            into["wall_ms"] += phase["wall_ms"]
+            into["busy_ms"] += phase["busy_ms"]
+            for part in ("by_kind_ms", "by_script_ms"):
+                for key, value in phase[part].items():
+                    into[part][key] += value
+    count = len(samples)
+    return {"changes": count, "phases": {
+        name: {"wall_ms": round(into["wall_ms"] / count), "busy_ms": round(into["busy_ms"] / count),
+               **{part: {k: round(v / count) for k, v in sorted(into[part].items(), key=lambda kv: -kv[1])[:6]
+                         if v / count >= 1} for part in ("by_kind_ms", "by_script_ms")}}
+        for name, into in sums.items()}}
+
+
+def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Path],
+            trace_file: Path | None = None) -> dict:
+    """The changes' figures per tree and kind; with `trace_file`, the current tree's page is traced
+    with Chromium's profiler from its warm load on (written there) and read back as `profile`."""
     runs: dict[str, dict[str, list]] = {name: {"new": [], "cached": []} for name in trees}
     with tempfile.TemporaryDirectory(prefix="report-bench-app-") as folder, \
             served(db_url, trees, Path(folder)) as bases, sync_playwright() as playwright:
@@ -265,6 +307,8 @@ def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Pa
             context.add_init_script(CHANGE_RECORDER)
             page = context.new_page()
             load(page, f"{base}/sent?{opening(end, days)}")  # the opening search
+            if trace_file is not None and name == "current":  # from a navigation: the page's clock's start
+                browser.start_tracing(page=page, categories=CATEGORIES)
             load(page, f"{base}/sent?{opening(end, days)}")  # warm: the browser's cache and the server's
             people[name] = Person(page)
         toggles = plan({field: offered(next(iter(people.values())).page, field) for field in LISTS}, repeats)
@@ -272,8 +316,13 @@ def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Pa
             for toggle in order:
                 for name, person in people.items():  # alternating: a busy neighbour weighs on both alike
                     runs[name][kind].append(person.change(toggle, kind))
+        trace = browser.stop_tracing() if trace_file is not None else None
         browser.close()
-    return {name: {kind: summary(samples) for kind, samples in kinds.items()} for name, kinds in runs.items()}
+    result = {name: {kind: summary(samples) for kind, samples in kinds.items()} for name, kinds in runs.items()}
+    if trace is not None:
+        trace_file.write_bytes(trace)
+        result["current"]["profile"] = {kind: profile(trace, samples) for kind, samples in runs["current"].items()}
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,13 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 20), help="the period's last day")
     parser.add_argument("--days", type=int, default=31, help="days of the period searched, up to --end")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also serve the code of this git ref, alternately")
+    parser.add_argument("--trace", type=Path, help="trace the changes with Chromium's profiler, written here (JSON, "
+                        "for DevTools), and say where their time went (`profile`; the profiler slows the page)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     with contextlib.ExitStack() as stack:
         trees = {"current": ROOT}
         if args.baseline:
             trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
-        figures = measure(args.db_url, args.repeats, args.end, args.days, trees)
+        figures = measure(args.db_url, args.repeats, args.end, args.days, trees, args.trace)
     result = {"period": opening(args.end, args.days), **figures["current"],
               "load_average_before": [round(x, 2) for x in load_before],
               "load_average_after": [round(x, 2) for x in os.getloadavg()]}
