@@ -71,7 +71,8 @@ def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, expo
         "exports": _subprocess_json("-m", "bench.exports", url, end.isoformat(), str(export_rows), str(export_rows)),
         "page": _subprocess_json("-m", "bench.first_load", url, str(repeats), "--end", end.isoformat(),
                                  "--days", str(days)),
-        "filter_change": _subprocess_json("-m", "bench.filter_change", url, str(repeats), "--end", end.isoformat()),
+        "filter_change": _subprocess_json("-m", "bench.filter_change", url, str(repeats),
+                                          "--end", end.isoformat()),
         "consolidated": _subprocess_json("-m", "bench.consolidated", url, end.isoformat(), str(repeats)),
     }
 

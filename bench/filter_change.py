@@ -20,7 +20,8 @@ pointer pressed on the option or the remove button) to:
 - `complete_ms`: the page complete (the run over, and first_load's check: no grey skeleton, every
   chart and table drawn, the script state not running), as the last change to the page's main area.
 `server_ms` = total_message_ms - send_ms and `render_ms` = total_ms - total_message_ms split the time
-to the total between the server and the browser (a message's arrival is seen when the page's main
+to the total between the server and the browser (`total_message_index`: which of the run's messages
+held it, the ones before it applied by the page first; a message's arrival is seen when the page's main
 thread gets to it: a busy page delays it too); `long_tasks` lists the main thread's tasks of 50 ms
 or more during the change (what kept the browser from drawing). Medians, p95 and the worst of each,
 per kind.
@@ -91,7 +92,8 @@ CHANGE_RECORDER = """
     }
     return null;
   };
-  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, release: null, send: null, firstMessage: null, messages: 0,
+  state.arm = () => Object.assign(state, {armed: true, before: totalText(), start: null, release: null, send: null,
+    firstMessage: null, messages: 0, totalMessageIndex: null,
     totalMessage: null, total: null, totalText: null, runOver: null, lastChange: null});
   const started = (event) => { if (state.armed && state.start === null) state.start = event.timeStamp; };
   const released = () => { if (state.start !== null && state.release === null) state.release = performance.now(); };
@@ -111,7 +113,7 @@ CHANGE_RECORDER = """
         if ([0, 3].includes(finished(bytes))) state.runOver = now;
         if (state.totalMessage === null)
           for (const [found] of new TextDecoder("latin1").decode(bytes).matchAll(inMessage))
-            if (found !== state.before) { state.totalMessage = now; break; }
+            if (found !== state.before) { state.totalMessage = now; state.totalMessageIndex = state.messages; break; }
       });
     }
     send(data) {
@@ -146,7 +148,8 @@ READ = """
   const s = window.__filterChange, since = (t) => t === null ? null : +(t - s.start).toFixed(1);
   const complete = Math.max(s.lastChange ?? 0, s.runOver);
   s.armed = false;
-  return {start_at: s.start, total_text: s.totalText, messages: s.messages, release_ms: since(s.release), send_ms: since(s.send),
+  return {start_at: s.start, total_text: s.totalText, messages: s.messages, total_message_index: s.totalMessageIndex,
+          release_ms: since(s.release), send_ms: since(s.send),
           first_message_ms: since(s.firstMessage),
           total_message_ms: since(s.totalMessage), total_ms: since(s.total), run_over_ms: since(s.runOver),
           complete_ms: since(complete),
@@ -276,7 +279,8 @@ def profile(trace: bytes, samples: list[dict]) -> dict:
     sums: dict[str, dict] = {name: {"wall_ms": 0.0, "busy_ms": 0.0, "by_kind_ms": defaultdict(float),
                                     "by_script_ms": defaultdict(float)} for name in PHASES}
     for sample in samples:
-        marks = {"before": sample["start_at"]} | {name: sample["start_at"] + sample[mark] for name, mark in PHASES.items()}
+        marks = {"before": sample["start_at"], **{name: sample["start_at"] + sample[mark]
+                                                  for name, mark in PHASES.items()}}
         for phase in breakdown(events, "/sent", marks)["phases"][1:]:
             into = sums[phase["phase"]]
             into["wall_ms"] += phase["wall_ms"]

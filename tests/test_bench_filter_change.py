@@ -75,7 +75,7 @@ def test_each_change_reaches_its_own_searchs_total(tmp_path, capsys):
         assert sample["total_message_ms"] <= sample["run_over_ms"] <= sample["complete_ms"]
         assert sample["server_ms"] == round(sample["total_message_ms"] - sample["send_ms"], 1)
         assert sample["render_ms"] == round(sample["total_ms"] - sample["total_message_ms"], 1)
-        assert sample["messages"] > 10
+        assert 1 < sample["total_message_index"] < sample["messages"]
         assert all(at + duration > 0 and at < sample["complete_ms"] and duration >= 50
                    for at, duration in sample["long_tasks"])
     assert [s["total"] for s in new] == [3, 1, 21, 4]  # worked by hand from COUNTS
