@@ -62,8 +62,8 @@ TIMES = ("release_ms", "send_ms", "first_message_ms", "total_message_ms", "total
 
 # Installed before the page's own scripts (beside first_load's RECORDER, whose state COMPLETE reads).
 # Once armed, the next pointer press or key is the change's start; then records the frontend's first
-# websocket send, every message after it (the one holding a new "N results" text), the new total
-# heading in the DOM, the script state's run over, and the last change to the page's main area.
+# websocket send, every message after it (the first, the one holding a new "N results" text and the
+# run's end), the new total heading in the DOM, and the last change to the page's main area.
 CHANGE_RECORDER = """
 (() => {
   const total = new RegExp(%s), inMessage = /(\\d[\\d,]*) results?/g;
