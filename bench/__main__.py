@@ -71,6 +71,8 @@ def measure_engine(url: str, rows: int, days: int, end: date, repeats: int, expo
         "exports": _subprocess_json("-m", "bench.exports", url, end.isoformat(), str(export_rows), str(export_rows)),
         "page": _subprocess_json("-m", "bench.first_load", url, str(repeats), "--end", end.isoformat(),
                                  "--days", str(days)),
+        "filter_change": _subprocess_json("-m", "bench.filter_change", url, str(repeats),
+                                          "--end", end.isoformat()),
         "consolidated": _subprocess_json("-m", "bench.consolidated", url, end.isoformat(), str(repeats)),
     }
 
@@ -138,6 +140,10 @@ def print_table(results: dict) -> None:
               page["fresh_new_search"]["total_ms"], "ms to the total,", page["fresh_new_search"]["complete_ms"],
               "ms complete, CLS", page["fresh_new_search"]["cls"], "; cached search:",
               page["fresh_cached_search"]["total_ms"], "ms to the total")
+        change = figures["filter_change"]
+        print("filter change in the browser, to the total p50/p95 ms: new search", change["new"]["total_ms"]["p50"],
+              "/", change["new"]["total_ms"]["p95"], "(server", change["new"]["server_ms"]["p50"], "); cached search",
+              change["cached"]["total_ms"]["p50"], "/", change["cached"]["total_ms"]["p95"])
         print(f"{'Consolidado refresh':34} {'ours ms':>9} {'floor ms':>9} {'sent ms':>9}")
         for name, row in figures["consolidated"]["timings"].items():
             print(f"{name:34} {row['ours_ms']:>9} {row['floor_ms']:>9} {row['sent_ms']:>9}")
