@@ -6,7 +6,7 @@ from data_access.i18n import t
 from pages import consolidated_view, widgets
 from pages.data import database
 from pages.run import current_run
-from pages.sidebar import saved_searches, sidebar
+from pages.sidebar import filter_panel, saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -19,6 +19,8 @@ report = consolidated_view.report_of(db, filters, layout.dimension, lang)
 
 if report is not None:
     widgets.results_header(report.totals.current.total, filters, lang)
+filter_panel(db, run, view)  # after the total: a change's run sends its new total first
+if report is not None:
     if report.totals.current.total == 0:
         widgets.empty_state(lang)
     else:

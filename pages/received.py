@@ -9,7 +9,7 @@ from pages.data import database, report_of
 from pages.export_panel import render_export_panel
 from pages.run import current_run
 from pages.shared_charts import charts_of
-from pages.sidebar import saved_searches, sidebar
+from pages.sidebar import filter_panel, saved_searches, sidebar
 
 run = current_run()
 view, lang = run.view, run.lang
@@ -19,6 +19,8 @@ report = report_of(db, view, filters, lang)
 
 if report is not None:
     widgets.results_header(report.total, filters, lang)
+filter_panel(db, run, view)  # after the total: a change's run sends its new total first
+if report is not None:
     if report.total == 0:
         widgets.empty_state(lang)
     else:

@@ -1,5 +1,6 @@
-"""Any view's sidebar, built from its filter class's `FIELDS`: freshness, the period, one widget per
-field (the field's `widget`, in `FIELDS` order), the clear button; then, once the page has drawn its
+"""Any view's sidebar, built from its filter class's `FIELDS`: the search its widgets make (`sidebar`,
+first), then, once the page has drawn its total, the widgets (`filter_panel`: freshness, the period,
+one widget per field in `FIELDS` order, the apply and clear buttons), and once the page has drawn its
 results, the saved searches (`saved_searches`)."""
 from __future__ import annotations
 
@@ -18,11 +19,20 @@ from pages.search_state import widget_key
 
 
 def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[str]] | None = None) -> Filters:
-    """The view's filters (SPEC section 4); returns the search the filters make. `page_params`: the
-    page's own URL parameters, kept in the address bar with the search's. The page calls
-    `saved_searches` at its end."""
+    """The search the view's filters make (SPEC section 4), written to the URL: the link's when it
+    changed, else the widgets' values (a change is in the session before its run starts). Nothing is
+    drawn but a bad link's notices: the page draws the widgets with `filter_panel` once its total is
+    out. `page_params`: the page's own URL parameters, kept in the address bar with the search's."""
+    search_state.prepare(shown.filters, run)
+    return search_state.publish(shown.filters, run, page_params)
+
+
+def filter_panel(db: Db | None, run: Run, shown: View) -> None:
+    """The view's filters in the sidebar: freshness, the period, one widget per field, the apply and
+    clear buttons. The page draws them after its total (the sidebar is a place of its own: when it is
+    drawn moves nothing), so a change's run sends the new total before the sidebar's forty-odd
+    messages; it calls `saved_searches` at its end."""
     cls, lang = shown.filters, run.lang
-    search_state.prepare(cls, run)
     chosen_subaccounts = tuple(sorted(st.session_state.get(widget_key(cls.view, "subaccount")) or ()))
     options = options_of(db, shown, chosen_subaccounts, run.scope)
     with st.sidebar:
@@ -38,7 +48,6 @@ def sidebar(db: Db | None, run: Run, shown: View, page_params: dict[str, list[st
                   key=widget_key(cls.view, "apply"), help=t("filter.apply_help", lang))
         st.button(t("filter.clear", lang), on_click=search_state.clear, args=(cls, run.tz),
                   icon=":material/filter_alt_off:", width="stretch", key=widget_key(cls.view, "clear"))
-    return search_state.publish(cls, run, page_params)
 
 
 def saved_searches(db: Db | None, search: Filters, run: Run) -> None:
