@@ -298,7 +298,12 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
                 readers.begin(seconds)
             cpu_before = sum(apps.cpu_seconds()["apps"])
             # the client's own CPU lowered by uvloop; the loop's probe when one process takes it all
-            state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
+            try:
+                state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
+            except OSError:  # the app server went away (a crash): its last words, before its folder is removed
+                for log in apps.log_paths:
+                    print(f"{log.name}, last lines:", *log.read_text().splitlines()[-60:], sep="\n", file=sys.stderr)
+                raise
             sent_until = time.monotonic()
             while _waiting(url):
                 if time.monotonic() - sent_until > 60:
