@@ -86,6 +86,13 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
             writer.write(head + body)
             await writer.drain()
             status_line = await reader.readline()
+            if not status_line:  # the server closed the connection: counted, and the sender connects again
+                state["latencies"].append(time.perf_counter() - started)
+                state["errors"] += 1
+                state["error_statuses"]["closed"] = state["error_statuses"].get("closed", 0) + 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")
@@ -291,7 +298,12 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
                 readers.begin(seconds)
             cpu_before = sum(apps.cpu_seconds()["apps"])
             # the client's own CPU lowered by uvloop; the loop's probe when one process takes it all
-            state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
+            try:
+                state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
+            except OSError:  # the app server went away (a crash): its last words, before its folder is removed
+                for log in apps.log_paths:
+                    print(f"{log.name}, last lines:", *log.read_text().splitlines()[-60:], sep="\n", file=sys.stderr)
+                raise
             sent_until = time.monotonic()
             while _waiting(url):
                 if time.monotonic() - sent_until > 60:
@@ -312,6 +324,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
              for n, t in re.findall(r"fold: (\d+) bodies in ([\d.]+) s", log.read_text())]
     folded = [sum(int(n) for n in re.findall(r"fold: (\d+) bodies", log.read_text())) for log in apps.log_paths]
     over_http_s = state["seconds"] + fold_lag
+    # what the app server said last, when some answers were not 200 (the run's folder is removed after)
+    log_tail = [line for log in apps.log_paths for line in log.read_text().splitlines()[-20:]] \
+        if state["errors"] else []
     return {
         "processes": processes,
         "connections": apps.report.get("connections"),  # per process, through the balancer
@@ -327,7 +342,8 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "requests": len(latencies),
         "answered_200": len(answered),
         "errors": state["errors"],
-        "error_statuses": state["error_statuses"],  # how many of each answer other than 200
+        "error_statuses": state["error_statuses"],  # how many of each answer other than 200 ("closed": none)
+        "app_log_tail": log_tail,
         "requests_per_s": round(len(latencies) / state["seconds"]),
         "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
