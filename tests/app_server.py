@@ -102,8 +102,18 @@ def serve_app(db_url: str, log_path: Path, timeout_s: float = 60, env: dict[str,
     app = AppProcess(db_url, log_path, env, args, port)
     try:
         yield app.start(timeout_s)
+    except BaseException:  # the test failed while the app ran: what the app said is part of the report
+        print(f"the app's log, last lines:\n{_tail(log_path)}")
+        raise
     finally:
         app.stop()
+
+
+def _tail(log_path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(not read: {error})"
 
 
 @contextlib.contextmanager
