@@ -114,11 +114,11 @@ def test_a_page_draws_its_charts_and_table_inside_a_turn(engine, db_url, monkeyp
     insert(engine, mos=MOS)
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(ROOT / "router" / "dashboard.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     app.query_params.update(WEEK)
     app.run()  # the first view (Sent), the turns free
     assert total_line(app) == results(2, "en")
-    app.switch_page(f"../pages/{page}.py")
+    app.switch_page(f"pages/{page}.py")
     taken = [turns._turns.acquire(blocking=False) for _ in range(turns.PAGES_AT_ONCE)]
     assert taken == [True, True]
     handed_on = threading.Event()
