@@ -24,8 +24,10 @@ chrome.dress(run.lang)
 run = runs.signed_in(run, *session.require_account(run.lang))
 
 PROJECT = Path(__file__).resolve().parent.parent  # the pages' scripts are named from here
-report_pages = [(st.Page(PROJECT / v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v) for v in VIEWS.values()]
-other_reports = [st.Page(PROJECT / p.page, title=p.title(run.lang), icon=p.icon, url_path=p.path) for p in PAGES.values()]
+report_pages = [(st.Page(PROJECT / v.page, title=v.title(run.lang), icon=v.icon, url_path=v.path), v)
+                for v in VIEWS.values()]
+other_reports = [st.Page(PROJECT / p.page, title=p.title(run.lang), icon=p.icon, url_path=p.path)
+                 for p in PAGES.values()]
 
 
 def home() -> None:
@@ -34,7 +36,8 @@ def home() -> None:
 
 
 admin_pages = [
-    st.Page(PROJECT / script, title=t(title_key, run.lang), icon=icon, url_path=path) for script, title_key, icon, path in runs.ADMIN_PAGES
+    st.Page(PROJECT / script, title=t(title_key, run.lang), icon=icon, url_path=path)
+    for script, title_key, icon, path in runs.ADMIN_PAGES
 ] if session.is_admin(run.account) else []
 root = st.Page(home, title=t("app.title", run.lang), default=True, visibility="hidden")
 # Our own row of links instead of Streamlit's menu (see `chrome.view_switch`, drawn below).

@@ -81,7 +81,8 @@ st.navigation([st.Page({page!r}, url_path={path!r}, default=True)], position="to
 def signed_in_on(page: str, path: str, email: str, params: dict) -> AppTest:
     """The page script `page` (named from the router's folder, as for `switch_page`) at `/path`, run
     signed in as `email`."""
-    script = ONE_PAGE_SCRIPT.format(root=str(ROOT), email=email, page=str((ROOT / "router" / page).resolve()), path=path)
+    page_file = (ROOT / "router" / page).resolve()
+    script = ONE_PAGE_SCRIPT.format(root=str(ROOT), email=email, page=str(page_file), path=path)
     app = AppTest.from_string(script, default_timeout=60)
     app.query_params.update(params)
     app.run()
