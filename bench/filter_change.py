@@ -37,7 +37,6 @@ main thread did: which kind of work, which script. Prints JSON.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -53,8 +52,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from bench.first_load import COMPLETE, RECORDER, SHOWN_MS, TOTAL_PATTERN, VIEWPORT, load, served
 from bench.load_profile import CATEGORIES, breakdown
-from bench.sessions import code_of, percentile
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT
+from bench.sessions import compared_trees, percentile
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS
 
 LISTS = ("Status", "Campaign")  # the sidebar's multiselects changed, by their English labels
 TIMES = ("release_ms", "send_ms", "first_message_ms", "total_message_ms", "total_ms", "run_over_ms", "complete_ms",
@@ -340,10 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                         "for DevTools), and say where their time went (`profile`; the profiler slows the page)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    with contextlib.ExitStack() as stack:
-        trees = {"current": ROOT}
-        if args.baseline:
-            trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
+    with compared_trees(args.baseline) as trees:
         figures = measure(args.db_url, args.repeats, args.end, args.days, trees, args.trace)
     result = {"period": opening(args.end, args.days), **figures["current"],
               "load_average_before": [round(x, 2) for x in load_before],

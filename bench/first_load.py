@@ -42,8 +42,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.sessions import code_of
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, ROOT, AppProcess
+from bench.sessions import compared_trees
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, AppProcess
 
 SHOWN_MS = 120_000
 VIEWPORT = {"width": 1440, "height": 1000}
@@ -223,10 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=90, help="days of data up to --end")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also serve the code of this git ref, alternately")
     args = parser.parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        trees = {"current": ROOT}
-        if args.baseline:
-            trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
+    with compared_trees(args.baseline) as trees:
         figures = measure(args.db_url, args.repeats, args.end, args.days, trees)
     current = figures["current"]
     result = {

@@ -258,6 +258,17 @@ def code_of(ref: str) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def compared_trees(baseline: str | None) -> Iterator[dict[str, Path]]:
+    """The code trees a benchmark serves: this tree as "current", and with `baseline` (a git ref) that
+    ref's tree as "baseline" (first), unpacked for the block's duration."""
+    if baseline is None:
+        yield {"current": ROOT}
+        return
+    with code_of(baseline) as tree:
+        yield {"baseline": tree, "current": ROOT}
+
+
+@contextlib.contextmanager
 def profiled(pids: Sequence[int], profile_dir: Path | None, name: str, seconds: float,
              rate: int = 200) -> Iterator[None]:
     """py-spy on each process for the block's duration (at most `seconds`), `rate` samples a second holding
@@ -335,9 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         start, end = args.period.split(",")
         opening = parse.urlencode({"from": start, "to": end, "lang": "en"})
     with contextlib.ExitStack() as stack:
-        trees = {"current": ROOT}
-        if args.baseline:
-            trees = {"baseline": stack.enter_context(code_of(args.baseline)), "current": ROOT}
+        trees = stack.enter_context(compared_trees(args.baseline))
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="report-bench-sessions-")))
         result = {"db": args.db.rsplit("/", 1)[-1], "period": args.period, "seconds": args.seconds, "every_s": args.every,
                   "baseline": args.baseline, "processes": processes, "cpus": os.cpu_count()}

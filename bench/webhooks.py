@@ -398,11 +398,9 @@ def main() -> int:
         parser.error("--baseline and --repeats are for DuckDB files")
     with tempfile.TemporaryDirectory(prefix="report-bench-webhooks-") as name, contextlib.ExitStack() as drops:
         folder = Path(name)
-        trees = {"current": ROOT}
-        if args.baseline:
-            from bench.sessions import code_of
+        from bench.sessions import compared_trees
 
-            trees = {"baseline": drops.enter_context(code_of(args.baseline)), "current": ROOT}
+        trees = drops.enter_context(compared_trees(args.baseline))
         if postgres:
             from tests.postgres import new_postgres_database
 
