@@ -20,7 +20,9 @@ changes its search every second, in a process of its own). With `--baseline REF`
 Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the same for a probe
 answered on the event loop with no I/O every 20 ms (the loop's own delay; one app process only),
 the app server's CPU seconds (per request too), the events/s from the first request until the last body is folded, and the
-`ingest` command's events/s on the same payloads.
+`ingest` command's events/s on the same payloads. An app server that dies mid-run (a crash in a C
+library), or whose fold stops catching up (it is sent SIGABRT), leaves the Python stack of each of its
+threads on standard error (faulthandler), the crashing thread's first.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -283,13 +286,23 @@ class ProtocolSessions:
                 "session_failures": level["failed_sessions"], "session_failure_reasons": level["failures"]}
 
 
+def last_words(log: str, lines: int = 60) -> str:
+    """What a dead app server said last: its last `lines` lines, and when it wrote a fatal error (the
+    stacks of all its threads, the crashing one's first), the `lines` lines before it and all of it."""
+    fatal = log.rfind("Fatal Python error")
+    before, after = (log[:fatal], log[fatal:]) if fatal >= 0 else (log, "")
+    return "\n".join([*before.splitlines()[-lines:], *after.splitlines()])
+
+
 def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
             sessions: int = 0, driver: str = "chromium", tree: Path = ROOT, processes: int = 1) -> dict:
     """With `processes` above 1 (PostgreSQL), that many app processes take the traffic and the
     sessions behind one port (bench/balancer.py) and share the fold."""
     bodies = payloads(seconds)
     reading: dict = {}
-    with serve_balanced(url, processes, folder, "app", tree=tree, env={"META_APP_SECRET": APP_SECRET}) as apps:
+    # a process that dies of a fatal signal (a crash in a C library) writes every thread's Python stack
+    env = {"META_APP_SECRET": APP_SECRET, "PYTHONFAULTHANDLER": "1"}
+    with serve_balanced(url, processes, folder, "app", tree=tree, env=env) as apps:
         readers = (ProtocolSessions(apps.base, sessions) if driver == "protocol" else Sessions(apps.base, sessions)) \
             if sessions else None
         load_before = os.getloadavg()
@@ -300,15 +313,18 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
             # the client's own CPU lowered by uvloop; the loop's probe when one process takes it all
             try:
                 state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
-            except OSError:  # the app server went away (a crash): its last words, before its folder is removed
-                for log in apps.log_paths:
-                    print(f"{log.name}, last lines:", *log.read_text().splitlines()[-60:], sep="\n", file=sys.stderr)
+                sent_until = time.monotonic()
+                while _waiting(url):
+                    if time.monotonic() - sent_until > 60:
+                        raise RuntimeError("the fold did not catch up within 60 s")
+                    time.sleep(0.05)
+            except (OSError, RuntimeError):  # the app server died or stalled: its last words, before
+                for app in apps.apps:  # its folder is removed (SIGABRT makes a stalled one write its stacks)
+                    if app.proc.poll() is None:
+                        app.proc.send_signal(signal.SIGABRT)
+                        app.proc.wait(15)
+                    print(f"{app.log_path.name}:", last_words(app.log_path.read_text()), sep="\n", file=sys.stderr)
                 raise
-            sent_until = time.monotonic()
-            while _waiting(url):
-                if time.monotonic() - sent_until > 60:
-                    raise RuntimeError("the fold did not catch up within 60 s")
-                time.sleep(0.05)
             fold_lag = time.monotonic() - sent_until
             server_cpu_s = sum(apps.cpu_seconds()["apps"]) - cpu_before
             load_after = os.getloadavg()
@@ -325,7 +341,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
     folded = [sum(int(n) for n in re.findall(r"fold: (\d+) bodies", log.read_text())) for log in apps.log_paths]
     over_http_s = state["seconds"] + fold_lag
     # what the app server said last, when some answers were not 200 (the run's folder is removed after)
-    log_tail = [line for log in apps.log_paths for line in log.read_text().splitlines()[-20:]] \
+    log_tail = [line for log in apps.log_paths for line in last_words(log.read_text(), 20).splitlines()] \
         if state["errors"] else []
     return {
         "processes": processes,
