@@ -57,6 +57,7 @@ from pathlib import Path
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.RootContainer_pb2 import RootContainer
 
 from bench.balancer import serve_balanced
 from data_access.filters import MtFilters
@@ -66,6 +67,7 @@ QUERY = "lang=en"
 PAGE = "sent"
 TOTAL = re.compile(r"^[\d,]+ results?$")  # the results header in English
 CAMPAIGN_KEY = "mt.campaign"
+SIDEBAR = RootContainer.SIDEBAR  # the first number of an element's delta path: where it is drawn
 STATUSES = MtFilters.FIELDS["status"].choices
 # The shared searches: every session asks the same one at the same tick (positions in STATUSES).
 SHARED_STATUSES = ((), (0,), (1, 2), (3,))
@@ -82,6 +84,8 @@ class Run:
     bytes_received: int = 0
     error: str | None = None
     widgets: dict[str, list[str]] = field(default_factory=dict)  # user key -> widget id, options
+    sidebar_before_total: int = 0  # elements the run drew in the sidebar before its total
+    sidebar_elements: int = 0
 
 
 @dataclass
@@ -92,7 +96,8 @@ class SessionResult:
     failure: str | None = None
 
 
-def _rerun(query_string: str) -> bytes:
+def rerun_message(query_string: str) -> bytes:
+    """The `rerun_script` message the page sends for this address (the /sent page, in São Paulo)."""
     message = BackMsg()
     state = message.rerun_script
     state.query_string = query_string
@@ -102,7 +107,7 @@ def _rerun(query_string: str) -> bytes:
     return message.SerializeToString()
 
 
-async def _one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: float) -> Run:
+async def one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: float) -> Run:
     """Sends a rerun and reads its messages until its `script_finished` (a run that stopped early
     for another run, as the page's first request does, is followed to the end of the next)."""
     run = Run()
@@ -123,6 +128,9 @@ async def _one_run(ws: websockets.ClientConnection, payload: bytes, timeout_s: f
         kind = msg.WhichOneof("type")
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
+            if msg.metadata.delta_path[0] == SIDEBAR:
+                run.sidebar_elements += 1
+                run.sidebar_before_total += run.to_total_s is None
             what = element.WhichOneof("type")
             if what == "heading" and run.to_total_s is None and TOTAL.match(element.heading.body):
                 run.to_total_s = time.perf_counter() - started
@@ -167,7 +175,7 @@ async def session(number: int, base: str, seconds: float, every: float, timeout_
     try:
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s,
                                       ping_interval=None) as ws:
-            first = await _one_run(ws, _rerun(opening), timeout_s)
+            first = await one_run(ws, rerun_message(opening), timeout_s)
             if first.error:
                 result.failure = f"first load: {first.error}"
                 return result
@@ -183,7 +191,7 @@ async def session(number: int, base: str, seconds: float, every: float, timeout_
             while (due := start_at + change * every) < start_at + seconds:
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 query = search_for(number, change, campaigns, query)
-                run = await _one_run(ws, _rerun(query), timeout_s)
+                run = await one_run(ws, rerun_message(query), timeout_s)
                 if run.error:
                     result.failure = f"change {change}: {run.error}"
                     return result
@@ -238,7 +246,7 @@ async def _warm(base: str, timeout_s: float, opening: str) -> None:
     async with websockets.connect(base.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
                                   max_size=None, open_timeout=timeout_s, ping_interval=None) as ws:
         for _ in range(2):
-            run = await _one_run(ws, _rerun(opening), timeout_s)
+            run = await one_run(ws, rerun_message(opening), timeout_s)
             if run.error:
                 raise RuntimeError(f"warm-up: {run.error}")
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import websockets
 
 from bench.balancer import serve_balanced, start_balancer, stop_balancer
-from bench.sessions import _one_run, _rerun
+from bench.sessions import one_run, rerun_message
 from data_access.engine import open_database
 from data_access.schema import raw_payload, webhook_inbox
 from tests.app_server import ROOT, free_port
@@ -136,10 +136,10 @@ def test_two_sessions_through_the_balancer_each_stay_on_their_own_app_process(tm
         stream = base.replace("http://", "ws://") + "/_stcore/stream"
         async with (websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as one,
                     websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as two):
-            opened = [await _one_run(ws, _rerun(PERIOD), 60) for ws in (one, two)]
+            opened = [await one_run(ws, rerun_message(PERIOD), 60) for ws in (one, two)]
             on_each = [established(pid, port) for pid, port in pids_ports]
-            changed = [await _one_run(one, _rerun(PERIOD + "&status=read"), 60),
-                       await _one_run(two, _rerun(PERIOD + "&status=undelivered&status=read"), 60)]
+            changed = [await one_run(one, rerun_message(PERIOD + "&status=read"), 60),
+                       await one_run(two, rerun_message(PERIOD + "&status=undelivered&status=read"), 60)]
         return opened, changed, on_each
 
     try:
