@@ -7,7 +7,7 @@ ADDRESS ?= localhost
 ROWS ?= 10000000
 PYTEST_ARGS ?=
 
-.PHONY: run demo test system-deps bench bench-smoke clean
+.PHONY: run demo test screenshots system-deps bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ system-deps:
 
 test: $(VENV)/.installed system-deps
 	bash .ci/with-postgres $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# the README's pictures of both pages, taken again by the browser test that checks them
+screenshots: $(VENV)/.installed system-deps
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser_pages.py -k screenshots
 
 bench: $(VENV)/.installed system-deps
 	bash .ci/with-postgres $(PY) -m bench --rows $(ROWS)
