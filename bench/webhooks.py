@@ -113,15 +113,15 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
         writer.close()
 
 
-async def _probe(port: int, deadline: float, every_s: float, times: list[float]) -> None:
-    """The event loop's own delay, apart from the spool's fsync: every `every_s`, a request the
-    server answers on its event loop with no I/O (`GET /webhooks/meta` without a verify token
-    configured: 404), timed from when it was due."""
+async def _probe(port: int, sending: asyncio.Future, every_s: float, times: list[float]) -> None:
+    """The event loop's own delay, apart from the spool's fsync: every `every_s` while the senders
+    send, a request the server answers on its event loop with no I/O (`GET /webhooks/meta` without a
+    verify token configured: 404), timed from when it was due."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     request = b"GET /webhooks/meta HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     due = time.perf_counter()
     try:
-        while time.monotonic() < deadline:
+        while not sending.done():
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             started, due = due, due + every_s
             writer.write(request)
@@ -142,10 +142,11 @@ async def _send_all(port: int, bodies: list[bytes], senders: int, seconds: float
     state = {"next": 0, "latencies": [], "ok": [], "errors": 0, "error_statuses": {}, "probe": []}
     period = senders / rate if rate else 0.0
     started = time.monotonic()
-    probing = [_probe(port, started + seconds, PROBE_EVERY_S, state["probe"])] if probe else []
-    await asyncio.gather(*probing, *(_sender(port, bodies, state, started + seconds, period, period * i / senders)
-                                     for i in range(senders)))
-    state["seconds"] = time.monotonic() - started
+    sending = asyncio.gather(*(_sender(port, bodies, state, started + seconds, period, period * i / senders)
+                               for i in range(senders)))
+    # the senders' time (they stop early when the bodies run out, as fast as answered)
+    sending.add_done_callback(lambda _: state.update(seconds=time.monotonic() - started))
+    await asyncio.gather(sending, *([_probe(port, sending, PROBE_EVERY_S, state["probe"])] if probe else []))
     return state
 
 
