@@ -19,10 +19,12 @@ changes its search every second, in a process of its own). With `--baseline REF`
 
 Prints JSON: the load average, requests/s, p50/p99/max time to the 200, the same for a probe
 answered on the event loop with no I/O every 20 ms (the loop's own delay; one app process only),
-the app server's CPU seconds (per request too), the events/s from the first request until the last body is folded, and the
-`ingest` command's events/s on the same payloads. An app server that dies mid-run (a crash in a C
-library), or whose fold stops catching up (it is sent SIGABRT), leaves the Python stack of each of its
-threads on standard error (faulthandler), the crashing thread's first.
+the app server's CPU seconds (per request too), the events/s from the first request until the last
+body is folded, and the `ingest` command's events/s on the same payloads: alone on the machine, and
+(DuckDB, with sessions) into another copy while the same sessions use the app server again, as
+they did during the webhooks. An app server that dies mid-run (a crash in a C library), or whose
+fold stops catching up (it is sent SIGABRT), leaves the Python stack of each of its threads on
+standard error (faulthandler), the crashing thread's first.
 """
 from __future__ import annotations
 
@@ -296,16 +298,22 @@ def last_words(log: str, lines: int = 60) -> str:
 
 
 def measure(url: str, compare_url: str, seconds: float, senders: int, rate: float, folder: Path,
-            sessions: int = 0, driver: str = "chromium", tree: Path = ROOT, processes: int = 1) -> dict:
+            sessions: int = 0, driver: str = "chromium", tree: Path = ROOT, processes: int = 1,
+            busy_compare_url: str | None = None) -> dict:
     """With `processes` above 1 (PostgreSQL), that many app processes take the traffic and the
-    sessions behind one port (bench/balancer.py) and share the fold."""
+    sessions behind one port (bench/balancer.py) and share the fold. With sessions and a
+    `busy_compare_url`, the `ingest` command also loads the same bodies into that database while
+    the same sessions keep the app server busy again (the webhooks' conditions), besides alone."""
     bodies = payloads(seconds)
     reading: dict = {}
+    command_busy: dict | None = None
     # a process that dies of a fatal signal (a crash in a C library) writes every thread's Python stack
     env = {"META_APP_SECRET": APP_SECRET, "PYTHONFAULTHANDLER": "1"}
     with serve_balanced(url, processes, folder, "app", tree=tree, env=env) as apps:
-        readers = (ProtocolSessions(apps.base, sessions) if driver == "protocol" else Sessions(apps.base, sessions)) \
-            if sessions else None
+        def people() -> ProtocolSessions | Sessions:
+            return ProtocolSessions(apps.base, sessions) if driver == "protocol" else Sessions(apps.base, sessions)
+
+        readers = people() if sessions else None
         load_before = os.getloadavg()
         try:
             if readers:
@@ -323,7 +331,10 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
                 for app in apps.apps:  # its folder is removed (SIGABRT makes a stalled one write its stacks)
                     if app.proc.poll() is None:
                         app.proc.send_signal(signal.SIGABRT)
-                        app.proc.wait(15)
+                        try:
+                            app.proc.wait(15)
+                        except subprocess.TimeoutExpired:  # still writing a core dump, say
+                            app.kill()
                     print(f"{app.log_path.name}:", last_words(app.log_path.read_text()), sep="\n", file=sys.stderr)
                 raise
             fold_lag = time.monotonic() - sent_until
@@ -332,6 +343,16 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         finally:
             if readers:
                 reading = readers.end()
+        if readers and busy_compare_url:
+            again = people()
+            again.begin(seconds)
+            try:
+                command_busy = _ingest_command(busy_compare_url, state["ok"], folder, tree)
+            finally:
+                # the sessions' own figures: they must have run, and for longer than the command
+                busy_reading = again.end()
+            if command_busy is not None:
+                command_busy |= {"sessions_seconds": seconds, **busy_reading}
     answered = state["ok"]
     ids = {hashlib.sha256(body).hexdigest() for body in answered}
     lost = len(ids - _stored(url))
@@ -380,6 +401,8 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
         "lost": lost,
         "events_per_s_over_http": round(command["events"] / over_http_s),
         "ingest_command": command,
+        # the same command while the same sessions use the app server again (None without sessions)
+        "ingest_command_with_sessions": command_busy,
     }
 
 
@@ -450,12 +473,14 @@ def main() -> int:
                 for code, tree in trees.items():
                     run_folder = folder / f"{code}-{repeat}"
                     run_folder.mkdir()
-                    url, compare = (f"duckdb:///{run_folder / name}" for name in ("webhooks.duckdb", "command.duckdb"))
-                    if template is not None:  # the server and the command start from the same database
-                        shutil.copyfile(template, run_folder / "webhooks.duckdb")
-                        shutil.copyfile(template, run_folder / "command.duckdb")
+                    names = ("webhooks.duckdb", "command.duckdb", "command-busy.duckdb")[:3 if args.sessions else 2]
+                    url, compare, *busy_compare = (f"duckdb:///{run_folder / name}" for name in names)
+                    if template is not None:  # the server and the commands start from the same database
+                        for name in names:
+                            shutil.copyfile(template, run_folder / name)
                     result = measure(url, compare, args.seconds, args.senders, args.rate, run_folder,
-                                     args.sessions, args.session_driver, tree)
+                                     args.sessions, args.session_driver, tree,
+                                     busy_compare_url=busy_compare[0] if busy_compare else None)
                     print(f"{code} #{repeat + 1}: {json.dumps(result)}", file=sys.stderr)
                     runs.append((code, result))
                     shutil.rmtree(run_folder)
