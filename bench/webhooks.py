@@ -58,6 +58,7 @@ from data_access.schema import raw_payload, webhook_inbox
 from tests.app_server import ROOT
 
 APP_SECRET = "bench-app-secret"
+ANSWER_TIMEOUT_S = 60  # a request unanswered this long means the server's event loop is stuck
 LINES_PER_SECOND = 3_000  # payloads made per second of the run: senders never run out below this rate
 PROBE_EVERY_S = 0.02
 
@@ -90,7 +91,8 @@ async def _sender(port: int, bodies: list[bytes], state: dict, deadline: float, 
                 started = time.perf_counter()
             writer.write(head + body)
             await writer.drain()
-            status_line = await reader.readline()
+            async with asyncio.timeout(ANSWER_TIMEOUT_S):  # a stalled server ends the run (TimeoutError)
+                status_line = await reader.readline()
             if not status_line:  # the server closed the connection: counted, and the sender connects again
                 state["latencies"].append(time.perf_counter() - started)
                 state["errors"] += 1
@@ -128,7 +130,8 @@ async def _probe(port: int, sending: asyncio.Future, every_s: float, times: list
             started, due = due, due + every_s
             writer.write(request)
             length = 0
-            await reader.readline()
+            async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                await reader.readline()
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")
                 if name.lower() == "content-length":
@@ -349,10 +352,9 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
             try:
                 command_busy = _ingest_command(busy_compare_url, state["ok"], folder, tree)
             finally:
-                # the sessions' own figures: they must have run, and for longer than the command
                 busy_reading = again.end()
-            if command_busy is not None:
-                command_busy |= {"sessions_seconds": seconds, **busy_reading}
+            # the sessions' own figures beside it: whether they ran, and for how long
+            command_busy |= {"sessions_seconds": seconds, **busy_reading}
     answered = state["ok"]
     ids = {hashlib.sha256(body).hexdigest() for body in answered}
     lost = len(ids - _stored(url))
