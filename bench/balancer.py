@@ -117,10 +117,16 @@ class Balanced:
     report: dict = field(default_factory=dict)  # the balancer's connection counts, once stopped
 
     def cpu_seconds(self) -> dict:
-        """CPU time used so far (user + system) by each app process and by the balancer."""
+        """CPU time used so far (user + system) by each app process (with its running children: the
+        fold's reader) and by the balancer."""
         def used(pid: int) -> float:
-            times = psutil.Process(pid).cpu_times()
-            return times.user + times.system
+            process = psutil.Process(pid)
+            total = 0.0
+            for each in (process, *process.children(recursive=True)):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = each.cpu_times()
+                    total += times.user + times.system
+            return total
 
         result = {"apps": [round(used(app.proc.pid), 2) for app in self.apps]}
         if self.balancer is not None:

@@ -22,12 +22,14 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import DATABASE_ERRORS
 from data_access.ingest import IngestFailed, IngestSummary, ingest_streams, reject_body
+from data_access.ingest.reader_process import ReaderProcess, ReaderStopped
 from data_access.ingest.writer import BatchRefused
 from data_access.scope import Scope
 from server.received import Received
 
 FOLD_INTERVAL_S = 0.5
 MAX_RETRY_PAUSE_S = 8.0  # while the database fails, rounds are spaced out up to this
+READER_RETRY_S = 30.0  # after a reader process failed to start, the next try comes this much later
 LOG = logging.getLogger(__name__)
 DATABASE_FAILURES = (IngestFailed, *DATABASE_ERRORS)
 
@@ -64,18 +66,67 @@ def ingest_bodies(engine: Engine, items: Sequence[Received], scope: Scope | None
 
 
 class Folder:
-    def __init__(self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path) -> None:
+    """Folds the spool's bodies in a thread; with `read_apart`, a child process reads them into
+    batches (`ReaderProcess`) and this process writes them, so that the reading does not hold the
+    interpreter lock that the server's requests and pages need. `ingest` serves the send-log route
+    too."""
+
+    def __init__(
+        self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path, read_apart: bool = False
+    ) -> None:
         self.engine = engine
         self.spool = spool
         self.ingest_lock = ingest_lock
         self.unfoldable = unfoldable
+        self._read_apart = read_apart
+        self._reader: ReaderProcess | None = None
+        self._next_start = 0.0  # time.monotonic() from which a reader may be started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def ingest(self, items: Sequence[Received], scope: Scope | None = None) -> IngestSummary:
+        """One ingest run over bodies (`ingest_bodies`), read by the child process when there is one;
+        the caller holds `ingest_lock`. When the child goes away in the middle (killed), a new one
+        reads the bodies again (what was written is kept once); when that one goes away too,
+        `ReaderStopped` is raised (`_fold` then looks for the body at fault)."""
+        try:
+            return self._ingest_once(items, scope)
+        except ReaderStopped as exc:
+            LOG.warning("fold: %s; reading its %d bodies again in a new one", exc, len(items))
+            return self._ingest_once(items, scope)
+
+    def _ingest_once(self, items: Sequence[Received], scope: Scope | None) -> IngestSummary:
+        reader = self._started_reader()
+        if reader is None:
+            return ingest_bodies(self.engine, items, scope)
+        try:
+            return reader.ingest(self.engine, [(item.source, item.body) for item in items], scope)
+        except ReaderStopped:
+            self._close_reader()
+            raise
+
+    def _started_reader(self) -> ReaderProcess | None:
+        """The reader process, started when there is none (not sooner than `READER_RETRY_S` after
+        one failed to start: meanwhile the bodies are read in this process)."""
+        if self._read_apart and self._reader is None and time.monotonic() >= self._next_start:
+            self._reader = ReaderProcess.start()
+            if self._reader is None:
+                self._next_start = time.monotonic() + READER_RETRY_S
+                LOG.warning("fold: no reader process could start; bodies are read in the server for %.0f s",
+                            READER_RETRY_S)
+        return self._reader
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
     def _run(self) -> None:
+        with self.ingest_lock:  # the reader starts before the first round, which folds what was left
+            self._started_reader()
         pause = FOLD_INTERVAL_S
         while True:
             try:
@@ -105,13 +156,13 @@ class Folder:
 
     def _fold(self, items: list[Received]) -> None:
         try:
-            ingest_bodies(self.engine, items)
+            self.ingest(items)
         except DATABASE_FAILURES:
             raise
         except Exception:  # the ingest code failed on some body: find it, fold the others
             for item in items:
                 try:
-                    ingest_bodies(self.engine, [item])
+                    self.ingest([item])
                 except DATABASE_FAILURES:
                     raise
                 except Exception as exc:
@@ -139,3 +190,5 @@ class Folder:
             self.fold_all()
         except Exception as exc:  # what is left stays spooled and is folded at the next start
             LOG.warning("fold at shutdown failed; the bodies stay spooled: %s", exc)
+        with self.ingest_lock:
+            self._close_reader()

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from data_access.engine import DatabaseError, is_duckdb, open_database
 from data_access.ingest import IngestSummary, reject_body
 from data_access.scope import Scope
-from server.fold import Folder, ingest_bodies
+from server.fold import Folder
 from server.inbox import InboxSpool
 from server.received import Received
 from server.settings import Secrets, server_database_url
@@ -53,7 +53,7 @@ class Live:
         """Ingests one body at once (the send log answers with its summary after the commit),
         limited to `scope` when the sender's token has one."""
         with self.ingest_lock:
-            return ingest_bodies(self.engine, [item], scope)
+            return self.folder.ingest([item], scope)
 
     def reject_now(self, item: Received, reason: str) -> None:
         """Keeps an authentic body that cannot be used (an empty one) in `rejected_record` with its
@@ -84,7 +84,7 @@ def start(url: str) -> Live:
     folder_path = spool_dir(engine)
     spool = FileSpool(folder_path, MIN_SEAL_INTERVAL_S) if is_duckdb(engine) else InboxSpool(engine)
     lock = threading.Lock()
-    folder = Folder(engine, spool, lock, folder_path / "unfoldable")
+    folder = Folder(engine, spool, lock, folder_path / "unfoldable", read_apart=True)
     folder.start()  # its first round folds what an earlier run left
     return Live(engine, spool, folder, lock)
 

@@ -8,6 +8,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import psutil
 import sqlalchemy as sa
 
 from data_access.schema import mt_message, webhook_inbox
@@ -88,6 +89,52 @@ def test_sigkill_under_load_loses_nothing_that_was_answered_200(db_url, tmp_path
     spool = spool_of(db_url)
     if spool is not None:
         assert len(list(spool.glob("segment-*.spool"))) <= 1
+
+
+def readers(app: AppProcess, killed: set[int]) -> list[psutil.Process]:
+    """The app server's fold readers (child processes that `spawn` started) that were not killed."""
+    return [child for child in psutil.Process(app.proc.pid).children()
+            if child.pid not in killed and child.status() != psutil.STATUS_ZOMBIE
+            and "spawn_main" in " ".join(child.cmdline())]
+
+
+def serving_reader(app: AppProcess, killed: set[int]) -> psutil.Process:
+    """The fold's reader, once it has served a fold round (so that it is not killed as it starts)."""
+    wait_until(lambda: len(readers(app, killed)) == 1, 10, "the fold's reader process runs")
+    rounds = len(fold_counts(app))
+    wait_until(lambda: len(fold_counts(app)) > rounds, 10, "a fold round after the reader started")
+    return readers(app, killed)[0]
+
+
+def test_the_fold_reader_killed_under_load_loses_nothing(db_url, tmp_path) -> None:
+    """The child process that reads the spooled bodies for the fold, killed (SIGKILL) again and again
+    while bodies come: another one reads them, every body answered 200 is folded, none set aside."""
+    app = AppProcess(db_url, tmp_path / "app.log", SECRETS)
+    app.start()
+    killed: set[int] = set()
+    try:
+        answered, stop, threads = run_senders([app.base], "rk", 1.0, 100_000)
+        for _ in range(4):
+            reader = serving_reader(app, killed)
+            reader.kill()
+            killed.add(reader.pid)
+            time.sleep(0.6)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        wait_until(lambda: nothing_waiting(db_url), 15, "the bodies are folded")
+        running = readers(app, killed)
+    finally:
+        app.stop()
+    stored = {message_id for (message_id,) in rows(db_url, mt_message, "message_id")}  # the file is free now
+    log = app.log_path.read_text()
+    assert len(answered) > 200  # it was under load
+    assert set(answered) == stored
+    assert len(running) == 1  # a new one took over
+    assert "reading its" in log  # a reader was killed in the middle of a run, at least once
+    assert "could not be folded" not in log
+    spool = spool_of(db_url)
+    assert spool is None or not (spool / "unfoldable").exists()
 
 
 def fold_counts(app: AppProcess) -> list[int]:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psutil
 import sqlalchemy as sa
 
 from data_access.schema import mt_message, rejected_record
@@ -79,3 +80,33 @@ def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(en
             "could not be folded: RuntimeError: a stand-in for a bug in the ingest code",
             "not json \ufffd \ufffd",
         )]
+
+
+def reader_processes() -> list[psutil.Process]:
+    """This process's live children that `spawn` started (the fold's reader)."""
+    return [child for child in psutil.Process().children()
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline())]
+
+
+def test_a_reader_process_killed_is_replaced_and_its_bodies_are_read_again(engine, tmp_path) -> None:
+    def bodies(prefix: str) -> list[Received]:
+        return [Received(META, body_of(meta_status(f"wamid.{prefix}{i}", "delivered", i))) for i in range(50)]
+
+    spool = ListSpool(bodies("a"), lambda: None)
+    unfoldable = tmp_path / "unfoldable"
+    folder = Folder(engine, spool, threading.Lock(), unfoldable, read_apart=True)
+    assert reader_processes() == []
+    assert folder.fold_all() == 50
+    [first] = reader_processes()
+    first.kill()
+    first.wait(10)
+    spool.items = bodies("b")
+    assert folder.fold_all() == 50
+    [second] = reader_processes()
+    folder.stop()
+    assert second.pid != first.pid
+    assert reader_processes() == []  # stopped with the folder
+    assert not unfoldable.exists()  # nothing was taken for a body at fault
+    with engine.connect() as conn:
+        assert dict(conn.execute(sa.select(mt_message.c.message_id, mt_message.c.status)).all()) == {
+            f"wamid.{prefix}{i}": "delivered" for prefix in "ab" for i in range(50)}

@@ -22,7 +22,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -62,6 +62,7 @@ MAX_BATCH_SECONDS = 5.0
 UNKNOWN = "unknown"  # records whose format could not be told (broken JSON, unrecognised objects)
 STDIN_NAME = "<stdin>"
 REASON_LIMIT = 500  # characters of a reject reason (a reason may quote the value at fault)
+BatchWrite = Callable[[Batch, bool], set[str]]  # stores a batch (folding when asked): the ids already stored
 
 
 @dataclass
@@ -172,7 +173,9 @@ def ingest_paths(
     given = isinstance(database, Engine)
     engine = database if given else open_database(database, on_wait=lambda: say(WAIT_MESSAGE))
     say_when_waiting = announce_lock_waits(engine, say) if given else None  # made elsewhere: no on_wait
-    loader = _Loader(engine, summary, progress, batch_events, fold_events, writer == "process")
+    process = WriterProcess.start(engine.url.render_as_string(hide_password=False)) if writer == "process" else None
+    write = process.write if process is not None else partial(write_batch, engine)
+    loader = _Loader(write, summary, progress, batch_events, fold_events)
     started = time.monotonic()
     # Parsing makes millions of short-lived, acyclic objects: reference counting frees them, and the
     # cyclic collector, left on, spends about half the run scanning the batch being built.
@@ -197,6 +200,8 @@ def ingest_paths(
         if collecting:
             gc.enable()
         loader.close()
+        if process is not None:
+            process.close()
         progress.close()
         if say_when_waiting is not None:
             event.remove(engine, "do_connect", say_when_waiting)
@@ -280,12 +285,11 @@ def _storable_text(text: str) -> str:
 class _Loader:
     def __init__(
         self,
-        engine: Engine,
+        write: BatchWrite,
         summary: IngestSummary,
         progress: Progress,
         batch_events: int,
         fold_events: int,
-        in_process: bool,
         scope: Scope | None = None,
     ) -> None:
         self.summary = summary
@@ -294,10 +298,9 @@ class _Loader:
         self.batch_events = batch_events
         self.fold_events = fold_events
         self.unfolded = 0  # events written since the rows were last recomputed
-        # One thread runs the writes (or relays them to the child process) while this one reads on.
+        # One thread runs the writes (or relays them to another process) while this one reads on.
         self.relay = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self.process = WriterProcess.start(engine.url.render_as_string(hide_password=False)) if in_process else None
-        self.write = self.process.write if self.process else partial(write_batch, engine)
+        self.write = write
         self.in_flight: tuple[Future, list[PayloadInfo]] | None = None
         self.position: tuple[str, int] | None = None  # the file and line of the last record read
         # Batches start small, so that the writer starts early, then grow up to `batch_events`:
@@ -402,10 +405,8 @@ class _Loader:
         self._settle()
 
     def close(self) -> None:
-        """Lets a write in progress end (never leaves a batch half written) and stops the writer."""
+        """Lets a write in progress end (never leaves a batch half written)."""
         self.relay.shutdown(wait=True)
-        if self.process is not None:
-            self.process.close()
 
     def finish_after_failure(self) -> None:
         """After the run failed: lets the batch in progress end, then writes what was read since and
@@ -500,9 +501,17 @@ def ingest_streams(
     be (the bodies the app server received over HTTP), in one run written by a thread; the rows
     are recomputed at the end. A `scope` limits what is loaded (`outside_scope`: the rest is
     rejected). Raises `IngestFailed` when the run stops midway."""
+    return read_streams(partial(write_batch, engine), inputs, scope)
+
+
+def read_streams(
+    write: BatchWrite, inputs: Iterable[tuple[str, BinaryIO]], scope: Scope | None = None
+) -> IngestSummary:
+    """`ingest_streams` with each batch handed to `write(batch, fold)`, which stores it and returns
+    the ids of the payloads already stored (`write_batch` on an engine, or a call to the process
+    that owns the database: `reader_process`)."""
     summary = IngestSummary()
-    loader = _Loader(engine, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, False,
-                     scope)
+    loader = _Loader(write, summary, Progress(None, io.StringIO()), DEFAULT_BATCH_EVENTS, DEFAULT_FOLD_EVENTS, scope)
     started = time.monotonic()
     try:
         for name, stream in inputs:
