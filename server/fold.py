@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import DATABASE_ERRORS
 from data_access.ingest import IngestFailed, IngestSummary, ingest_streams, reject_body
-from data_access.ingest.reader_process import ReaderProcess, ReaderStopped
+from data_access.ingest.reader_process import ReaderProcess, ReaderStopped, ReadingFailed
 from data_access.ingest.writer import BatchRefused
 from data_access.scope import Scope
 from server.received import Received
@@ -66,10 +66,10 @@ def ingest_bodies(engine: Engine, items: Sequence[Received], scope: Scope | None
 
 
 class Folder:
-    """Folds the spool's bodies in a thread; with `read_apart`, a child process reads them into
-    batches (`ReaderProcess`) and this process writes them, so that the reading does not hold the
-    interpreter lock that the server's requests and pages need. `ingest` serves the send-log route
-    too."""
+    """Folds the spool's bodies in a thread; with `read_apart`, a child process (started with the
+    folder) reads them into batches (`ReaderProcess`) and this process writes them, so that the
+    reading does not hold the interpreter lock that the server's requests and pages need. `ingest`
+    serves the send-log route too."""
 
     def __init__(
         self, engine: Engine, spool: Spool, ingest_lock: threading.Lock, unfoldable: Path, read_apart: bool = False
@@ -80,22 +80,23 @@ class Folder:
         self.unfoldable = unfoldable
         self._read_apart = read_apart
         self._reader: ReaderProcess | None = None
+        self._reader_starting = False
         self._next_start = 0.0  # time.monotonic() from which a reader may be started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
+        self._started_reader()
 
     def start(self) -> None:
         self._thread.start()
 
     def ingest(self, items: Sequence[Received], scope: Scope | None = None) -> IngestSummary:
-        """One ingest run over bodies (`ingest_bodies`), read by the child process when there is one;
-        the caller holds `ingest_lock`. When the child goes away in the middle (killed), a new one
-        reads the bodies again (what was written is kept once); when that one goes away too,
-        `ReaderStopped` is raised (`_fold` then looks for the body at fault)."""
+        """One ingest run over bodies (`ingest_bodies`), read by the child process when one is ready;
+        the caller holds `ingest_lock`. When the child goes away in the middle (killed), the bodies
+        are read again here while a new one starts (what was written is kept once)."""
         try:
             return self._ingest_once(items, scope)
         except ReaderStopped as exc:
-            LOG.warning("fold: %s; reading its %d bodies again in a new one", exc, len(items))
+            LOG.warning("fold: %s; reading its %d bodies again here while a new one starts", exc, len(items))
             return self._ingest_once(items, scope)
 
     def _ingest_once(self, items: Sequence[Received], scope: Scope | None) -> IngestSummary:
@@ -104,20 +105,41 @@ class Folder:
             return ingest_bodies(self.engine, items, scope)
         try:
             return reader.ingest(self.engine, [(item.source, item.body) for item in items], scope)
-        except ReaderStopped:
+        except (IngestFailed, ReadingFailed):  # answers: the reader is ready for the next run
+            raise
+        except BaseException:  # gone, or killed by `ingest` because the exchange could not go on
             self._close_reader()
             raise
 
     def _started_reader(self) -> ReaderProcess | None:
-        """The reader process, started when there is none (not sooner than `READER_RETRY_S` after
-        one failed to start: meanwhile the bodies are read in this process)."""
-        if self._read_apart and self._reader is None and time.monotonic() >= self._next_start:
-            self._reader = ReaderProcess.start()
-            if self._reader is None:
+        """The reader process when one is ready; else None, and one is started in the background
+        (not sooner than `READER_RETRY_S` after one failed to start): meanwhile the bodies are read
+        in this process, so that no fold or send log waits for a reader to start."""
+        may_start = not self._reader_starting and not self._stop.is_set() and time.monotonic() >= self._next_start
+        if self._read_apart and self._reader is None and may_start:
+            self._reader_starting = True
+            threading.Thread(target=self._start_reader, name="ingest-reader-start", daemon=True).start()
+        return self._reader
+
+    def _start_reader(self) -> None:
+        reader = ReaderProcess.start()
+        with self.ingest_lock:
+            self._reader_starting = False
+            stopping = self._stop.is_set()
+            if reader is None:
                 self._next_start = time.monotonic() + READER_RETRY_S
                 LOG.warning("fold: no reader process could start; bodies are read in the server for %.0f s",
                             READER_RETRY_S)
-        return self._reader
+            elif not stopping:
+                self._reader = reader
+                LOG.info("fold: the bodies are read by a child process (pid %d)", reader.pid)
+        if reader is not None and stopping:
+            reader.close()
+
+    @property
+    def reads_apart(self) -> bool:
+        """Whether a reader process reads the bodies now."""
+        return self._reader is not None
 
     def _close_reader(self) -> None:
         reader, self._reader = self._reader, None
@@ -125,8 +147,6 @@ class Folder:
             reader.close()
 
     def _run(self) -> None:
-        with self.ingest_lock:  # the reader starts before the first round, which folds what was left
-            self._started_reader()
         pause = FOLD_INTERVAL_S
         while True:
             try:

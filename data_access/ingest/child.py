@@ -1,35 +1,52 @@
 """A child process of ingest, spoken to over a pipe (`writer_process`, `reader_process`).
 
-The child is started with `spawn` (no state inherited from the parent: no database connection, no
-threads), ignores Ctrl-C (its parent decides when it stops, so nothing is left half done), says
-"ready" once it can work, and stops when its parent sends None or goes away.
+The child is a new interpreter that runs this module's `main` with one end of a socket pair: nothing
+of the parent comes with it (no database connection, no threads, and not the parent's `__main__`,
+which `multiprocessing`'s spawn would run again: in the app server that is the dashboard script of
+the last page run). Its arguments come over the pipe (a database URL may hold a password, which a
+command line would show to every user of the machine). It ignores Ctrl-C (its parent decides when
+it stops, so nothing is left half done), says "ready" once it can work, and stops when its parent
+sends None or goes away.
 """
-import multiprocessing
+import importlib
+import os
 import signal
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, Self
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
 READY = "ready"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ChildProcess:
-    """The parent's end: `pipe` to the child, which runs `serve(pipe, *args)`."""
+    """The parent's end: `pipe` to the child, which runs `serve(pipe, *args)` (`serve` named as
+    "module:function")."""
 
-    def __init__(self, name: str, serve: Callable[..., None], *args: Any) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.pipe, child_end = context.Pipe()
-        self._process = context.Process(target=_child, args=(serve, child_end, *args), name=name, daemon=True)
-        self._process.start()
-        child_end.close()
+    def __init__(self, serve: str, *args: Any) -> None:
+        parent_end, child_end = socket.socketpair()
+        paths = os.environ.get("PYTHONPATH")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), *([paths] if paths else [])])}
+        with parent_end, child_end:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", f"from {__name__} import main; main()", serve, str(child_end.fileno())],
+                pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, env=environment,
+            )
+            self.pipe = Connection(parent_end.detach())
+        self.pipe.send(args)
 
     @classmethod
     def start(cls, *args: Any) -> Self | None:
-        """A child ready to work, or None when none could start (e.g. a script read from standard
-        input, which `spawn` cannot import again): the caller then does the work itself."""
-        child = cls(*args)
+        """A child ready to work, or None when none could start: the caller then does the work itself."""
+        try:
+            child = cls(*args)
+        except OSError:  # no process could be made (out of memory, of processes, of files)
+            return None
         try:
             if child.pipe.poll(START_TIMEOUT_S) and child.pipe.recv() == READY:
                 return child
@@ -38,21 +55,34 @@ class ChildProcess:
         child.close()
         return None
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def kill(self) -> None:
+        """Stops the child at once (when the exchange with it cannot go on)."""
+        self._process.kill()
+
     def close(self) -> None:
         """Tells the child to stop after the work in progress and waits for it."""
         try:
             self.pipe.send(None)
         except OSError:
             pass
-        self._process.join(STOP_TIMEOUT_S)
-        if self._process.is_alive():  # pragma: no cover - only if the work hangs
-            self._process.terminate()
+        try:
+            self._process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only if the work hangs
+            self._process.kill()
+            self._process.wait()
         self.pipe.close()
 
 
-def _child(serve: Callable[..., None], pipe: Connection, *args: Any) -> None:
+def main() -> None:
+    """The child's side: `python -c "...main()" MODULE:FUNCTION FD` (see `ChildProcess`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    module, function = sys.argv[1].split(":")
+    pipe = Connection(int(sys.argv[2]))
     try:
-        serve(pipe, *args)
-    except (EOFError, BrokenPipeError):  # the parent went away
+        getattr(importlib.import_module(module), function)(pipe, *pipe.recv())
+    except (EOFError, OSError):  # the parent went away
         pass

@@ -35,7 +35,7 @@ class ReaderProcess(ChildProcess):
     """One ingest run at a time (call from one thread at a time)."""
 
     def __init__(self) -> None:
-        super().__init__("ingest-reader", _serve)
+        super().__init__(f"{__name__}:serve")
 
     def ingest(self, engine: Engine, bodies: Sequence[Body], scope: Scope | None = None) -> IngestSummary:
         """`ingest_streams` over these bodies, read in the child and written here into `engine`.
@@ -46,7 +46,10 @@ class ReaderProcess(ChildProcess):
             while (message := self.pipe.recv())[0] == "write":
                 self.pipe.send(write_answer(engine, *message[1:]))
         except (EOFError, OSError):
-            raise ReaderStopped("the ingest reader process stopped in the middle of a run") from None
+            raise ReaderStopped("the ingest reader process went away") from None
+        except BaseException:  # the exchange cannot go on (out of memory, a message that cannot be read)
+            self.kill()
+            raise
         kind, *details = message
         if kind == "failed":
             raise IngestFailed(*details)
@@ -55,7 +58,8 @@ class ReaderProcess(ChildProcess):
         return details[0]
 
 
-def _serve(pipe: Connection) -> None:
+def serve(pipe: Connection) -> None:
+    """The child's work: reads the bodies of each run it is sent until None comes."""
     # Reading makes many short-lived, acyclic objects: the cyclic collector runs between runs only.
     gc.disable()
     pipe.send(READY)

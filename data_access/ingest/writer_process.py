@@ -23,7 +23,7 @@ class WriterProcess(ChildProcess):
     """Sends batches to the child and waits for its answer (call from one thread at a time)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__("ingest-writer", _serve, url)
+        super().__init__(f"{__name__}:serve", url)
 
     def write(self, batch: Batch, fold: bool) -> set[str]:
         try:
@@ -34,7 +34,8 @@ class WriterProcess(ChildProcess):
         return stored_ids(answer)
 
 
-def _serve(pipe: Connection, url: str) -> None:
+def serve(pipe: Connection, url: str) -> None:
+    """The child's work: writes the batches it is sent until None comes."""
     engine = make_engine(url, on_wait=lambda: print(WAIT_MESSAGE, file=sys.stderr, flush=True))
     pipe.send(READY)
     try:
