@@ -38,7 +38,7 @@ class ChildProcess:
                 pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, env=environment,
             )
             self.pipe = Connection(parent_end.detach())
-        self.pipe.send(args)
+        self._args = args
 
     @classmethod
     def start(cls, *args: Any) -> Self | None:
@@ -48,6 +48,7 @@ class ChildProcess:
         except OSError:  # no process could be made (out of memory, of processes, of files)
             return None
         try:
+            child.pipe.send(child._args)
             if child.pipe.poll(START_TIMEOUT_S) and child.pipe.recv() == READY:
                 return child
         except (EOFError, OSError):
