@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from data_access.ingest import writer_process
 from data_access.ingest.reader_process import ReaderProcess
 from data_access.ingest.writer import BatchRefused
-from data_access.schema import mt_message, raw_payload
+from data_access.schema import raw_payload
+from tests.test_ingest_hostile import statuses
 from tests.test_ingest_support import meta_status, rejects, send_log
 
 
@@ -26,11 +27,6 @@ def reader():
         yield process
     finally:
         process.close()
-
-
-def statuses(engine) -> dict[str, str]:
-    with engine.connect() as conn:
-        return dict(conn.execute(sa.select(mt_message.c.message_id, mt_message.c.status)).all())
 
 
 def test_bodies_read_in_the_child_are_counted_and_stored_as_in_one_process(engine, reader) -> None:

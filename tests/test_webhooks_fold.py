@@ -1,5 +1,6 @@
 """The background fold on its own, on each engine: a body the ingest code fails on is set aside
-durably and kept in rejected_record before its source is dropped."""
+durably and kept in rejected_record before its source is dropped; a fold whose bodies a child
+process reads goes on when that process is killed, fails or meets a database failure."""
 import contextlib
 import hashlib
 import os
@@ -19,6 +20,7 @@ from data_access.schema import mt_message, rejected_record
 from server import fold
 from server.fold import Folder
 from server.received import META, Received
+from tests.test_ingest_hostile import statuses
 from tests.test_ingest_support import meta_status
 from tests.webhook_client import body_of, wait_until
 
@@ -99,11 +101,6 @@ def reader_processes() -> list[psutil.Process]:
 
 def delivered(prefix: str, count: int = 50) -> list[Received]:
     return [Received(META, body_of(meta_status(f"wamid.{prefix}{i}", "delivered", i))) for i in range(count)]
-
-
-def statuses(engine) -> dict[str, str]:
-    with engine.connect() as conn:
-        return dict(conn.execute(sa.select(mt_message.c.message_id, mt_message.c.status)).all())
 
 
 def ready_reader(folder: Folder) -> psutil.Process:
