@@ -81,6 +81,7 @@ class Folder:
         self._read_apart = read_apart
         self._reader: ReaderProcess | None = None
         self._reader_starting = False
+        self._starter: threading.Thread | None = None
         self._next_start = 0.0  # time.monotonic() from which a reader may be started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
@@ -117,12 +118,17 @@ class Folder:
         in this process, so that no fold or send log waits for a reader to start."""
         may_start = not self._reader_starting and not self._stop.is_set() and time.monotonic() >= self._next_start
         if self._read_apart and self._reader is None and may_start:
+            self._starter = threading.Thread(target=self._start_reader, name="ingest-reader-start", daemon=True)
+            self._starter.start()
             self._reader_starting = True
-            threading.Thread(target=self._start_reader, name="ingest-reader-start", daemon=True).start()
         return self._reader
 
     def _start_reader(self) -> None:
-        reader = ReaderProcess.start()
+        reader = None
+        try:
+            reader = ReaderProcess.start()
+        except Exception:  # never leaves the fold without a reader for good
+            LOG.exception("fold: starting a reader process failed")
         with self.ingest_lock:
             self._reader_starting = False
             stopping = self._stop.is_set()
@@ -206,6 +212,8 @@ class Folder:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+        if self._starter is not None:
+            self._starter.join()  # a reader that starts now is closed by it (it sees the stop)
         try:
             self.fold_all()
         except Exception as exc:  # what is left stays spooled and is folded at the next start

@@ -99,7 +99,7 @@ def reader_pids(app: AppProcess) -> list[int]:
 
 def ready_reader(app: AppProcess, number: int) -> int:
     """The process id of the app server's `number`th fold reader (from 1), once it is ready."""
-    wait_until(lambda: len(reader_pids(app)) >= number, 10, f"fold reader number {number} is ready")
+    wait_until(lambda: len(reader_pids(app)) >= number, 60, f"fold reader number {number} is ready")
     return reader_pids(app)[number - 1]
 
 

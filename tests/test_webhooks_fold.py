@@ -105,7 +105,7 @@ def delivered(prefix: str, count: int = 50) -> list[Received]:
 
 def ready_reader(folder: Folder) -> psutil.Process:
     """The folder's reader process, once it is ready."""
-    wait_until(lambda: folder.reads_apart, 30, "the reader process is ready")
+    wait_until(lambda: folder.reads_apart, 60, "the reader process is ready")
     [reader] = reader_processes()
     return reader
 

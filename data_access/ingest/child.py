@@ -4,9 +4,10 @@ The child is a new interpreter that runs this module's `main` with one end of a 
 of the parent comes with it (no database connection, no threads, and not the parent's `__main__`,
 which `multiprocessing`'s spawn would run again: in the app server that is the dashboard script of
 the last page run). Its arguments come over the pipe (a database URL may hold a password, which a
-command line would show to every user of the machine). It ignores Ctrl-C (its parent decides when
-it stops, so nothing is left half done), says "ready" once it can work, and stops when its parent
-sends None or goes away.
+command line would show to every user of the machine). It runs in a process group of its own and
+ignores SIGINT, so a Ctrl-C at the terminal reaches only its parent, which decides when it stops
+(nothing is left half done); it says "ready" once it can work, and stops when its parent sends None
+or goes away.
 """
 import importlib
 import os
@@ -35,7 +36,7 @@ class ChildProcess:
         with parent_end, child_end:
             self._process = subprocess.Popen(
                 [sys.executable, "-c", f"from {__name__} import main; main()", serve, str(child_end.fileno())],
-                pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, env=environment,
+                pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, env=environment, process_group=0,
             )
             self.pipe = Connection(parent_end.detach())
         self._args = args
