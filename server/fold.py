@@ -80,8 +80,7 @@ class Folder:
         self.unfoldable = unfoldable
         self._read_apart = read_apart
         self._reader: ReaderProcess | None = None
-        self._reader_starting = False
-        self._starter: threading.Thread | None = None
+        self._starter: threading.Thread | None = None  # the thread starting a reader, if any
         self._next_start = 0.0  # time.monotonic() from which a reader may be started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-fold", daemon=True)
@@ -116,21 +115,20 @@ class Folder:
         """The reader process when one is ready; else None, and one is started in the background
         (not sooner than `READER_RETRY_S` after one failed to start): meanwhile the bodies are read
         in this process, so that no fold or send log waits for a reader to start."""
-        may_start = not self._reader_starting and not self._stop.is_set() and time.monotonic() >= self._next_start
+        starting = self._starter is not None and self._starter.is_alive()
+        may_start = not starting and not self._stop.is_set() and time.monotonic() >= self._next_start
         if self._read_apart and self._reader is None and may_start:
             self._starter = threading.Thread(target=self._start_reader, name="ingest-reader-start", daemon=True)
             self._starter.start()
-            self._reader_starting = True
         return self._reader
 
     def _start_reader(self) -> None:
         reader = None
         try:
             reader = ReaderProcess.start()
-        except Exception:  # never leaves the fold without a reader for good
+        except Exception:  # whatever failed: read here, and try again `READER_RETRY_S` later
             LOG.exception("fold: starting a reader process failed")
         with self.ingest_lock:
-            self._reader_starting = False
             stopping = self._stop.is_set()
             if reader is None:
                 self._next_start = time.monotonic() + READER_RETRY_S

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from data_access.filters import MoFilters, MtFilters
 from data_access import report
+from data_access.filters import MoFilters, MtFilters
 from data_access.report import _fixed_offset_s, mo_report, mt_report
 from tests.factories import insert, mo_row, mt_row
 
