@@ -11,6 +11,7 @@ from data_access.ingest import writer_process
 from data_access.ingest.reader_process import ReaderProcess
 from data_access.ingest.writer import BatchRefused
 from data_access.schema import raw_payload
+from data_access.scope import Scope
 from tests.test_ingest_hostile import statuses
 from tests.test_ingest_support import meta_status, rejects, send_log
 
@@ -76,3 +77,16 @@ def test_a_batch_the_database_refuses_is_split_in_the_child_until_the_body_at_fa
     ]
     assert (summary.total.accepted, summary.total.rejected) == (39, 1)
     assert sum(written_sizes) == 39 and len(written_sizes) > 2  # written in parts, each payload once
+
+
+def test_a_token_s_scope_reaches_the_reader(engine, reader) -> None:
+    """The send log of a token limited to subaccounts, read in the child: only its own subaccounts'
+    records load, the others are rejected with the scope's reason."""
+    bodies = [("send-log", body(send_log("own", 0, subaccount="Varejo"))),
+              ("send-log", body(send_log("other", 1, subaccount="Atacado")))]
+    summary = reader.ingest(engine, bodies, Scope(subaccounts=("Varejo",)))
+
+    assert statuses(engine) == {"own": "sent"}
+    assert [(file, reason) for file, _, reason in rejects(engine)] == [
+        ("send-log", "subaccount 'Atacado' is outside this token's scope")]
+    assert (summary.total.accepted, summary.total.rejected) == (1, 1)
