@@ -167,11 +167,15 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _waiting(url: str) -> int:
+def spooled_bytes(spool: Path) -> int:
+    """Bytes in a spool folder's segments: bodies answered and not folded yet."""
+    return sum(_size(path) for path in spool.glob("segment-*.spool"))
+
+
+def waiting(url: str) -> int:
     """Bodies not folded yet: bytes in the spool's segments, or rows in the inbox."""
     if url.startswith("duckdb"):
-        spool = Path(url.removeprefix("duckdb:///")).with_suffix(".spool")
-        return sum(_size(path) for path in spool.glob("segment-*.spool"))
+        return spooled_bytes(Path(url.removeprefix("duckdb:///")).with_suffix(".spool"))
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
@@ -326,7 +330,7 @@ def measure(url: str, compare_url: str, seconds: float, senders: int, rate: floa
             try:
                 state = uvloop.run(_send_all(apps.port, bodies, senders, seconds, rate, probe=processes == 1))
                 sent_until = time.monotonic()
-                while _waiting(url):
+                while waiting(url):
                     if time.monotonic() - sent_until > 60:
                         raise RuntimeError("the fold did not catch up within 60 s")
                     time.sleep(0.05)

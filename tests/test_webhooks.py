@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bench.webhooks import spooled_bytes, waiting
 from data_access.engine import open_database
-from data_access.schema import mo_message, mt_event, mt_message, mt_send_log, raw_payload, rejected_record, webhook_inbox
+from data_access.schema import mo_message, mt_event, mt_message, mt_send_log, raw_payload, rejected_record
 from server.headers import SECURITY_HEADERS
 from tests.app_server import ROOT, AppProcess
 from tests.postgres import new_postgres_database
@@ -53,15 +54,7 @@ def spool_of(db_url: str) -> Path | None:
 
 def nothing_waiting(db_url: str) -> bool:
     """No body waits to be folded: the spool's segments are empty, or the inbox table is."""
-    spool = spool_of(db_url)
-    if spool is not None:
-        return all(path.stat().st_size == 0 for path in spool.glob("segment-*.spool"))
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(webhook_inbox)).scalar_one() == 0
-    finally:
-        engine.dispose()
+    return waiting(db_url) == 0
 
 
 def folded_then_killed(app: AppProcess) -> float:
@@ -443,8 +436,8 @@ def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path)
     after = body_of(meta_status("wamid.after", "read", 3))
     try:
         answers = [post_meta(base, deep), post_meta(base, after)]
-        wait_until(lambda: all(p.stat().st_size == 0 for p in spool.glob("segment-*.spool"))
-                   and (db_url.startswith("duckdb") or nothing_waiting(db_url)), FOLD_WITHIN_S, "folded")
+        wait_until(lambda: spooled_bytes(spool) == 0 and (db_url.startswith("duckdb") or nothing_waiting(db_url)),
+                   FOLD_WITHIN_S, "folded")
         health = request(base, "GET", "/healthz")[0]
     finally:
         app.kill()
