@@ -59,10 +59,12 @@ class Spool(Protocol):
     def claim(self) -> AbstractContextManager[list[Received]]: ...
 
 
-def ingest_bodies(engine: Engine, items: Sequence[Received], scope: Scope | None = None) -> IngestSummary:
+def ingest_bodies(
+    engine: Engine, items: Sequence[Received], scope: Scope | None = None, stored: set[str] | None = None
+) -> IngestSummary:
     """One ingest run over bodies, each read as one input named by its route; `scope` limits what
-    an API token may load (None: no limit)."""
-    return ingest_streams(engine, ((item.source, io.BytesIO(item.body)) for item in items), scope)
+    an API token may load (None: no limit); `stored`: see `ingest_streams`."""
+    return ingest_streams(engine, ((item.source, io.BytesIO(item.body)) for item in items), scope, stored)
 
 
 class Folder:
@@ -92,19 +94,21 @@ class Folder:
     def ingest(self, items: Sequence[Received], scope: Scope | None = None) -> IngestSummary:
         """One ingest run over bodies (`ingest_bodies`), read by the child process when one is ready;
         the caller holds `ingest_lock`. When the child goes away in the middle (killed), the bodies
-        are read again here while a new one starts (what was written is kept once)."""
+        are read again here while a new one starts (what was written is kept once, and counted as
+        this run's, not as already stored)."""
+        stored: set[str] = set()  # the payloads this run wrote, for a second try
         try:
-            return self._ingest_once(items, scope)
+            return self._ingest_once(items, scope, stored)
         except ReaderStopped as exc:
             LOG.warning("fold: %s; reading its %d bodies again here while a new one starts", exc, len(items))
-            return self._ingest_once(items, scope)
+            return self._ingest_once(items, scope, stored)
 
-    def _ingest_once(self, items: Sequence[Received], scope: Scope | None) -> IngestSummary:
+    def _ingest_once(self, items: Sequence[Received], scope: Scope | None, stored: set[str]) -> IngestSummary:
         reader = self._started_reader()
         if reader is None:
-            return ingest_bodies(self.engine, items, scope)
+            return ingest_bodies(self.engine, items, scope, stored)
         try:
-            return reader.ingest(self.engine, [(item.source, item.body) for item in items], scope)
+            return reader.ingest(self.engine, [(item.source, item.body) for item in items], scope, stored)
         except (IngestFailed, ReadingFailed):  # answers: the reader is ready for the next run
             raise
         except BaseException:  # gone, or killed by `ingest` because the exchange could not go on

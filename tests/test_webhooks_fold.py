@@ -56,10 +56,10 @@ def test_a_body_the_ingest_code_fails_on_is_kept_durably_before_it_is_dropped(en
     monkeypatch.setattr(os, "fsync", fsync)
     real_ingest = fold.ingest_bodies
 
-    def failing_on_broken(engine, items, scope=None):
+    def failing_on_broken(engine, items, scope=None, stored=None):
         if BROKEN in items:
             raise RuntimeError("a stand-in for a bug in the ingest code")
-        return real_ingest(engine, items, scope)
+        return real_ingest(engine, items, scope, stored)
 
     monkeypatch.setattr(fold, "ingest_bodies", failing_on_broken)
     good = body_of(meta_status("wamid.good", "read", 3))
@@ -141,14 +141,15 @@ def test_a_reader_process_killed_between_runs_is_replaced(engine, tmp_path, read
 def test_a_reader_process_killed_in_the_middle_of_a_run_is_replaced_and_reads_again(
     engine, tmp_path, monkeypatch, reading_folder
 ) -> None:
-    """Killed after its first batch was written, before it hears so: another one reads the bodies
-    again; the written ones count as already stored, and every row is there once."""
+    """Killed after its first batch was written, before it hears so: the bodies are read again
+    while another one starts; every row is there once, and the run's counts are those of a run
+    that was never stopped (what its first try wrote counts as accepted, not as already stored)."""
     folder, spool = reading_folder
     real_answer = reader_process.write_answer
     killed: list[int] = []
 
-    def answer_then_kill(engine, batch, fold):
-        answer = real_answer(engine, batch, fold)
+    def answer_then_kill(write, batch, fold):
+        answer = real_answer(write, batch, fold)
         if not killed:
             [reader] = reader_processes()
             reader.kill()
@@ -162,6 +163,13 @@ def test_a_reader_process_killed_in_the_middle_of_a_run_is_replaced_and_reads_ag
     assert killed and ready_reader(folder).pid != killed[0]
     assert not (tmp_path / "unfoldable").exists()
     assert statuses(engine) == {f"wamid.m{i}": "delivered" for i in range(50)}
+
+    killed.clear()  # a send log's run: its summary is what the route answers
+    bodies = delivered("n", 30) + delivered("m", 5) + delivered("n", 2)  # 5 stored before, 2 twice in the run
+    summary = folder.ingest(bodies).total
+    assert len(killed) == 1
+    assert (summary.read, summary.accepted, summary.duplicates, summary.rejected) == (37, 30, 7, 0)
+    assert statuses(engine) == {f"wamid.{p}{i}": "delivered" for p, n in (("m", 50), ("n", 30)) for i in range(n)}
 
 
 def test_a_database_failure_in_a_reader_run_leaves_the_reader_ready_for_the_next(
@@ -192,10 +200,10 @@ def test_a_body_the_ingest_code_fails_on_in_the_reader_is_set_aside(engine, tmp_
     poison_id = hashlib.sha256(poison.body).hexdigest()
     real_answer = reader_process.write_answer
 
-    def failing_on_poison(engine, batch, fold):
+    def failing_on_poison(write, batch, fold):
         if poison_id in batch.payloads["payload_id"].to_pylist():
             return "failed", "RuntimeError: a stand-in for a bug"
-        return real_answer(engine, batch, fold)
+        return real_answer(write, batch, fold)
 
     monkeypatch.setattr(reader_process, "write_answer", failing_on_poison)
     reader = ready_reader(folder)

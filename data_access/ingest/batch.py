@@ -6,6 +6,7 @@ when several records claim one send-log or MO id the lowest hash is kept, as the
 (`writer`).
 """
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -61,6 +62,9 @@ class Batch:
     events: pa.Table
     send_logs: pa.Table
     inbound: pa.Table
+
+
+BatchWrite = Callable[[Batch, bool], set[str]]  # stores a batch (folding when asked): the ids already stored
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import DATABASE_ERRORS, first_line, open_database
 from data_access.ingest import send_log
-from data_access.ingest.batch import Batch, BatchBuilder, PayloadInfo
+from data_access.ingest.batch import Batch, BatchBuilder, BatchWrite, PayloadInfo
 from data_access.ingest.detect import parse_payload
 from data_access.ingest.events import (
     FORMATS,
@@ -62,7 +62,6 @@ MAX_BATCH_SECONDS = 5.0
 UNKNOWN = "unknown"  # records whose format could not be told (broken JSON, unrecognised objects)
 STDIN_NAME = "<stdin>"
 REASON_LIMIT = 500  # characters of a reject reason (a reason may quote the value at fault)
-BatchWrite = Callable[[Batch, bool], set[str]]  # stores a batch (folding when asked): the ids already stored
 
 
 @dataclass
@@ -495,13 +494,29 @@ def _may_be_slow(stream: BinaryIO) -> bool:
 
 
 def ingest_streams(
-    engine: Engine, inputs: Iterable[tuple[str, BinaryIO]], scope: Scope | None = None
+    engine: Engine,
+    inputs: Iterable[tuple[str, BinaryIO]],
+    scope: Scope | None = None,
+    stored: set[str] | None = None,
 ) -> IngestSummary:
     """Loads inputs that are already open, each a (name, binary stream) pair read as a file would
     be (the bodies the app server received over HTTP), in one run written by a thread; the rows
     are recomputed at the end. A `scope` limits what is loaded (`outside_scope`: the rest is
-    rejected). Raises `IngestFailed` when the run stops midway."""
-    return read_streams(partial(write_batch, engine), inputs, scope)
+    rejected). `stored`: see `counting_as_new`. Raises `IngestFailed` when the run stops midway."""
+    write = partial(write_batch, engine)
+    return read_streams(write if stored is None else counting_as_new(write, stored), inputs, scope)
+
+
+def counting_as_new(write: BatchWrite, stored: set[str]) -> BatchWrite:
+    """`write` for a run tried again after an earlier try of it stopped midway (its reading process
+    killed): the payloads in `stored`, which that try wrote, count as new rather than as already
+    stored; the payloads this try writes are added to `stored`, for a try after it."""
+    def write_counting(batch: Batch, fold: bool) -> set[str]:
+        known = write(batch, fold)
+        before = known - stored
+        stored.update(set(batch.payloads.column("payload_id").to_pylist()) - known)
+        return before
+    return write_counting
 
 
 def read_streams(

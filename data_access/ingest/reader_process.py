@@ -9,6 +9,7 @@ split in the child exactly as in a run of the command.
 """
 import gc
 import io
+from functools import partial
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
@@ -16,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from data_access.ingest.batch import Batch
 from data_access.ingest.child import READY, ChildProcess
-from data_access.ingest.loader import IngestFailed, IngestSummary, read_streams
+from data_access.ingest.loader import IngestFailed, IngestSummary, counting_as_new, read_streams
+from data_access.ingest.writer import write_batch
 from data_access.ingest.writer_process import stored_ids, write_answer
 from data_access.scope import Scope
 
@@ -37,14 +39,19 @@ class ReaderProcess(ChildProcess):
     def __init__(self) -> None:
         super().__init__(f"{__name__}:serve")
 
-    def ingest(self, engine: Engine, bodies: Sequence[Body], scope: Scope | None = None) -> IngestSummary:
-        """`ingest_streams` over these bodies, read in the child and written here into `engine`.
-        Raises `IngestFailed` as it does, `ReadingFailed` when the ingest code failed, and
-        `ReaderStopped` when the child went away (close this one and start another)."""
+    def ingest(
+        self, engine: Engine, bodies: Sequence[Body], scope: Scope | None = None, stored: set[str] | None = None
+    ) -> IngestSummary:
+        """`ingest_streams` over these bodies (with `stored` as it takes it), read in the child and
+        written here into `engine`. Raises `IngestFailed` as it does, `ReadingFailed` when the ingest
+        code failed, and `ReaderStopped` when the child went away (close this one and start another)."""
+        write = partial(write_batch, engine)
+        if stored is not None:
+            write = counting_as_new(write, stored)
         try:
             self.pipe.send((list(bodies), scope))
             while (message := self.pipe.recv())[0] == "write":
-                self.pipe.send(write_answer(engine, *message[1:]))
+                self.pipe.send(write_answer(write, *message[1:]))
         except (EOFError, OSError):
             raise ReaderStopped("the ingest reader process went away") from None
         except BaseException:  # the exchange cannot go on (out of memory, a message that cannot be read)

@@ -7,13 +7,12 @@ same URL and answers each batch with the ids of the payloads that were already s
 database's reason when it refused a value of the batch, so that the parent can split it).
 """
 import sys
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from data_access.engine import DATABASE_ERRORS, DatabaseError, first_line, make_engine
-from data_access.ingest.batch import Batch
+from data_access.ingest.batch import Batch, BatchWrite
 from data_access.ingest.child import READY, ChildProcess
 from data_access.ingest.waiting import WAIT_MESSAGE
 from data_access.ingest.writer import BatchRefused, write_batch
@@ -40,7 +39,7 @@ def serve(pipe: Connection, url: str) -> None:
     pipe.send(READY)
     try:
         while (message := pipe.recv()) is not None:
-            pipe.send(write_answer(engine, *message))
+            pipe.send(write_answer(partial(write_batch, engine), *message))
     finally:
         engine.dispose()
 
@@ -48,10 +47,11 @@ def serve(pipe: Connection, url: str) -> None:
 Answer = tuple[str, Any]
 
 
-def write_answer(engine: Engine, batch: Batch, fold: bool) -> Answer:
-    """`write_batch`'s outcome as a message for the process that handed the batch over."""
+def write_answer(write: BatchWrite, batch: Batch, fold: bool) -> Answer:
+    """The outcome of `write` (`write_batch` on an engine) as a message for the process that handed
+    the batch over."""
     try:
-        return "ok", sorted(write_batch(engine, batch, fold))
+        return "ok", sorted(write(batch, fold))
     except BatchRefused as exc:
         return "refused", str(exc)
     except DATABASE_ERRORS as exc:
