@@ -3,11 +3,12 @@ durably and kept in rejected_record before its source is dropped; a fold whose b
 process reads goes on when that process is killed, fails or meets a database failure."""
 import contextlib
 import hashlib
+import json
 import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import psutil
@@ -16,12 +17,12 @@ import sqlalchemy as sa
 
 from data_access.ingest import IngestFailed, reader_process
 from data_access.ingest.reader_process import ReaderProcess
-from data_access.schema import mt_message, rejected_record
+from data_access.schema import mt_message, mt_send_log, rejected_record
 from server import fold
 from server.fold import Folder
-from server.received import META, Received
+from server.received import META, SEND_LOG, Received
 from tests.test_ingest_hostile import statuses
-from tests.test_ingest_support import meta_status
+from tests.test_ingest_support import meta_status, send_log
 from tests.webhook_client import body_of, wait_until
 
 # A body the ingest code fails on (a stand-in for a bug in it: see `failing_on_broken`).
@@ -142,8 +143,7 @@ def test_a_reader_process_killed_in_the_middle_of_a_run_is_replaced_and_reads_ag
     engine, tmp_path, monkeypatch, reading_folder
 ) -> None:
     """Killed after its first batch was written, before it hears so: the bodies are read again
-    while another one starts; every row is there once, and the run's counts are those of a run
-    that was never stopped (what its first try wrote counts as accepted, not as already stored)."""
+    while another one starts; every row is there once."""
     folder, spool = reading_folder
     real_answer = reader_process.write_answer
     killed: list[int] = []
@@ -164,12 +164,42 @@ def test_a_reader_process_killed_in_the_middle_of_a_run_is_replaced_and_reads_ag
     assert not (tmp_path / "unfoldable").exists()
     assert statuses(engine) == {f"wamid.m{i}": "delivered" for i in range(50)}
 
-    killed.clear()  # a send log's run: its summary is what the route answers
-    bodies = delivered("n", 30) + delivered("m", 5) + delivered("n", 2)  # 5 stored before, 2 twice in the run
-    summary = folder.ingest(bodies).total
-    assert len(killed) == 1
-    assert (summary.read, summary.accepted, summary.duplicates, summary.rejected) == (37, 30, 7, 0)
-    assert statuses(engine) == {f"wamid.{p}{i}": "delivered" for p, n in (("m", 50), ("n", 30)) for i in range(n)}
+
+def send_log_body(names: Iterable[str]) -> bytes:
+    return "\n".join(json.dumps(send_log(name, 0)) for name in names).encode()
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["whole", "reader killed after the first batch"])
+def test_a_send_log_run_counts_each_record_once_whether_or_not_its_reader_was_killed(
+    engine, monkeypatch, reading_folder, kill
+) -> None:
+    """A send log of several batches whose last repeats a record of the first and five stored
+    before: the counts the route answers are the same when the reader is killed after writing the
+    first batch and the bodies are read again (what the first try wrote counts as accepted, the
+    repeat as a duplicate)."""
+    folder, _ = reading_folder
+    assert folder.ingest([Received(SEND_LOG, send_log_body(f"old{i}" for i in range(5)))]).total.accepted == 5
+    names = [f"new{i}" for i in range(10_000)] + [f"old{i}" for i in range(5)] + ["new0"]
+    names += [f"new{i}" for i in range(10_000, 10_005)]
+    real_answer = reader_process.write_answer
+    answered: list[int] = []
+
+    def answer_then_kill(write, batch, fold):
+        answer = real_answer(write, batch, fold)
+        answered.append(batch.payloads.num_rows)
+        if kill and len(answered) == 1:
+            [reader] = reader_processes()
+            reader.kill()
+            reader.wait(10)
+        return answer
+
+    monkeypatch.setattr(reader_process, "write_answer", answer_then_kill)
+    summary = folder.ingest([Received(SEND_LOG, send_log_body(names))]).total
+    assert answered[0] <= 10_000  # the first batch ends before "new0" comes again
+    assert len(answered) == 1 if kill else len(answered) >= 2
+    assert (summary.read, summary.accepted, summary.duplicates, summary.rejected) == (10_011, 10_005, 6, 0)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(mt_send_log)).scalar_one() == 10_010
 
 
 def test_a_database_failure_in_a_reader_run_leaves_the_reader_ready_for_the_next(

@@ -508,14 +508,18 @@ def ingest_streams(
 
 
 def counting_as_new(write: BatchWrite, stored: set[str]) -> BatchWrite:
-    """`write` for a run tried again after an earlier try of it stopped midway (its reading process
-    killed): the payloads in `stored`, which that try wrote, count as new rather than as already
-    stored; the payloads this try writes are added to `stored`, for a try after it."""
+    """`write` for one try of a run that may be tried again (its reading process killed midway):
+    the payloads this try writes are added to `stored`, for the next try; the payloads in `stored`
+    when this try starts, which an earlier try wrote, count as new here the first time they come
+    (once: a record seen again later in the run is a duplicate, as in a run never stopped)."""
+    earlier = set(stored)
+
     def write_counting(batch: Batch, fold: bool) -> set[str]:
         known = write(batch, fold)
-        before = known - stored
         stored.update(set(batch.payloads.column("payload_id").to_pylist()) - known)
-        return before
+        credited = known & earlier
+        earlier.difference_update(credited)
+        return known - credited
     return write_counting
 
 

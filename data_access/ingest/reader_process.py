@@ -9,8 +9,8 @@ split in the child exactly as in a run of the command.
 """
 import gc
 import io
-from functools import partial
 from collections.abc import Sequence
+from functools import partial
 from multiprocessing.connection import Connection
 
 from sqlalchemy.engine import Engine
