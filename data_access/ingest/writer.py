@@ -293,9 +293,9 @@ def _fold_pending(conn: Connection, stage: _Stager) -> bool:
     # Hourly counts (DuckDB): the recomputed MTs are counted in with their flags, the others around the flags.
     others = sa.select(maybe_replied.c.message_id)
     with hourly.rewriting(conn, mt_message, others if changed is None else others.except_(sa.select(changed.c.message_id))):
-        _refresh_replied(conn, stage, maybe_replied, changed)
-    if changed is not None:
-        hourly.count_ids(conn, mt_message, sa.select(changed.c.message_id), +1, _time_bounds(conn, changed.c.sent_at))
+        flags = _refresh_replied(conn, stage, maybe_replied, changed)
+    if changed is not None:  # counted in from their new rows, with the flags just set on them
+        hourly.count_rows(conn, mt_message, _with_flags(changed, flags), +1)
     conn.execute(sa.delete(ingest_pending))
     return True
 
@@ -543,10 +543,11 @@ def _stored_rows(
     return found
 
 
-def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed: sa.Table | None) -> None:
+def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed: sa.Table | None) -> sa.Table:
     """Sets `replied` and `clicks` (as `data_access.replies.refresh_replied` defines them) of the MTs
-    `maybe` names, writing only the rows whose values change. The MTs just recomputed (`changed`)
-    are found within the bounds of their own sent_at; the few others are looked up by id."""
+    `maybe` names, writing only the rows whose values change; returns the values (a table of
+    message_id, replied, clicks). The MTs just recomputed (`changed`) are found within the bounds of
+    their own sent_at; the few others are looked up by id."""
     mo = mo_message
     ids = sa.select(maybe.c.message_id).distinct().subquery("ids")
     values = stage.empty("ingest_replied", _REPLIED)
@@ -572,3 +573,14 @@ def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed:
             conn.execute(update.where(values.c.message_id.in_(recomputed), mt.c.sent_at.between(*bounds)))
             others = others.where(values.c.message_id.not_in(recomputed))
     for_ids(conn, mt.c.message_id, others, lambda match: conn.execute(update.where(match)))
+    return values
+
+
+def _with_flags(rows: sa.Table, flags: sa.Table) -> sa.Select:
+    """Recomputed mt_message rows with the `replied` and `clicks` that `_refresh_replied` set (`flags`:
+    what it returned, which has every recomputed id; the rows' own values where it had not)."""
+    flagged = {name: sa.func.coalesce(flags.c[name], rows.c[name]) for name in ("replied", "clicks")}
+    return (
+        sa.select(*(flagged.get(c.name, rows.c[c.name]).label(c.name) for c in mt_message.columns))
+        .select_from(rows.outerjoin(flags, flags.c.message_id == rows.c.message_id))
+    )
