@@ -171,16 +171,12 @@ def count_rows(conn: Connection, table: sa.Table, rows: sa.FromClause, sign: int
         conn.execute(change.insert().from_select([c.name for c in grouped.selected_columns], grouped))
 
 
-def count_ids(conn: Connection, table: sa.Table, ids: sa.Select | sa.CompoundSelect, sign: int,
-              bounds: tuple | None = None) -> None:
+def count_ids(conn: Connection, table: sa.Table, ids: sa.Select | sa.CompoundSelect, sign: int) -> None:
     """`count_rows` of the stored rows of `table` whose message ids `ids` selects. A few ids are looked
-    up by value (the primary key finds them), more by the subquery; `bounds` (lowest, highest), when
-    given, hold the time of every such row: the scan skips the stored blocks outside them."""
+    up by value (the primary key finds them), more by the subquery."""
     if not writes_counts(conn):
         return
-    within = [] if bounds is None else [table.c[TIME_COLUMN[table.name]].between(*bounds)]
-    for_ids(conn, table.c.message_id, ids,
-            lambda match: count_rows(conn, table, sa.select(table).where(match, *within), sign))
+    for_ids(conn, table.c.message_id, ids, lambda match: count_rows(conn, table, sa.select(table).where(match), sign))
 
 
 @contextmanager

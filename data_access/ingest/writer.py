@@ -578,9 +578,9 @@ def _refresh_replied(conn: Connection, stage: _Stager, maybe: sa.Table, changed:
 
 def _with_flags(rows: sa.Table, flags: sa.Table) -> sa.Select:
     """Recomputed mt_message rows with the `replied` and `clicks` that `_refresh_replied` set (`flags`:
-    what it returned, which has every recomputed id; the rows' own values where it had not)."""
-    flagged = {name: sa.func.coalesce(flags.c[name], rows.c[name]) for name in ("replied", "clicks")}
+    what it returned, one row for each id it was given, the recomputed ones among them)."""
     return (
-        sa.select(*(flagged.get(c.name, rows.c[c.name]).label(c.name) for c in mt_message.columns))
-        .select_from(rows.outerjoin(flags, flags.c.message_id == rows.c.message_id))
+        sa.select(*((flags.c[c.name] if c.name in ("replied", "clicks") else rows.c[c.name]).label(c.name)
+                    for c in mt_message.columns))
+        .select_from(rows.join(flags, flags.c.message_id == rows.c.message_id))
     )
