@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 
-from data_access.ingest import reader_process
+from data_access.ingest import loader
 from data_access.ingest.reader_process import ReaderProcess
 from data_access.ingest.writer import BatchRefused
 from data_access.schema import raw_payload
@@ -59,7 +59,7 @@ def test_a_batch_the_database_refuses_is_split_in_the_child_until_the_body_at_fa
     payload); the child writes the batch again in halves, as a run in one process does."""
     bodies = [("webhook:meta", body(meta_status(f"wamid.s{i}", "read", i))) for i in range(40)]
     refused_id = hashlib.sha256(bodies[17][1]).hexdigest()
-    real_write = reader_process.write_batch
+    real_write = loader.write_batch
     written_sizes: list[int] = []
 
     def refusing(engine, batch, fold=True):
@@ -68,7 +68,7 @@ def test_a_batch_the_database_refuses_is_split_in_the_child_until_the_body_at_fa
         written_sizes.append(batch.payloads.num_rows)
         return real_write(engine, batch, fold)
 
-    monkeypatch.setattr(reader_process, "write_batch", refusing)
+    monkeypatch.setattr(loader, "write_batch", refusing)
     summary = reader.ingest(engine, bodies)
 
     assert statuses(engine) == {f"wamid.s{i}": "read" for i in range(40) if i != 17}

@@ -503,8 +503,13 @@ def ingest_streams(
     be (the bodies the app server received over HTTP), in one run written by a thread; the rows
     are recomputed at the end. A `scope` limits what is loaded (`outside_scope`: the rest is
     rejected). `stored`: see `counting_as_new`. Raises `IngestFailed` when the run stops midway."""
+    return read_streams(batch_writer(engine, stored), inputs, scope)
+
+
+def batch_writer(engine: Engine, stored: set[str] | None = None) -> BatchWrite:
+    """`write_batch` into `engine`; with `stored`, its payloads counted as `counting_as_new` says."""
     write = partial(write_batch, engine)
-    return read_streams(write if stored is None else counting_as_new(write, stored), inputs, scope)
+    return write if stored is None else counting_as_new(write, stored)
 
 
 def counting_as_new(write: BatchWrite, stored: set[str]) -> BatchWrite:

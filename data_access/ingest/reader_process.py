@@ -10,15 +10,13 @@ split in the child exactly as in a run of the command.
 import gc
 import io
 from collections.abc import Sequence
-from functools import partial
 from multiprocessing.connection import Connection
 
 from sqlalchemy.engine import Engine
 
 from data_access.ingest.batch import Batch
 from data_access.ingest.child import READY, ChildProcess
-from data_access.ingest.loader import IngestFailed, IngestSummary, counting_as_new, read_streams
-from data_access.ingest.writer import write_batch
+from data_access.ingest.loader import IngestFailed, IngestSummary, batch_writer, read_streams
 from data_access.ingest.writer_process import stored_ids, write_answer
 from data_access.scope import Scope
 
@@ -45,9 +43,7 @@ class ReaderProcess(ChildProcess):
         """`ingest_streams` over these bodies (with `stored` as it takes it), read in the child and
         written here into `engine`. Raises `IngestFailed` as it does, `ReadingFailed` when the ingest
         code failed, and `ReaderStopped` when the child went away (close this one and start another)."""
-        write = partial(write_batch, engine)
-        if stored is not None:
-            write = counting_as_new(write, stored)
+        write = batch_writer(engine, stored)
         try:
             self.pipe.send((list(bodies), scope))
             while (message := self.pipe.recv())[0] == "write":
