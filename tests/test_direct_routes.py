@@ -22,7 +22,9 @@ TOKEN = "path-secret"
 
 
 class Fails:
-    """An ASGI endpoint raising `RuntimeError(why)`, after starting its answer when `after_start`."""
+    """An ASGI endpoint raising `RuntimeError(why)`, after reading the request and starting its answer
+    when `after_start` (as a webhook route reads its body before answering: a request left unread when
+    the server cuts the connection would make the client see a reset instead of a short body)."""
 
     def __init__(self, why: str, after_start: bool = False) -> None:
         self.why = why
@@ -30,6 +32,8 @@ class Fails:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.after_start:
+            while (await receive()).get("more_body"):
+                pass
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"10")]})
             await send({"type": "http.response.body", "body": b"abc", "more_body": True})
         raise RuntimeError(self.why)
