@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -47,32 +48,49 @@ class AppProcess:
         self.env.update(env or {})
         self.args = list(args)
         self.port = port or free_port()
+        self.port_may_move = port is None  # until the app first listens on it
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 60) -> str:
-        """Starts the app; returns its base URL once /_stcore/health says ok."""
-        with self.log_path.open("a") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                 "--server.headless", "true", "--server.address", "127.0.0.1", *self.args, "--", "--db", self.db_url],
-                cwd=self.tree, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
+        """Starts the app; returns its base URL once it listens on its port and /_stcore/health says ok.
+        A port chosen here that another process took before the app's first start is swapped for a
+        new one; a restart keeps the port."""
+        self._launch()
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
+                if self.port_may_move and f"Port {self.port} is not available" in self.log_path.read_text():
+                    self.port = free_port()
+                    self.base = f"http://127.0.0.1:{self.port}"
+                    self._launch()
+                    continue
                 raise AppServerError(f"streamlit exited with {self.proc.returncode}: {self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        return self.base
-            except OSError:
+                if self._listening():  # the answer below is this process's, not another's on the port
+                    with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as answer:
+                        if answer.read() == b"ok":
+                            self.port_may_move = False
+                            return self.base
+            except (OSError, psutil.Error):
                 pass
             if time.monotonic() > deadline:
                 self.kill()
                 raise AppServerError(f"streamlit did not answer /_stcore/health within {timeout_s:.0f} s: "
                                      f"{self.log_path.read_text()}")
             time.sleep(0.3)
+
+    def _launch(self) -> None:
+        with self.log_path.open("a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+                 "--server.headless", "true", "--server.address", "127.0.0.1", *self.args, "--", "--db", self.db_url],
+                cwd=self.tree, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def _listening(self) -> bool:
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port
+                   for c in psutil.Process(self.proc.pid).net_connections("tcp"))
 
     def stop(self) -> None:
         """Asks the app to stop (SIGTERM), as a service manager does; kills it after 15 s."""

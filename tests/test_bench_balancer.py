@@ -211,7 +211,10 @@ def test_the_webhook_bench_on_two_processes_folds_every_body_once(tmp_path) -> N
     assert (report["engine"], len(report["runs"])) == ("postgresql", 1)
     result = report["runs"][0]
     assert (result["processes"], result["lost"]) == (2, 0)
-    assert sorted(result["connections"].values()) == [2, 2]  # four keep-alive senders, two on each process
+    # four keep-alive senders, two on each process (round robin), and one more for each connection a
+    # server closed (the sender connects again)
+    connections = sorted(result["connections"].values())
+    assert connections[0] >= 2 and sum(connections) == 4 + result["error_statuses"].get("closed", 0)
     # How many are sent, and whether an overloaded machine makes the server answer some with an
     # error (which a provider retries), depends on the machine; every answer is counted either way.
     assert result["answered_200"] + result["errors"] == result["requests"] > 0

@@ -5,7 +5,7 @@ import csv
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from data_access.accounts import set_business_number
 from tests import test_chat, test_opt_out
@@ -109,14 +109,26 @@ def test_a_fresh_server_s_first_request_opens_the_page_asked_for(tmp_path, page,
         page.get_by_role("link", name="Opt-out report").click(trial=True)  # nothing over the page
 
 
+def settled_box(page: Page, locator: Locator) -> dict:
+    """The locator's box once it stays put for 300 ms (the grid draws its rows after scrolling, and
+    the page may still be laying out on a busy machine)."""
+    box = locator.bounding_box()
+    for _ in range(50):
+        page.wait_for_timeout(300)
+        box, before = locator.bounding_box(), box
+        if box == before:
+            return box
+    raise AssertionError(f"the box kept moving: {before} -> {box}")
+
+
 def open_link_in_table(page: Page, row: int, column_x: int = 17) -> Page:
     """Clicks the link in the first column of the last table's `row` (0-based); returns the new tab."""
     grid = page.get_by_test_id("stDataFrame").last
     expect(grid).to_be_visible(timeout=SHOWN_MS)
     page.keyboard.press("Escape")  # closes any dialog over the table
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SHOWN_MS)  # the run is over
     grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)  # the grid draws its rows after scrolling
-    box = grid.bounding_box()
+    box = settled_box(page, grid)
     x, y = box["x"] + column_x, box["y"] + HEADER_PX + row * ROW_PX + ROW_PX / 2
     page.mouse.move(x, y)
     with page.context.expect_page(timeout=SHOWN_MS) as opened:

@@ -59,8 +59,9 @@ def messages_in(sent: list[bytes | str], seconds: float, page: Page) -> int:
 
 
 def settle(sent: list[bytes | str], page: Page, limit_s: float = 30) -> None:
-    """Waits until the page has sent nothing for 2 s (its first runs are over); a page that keeps
-    polling never settles, and the test's next check then fails."""
+    """Waits until the page's run is over and it has sent nothing for 2 s (its first runs are over); a
+    page that keeps polling never settles, and the test's next check then fails."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=limit_s * 1000)
     deadline = time.monotonic() + limit_s
     while messages_in(sent, 2, page) and time.monotonic() < deadline:
         pass

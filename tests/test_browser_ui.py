@@ -157,6 +157,7 @@ def test_at_phone_width_the_view_switch_the_view_name_and_the_charts_fit(server,
     expect(phone.get_by_role("heading", name=f"{RECEIVED} resultados", exact=True)).to_be_visible(timeout=SHOWN_MS)
     expect(phone.locator("h1")).to_contain_text("Recebido (MO)")
     expect(phone.locator(".js-plotly-plot").nth(2)).to_be_visible(timeout=SHOWN_MS)  # the report's charts
+    settled(phone)
     phone.wait_for_timeout(1000)
     donut = phone.evaluate(CHART_GEOMETRY, "Tipos de conteúdo")
     assert donut["cut"] == 0, donut  # every percentage and legend entry inside the figure

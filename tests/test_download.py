@@ -403,12 +403,12 @@ def test_any_process_behind_a_balancer_serves_a_ticket_made_by_another(tmp_path)
 DAY = date(2026, 11, 16)
 DAY_PARAMS = {"from": ["2026-11-16"], "to": ["2026-11-16"], "tz": ["America/Sao_Paulo"]}
 DAY_MTS = 30_000  # a CSV of about 11 MB: more than the stream's channel and the sockets' buffers hold
-TIME_LIMIT_S = 4
+TIME_LIMIT_S = 10  # the refused download must come within it, on a busy machine too
 COOKIE_SECRET = "a secret of this test's app server only"
 
 
 def test_a_process_serves_its_downloads_at_once_and_cuts_a_stream_at_its_time_limit(db_url, tmp_path):
-    """One download at a time and 4 s a stream: a browser that stops reading holds the only place
+    """One download at a time and 10 s a stream: a browser that stops reading holds the only place
     (another download is told to come back later, in the ticket's language) until its stream is cut
     without its last chunk; then the next one gets the whole file. Both are audited, the refusal not."""
     engine = open_database(db_url)

@@ -49,21 +49,23 @@ class PageRun(threading.Thread):
             self.raised = exc
 
 
-def _started(run: PageRun, order: list[str], queued: int) -> PageRun:
-    """Starts `run` and returns once it is inside, or once it waits for a turn (the order's length
-    stays at `queued` then: it is blocked on the turns, not running)."""
+def _started(run: PageRun, gets_in: bool) -> PageRun:
+    """Starts `run` and returns once it is inside (`gets_in`), or after half a second without getting
+    in (it waits for a turn)."""
     run.start()
-    run.inside.wait(0.5)
-    assert len(order) == queued + run.inside.is_set()
+    if gets_in:
+        assert run.inside.wait(WAIT_S), f"{run.name} got no turn"
+    else:
+        assert not run.inside.wait(0.5), f"{run.name} got a turn"
     return run
 
 
 def test_two_pages_at_once_the_third_waits_its_turn_in_order() -> None:
     assert turns.PAGES_AT_ONCE == 2
     order: list[str] = []
-    first = _started(PageRun("first", order), order, 0)
-    second = _started(PageRun("second", order), order, 1)
-    third = _started(PageRun("third", order), order, 2)
+    first = _started(PageRun("first", order), gets_in=True)
+    second = _started(PageRun("second", order), gets_in=True)
+    third = _started(PageRun("third", order), gets_in=False)
     assert (first.inside.is_set(), second.inside.is_set(), third.inside.is_set()) == (True, True, False)
     assert order == ["first", "second"]
 
@@ -84,16 +86,15 @@ class Stopped(Exception):
 
 def test_a_run_ended_by_an_exception_hands_its_turn_on() -> None:
     order: list[str] = []
-    stopped = _started(PageRun("stopped", order, Stopped("rerun requested")), order, 0)
-    failed = _started(PageRun("failed", order, KeyboardInterrupt()), order, 1)
-    waiting = _started(PageRun("waiting", order), order, 2)
+    stopped = _started(PageRun("stopped", order, Stopped("rerun requested")), gets_in=True)
+    failed = _started(PageRun("failed", order, KeyboardInterrupt()), gets_in=True)
+    waiting = _started(PageRun("waiting", order), gets_in=False)
     stopped.end.set()
     failed.end.set()
     stopped.join(WAIT_S)
     failed.join(WAIT_S)
     assert waiting.inside.wait(WAIT_S)
-    later = _started(PageRun("later", order), order, 3)  # the second turn was handed on too
-    assert later.inside.is_set()
+    later = _started(PageRun("later", order), gets_in=True)  # the second turn was handed on too
     assert order == ["stopped", "failed", "waiting", "later"]
     assert (type(stopped.raised), str(stopped.raised), type(failed.raised)) == (Stopped, "rerun requested",
                                                                                KeyboardInterrupt)

@@ -33,7 +33,8 @@ from tests.webhook_client import (
     wait_until,
 )
 
-FOLD_WITHIN_S = 5.0
+FOLD_WITHIN_S = 5.0  # SPEC 8: the events reach the report's figures within 5 s
+FOLD_WAIT_S = 60.0  # how long a test waits for a fold whose time it does not judge (a busy machine)
 
 
 @pytest.fixture
@@ -58,10 +59,10 @@ def nothing_waiting(db_url: str) -> bool:
 
 
 def folded_then_killed(app: AppProcess) -> float:
-    """Waits until the background fold has taken every body (at most 5 s), then kills the server
-    (SIGKILL: no shutdown work) so that what the database holds is the fold's doing."""
+    """Waits until the background fold has taken every body, then kills the server (SIGKILL: no
+    shutdown work) so that what the database holds is the fold's doing; the seconds it took."""
     # A claim's segment (or inbox rows) is dropped only after the fold's transaction committed.
-    took = wait_until(lambda: nothing_waiting(app.db_url), FOLD_WITHIN_S, "the bodies are folded")
+    took = wait_until(lambda: nothing_waiting(app.db_url), FOLD_WAIT_S, "the bodies are folded")
     app.kill()
     return took
 
@@ -437,7 +438,7 @@ def test_a_body_the_ingest_code_cannot_take_holds_back_nothing(db_url, tmp_path)
     try:
         answers = [post_meta(base, deep), post_meta(base, after)]
         wait_until(lambda: spooled_bytes(spool) == 0 and (db_url.startswith("duckdb") or nothing_waiting(db_url)),
-                   FOLD_WITHIN_S, "folded")
+                   FOLD_WAIT_S, "folded")
         health = request(base, "GET", "/healthz")[0]
     finally:
         app.kill()

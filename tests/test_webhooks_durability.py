@@ -77,7 +77,7 @@ def test_sigkill_under_load_loses_nothing_that_was_answered_200(db_url, tmp_path
             thread.join()
         waiting_at_kill = not nothing_waiting(db_url)
         app.start()  # the new process folds what the killed one left
-        wait_until(lambda: nothing_waiting(db_url), 10, "the bodies left by the killed server are folded")
+        wait_until(lambda: nothing_waiting(db_url), 60, "the bodies left by the killed server are folded")
     finally:
         app.stop()
     assert len(answered) > 200  # it was under load
@@ -158,7 +158,7 @@ def test_two_app_processes_on_postgresql_share_the_work(tmp_path) -> None:
         for thread in threads:
             thread.join()
         # a fold logs its bodies before its claim's delete commits
-        wait_until(lambda: count(webhook_inbox) == 0 and count(mt_message) == len(answered), 10, "all folded")
+        wait_until(lambda: count(webhook_inbox) == 0 and count(mt_message) == len(answered), 60, "all folded")
         folds = [fold_counts(first), fold_counts(second)]
         # One process is killed with bodies it accepted and had not folded: the other folds them.
         orphans, stop, threads = run_senders([first.base], "orphan", 1.5, 100_000)
@@ -167,7 +167,7 @@ def test_two_app_processes_on_postgresql_share_the_work(tmp_path) -> None:
         for thread in threads:
             thread.join()
         left_behind = count(webhook_inbox)
-        wait_until(lambda: count(webhook_inbox) == 0, 5, "the killed process's bodies are folded by the other")
+        wait_until(lambda: count(webhook_inbox) == 0, 60, "the killed process's bodies are folded by the other")
         stored = {message_id for (message_id,) in rows(url, mt_message, "message_id")}
     finally:
         first.stop()
