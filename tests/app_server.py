@@ -33,6 +33,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port where nothing listens while the block runs: bound and never listening, so
+    connections are refused and no other process can take it meanwhile."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield probe.getsockname()[1]
+
+
 class AppProcess:
     """`streamlit run app.py -- --db URL` in a child process, which a test may stop, kill (SIGKILL)
     and start again on the same port. `env` adds settings (the live interface's secrets); `args` are

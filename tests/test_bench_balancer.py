@@ -23,7 +23,7 @@ from bench.balancer import serve_balanced, start_balancer, stop_balancer
 from bench.sessions import one_run, rerun_message
 from data_access.engine import open_database
 from data_access.schema import raw_payload, webhook_inbox
-from tests.app_server import ROOT, free_port
+from tests.app_server import ROOT, free_port, refusing_port
 from tests.factories import at, insert, mt_row
 from tests.postgres import new_postgres_database
 
@@ -57,15 +57,17 @@ def who(port: int) -> str:
 
 def test_the_balancer_hands_connections_in_turn_and_skips_a_process_that_is_gone(tmp_path) -> None:
     servers = [static_server(tmp_path / name, name) for name in ("a", "b")]
-    closed = free_port()  # nothing listens there
-    balancer, port = start_balancer([servers[0][1], servers[1][1], closed])
     try:
-        in_turn = [who(port) for _ in range(6)]
-        servers[1][0].kill()  # b is gone: its turns go to the next one that accepts
-        servers[1][0].wait()
-        after = [who(port) for _ in range(3)]
+        with refusing_port() as closed:  # nothing listens there
+            balancer, port = start_balancer([servers[0][1], servers[1][1], closed])
+            try:
+                in_turn = [who(port) for _ in range(6)]
+                servers[1][0].kill()  # b is gone: its turns go to the next one that accepts
+                servers[1][0].wait()
+                after = [who(port) for _ in range(3)]
+            finally:
+                report = stop_balancer(balancer)
     finally:
-        report = stop_balancer(balancer)
         for proc, _ in servers:
             proc.kill()
             proc.wait()

@@ -13,7 +13,6 @@ import os
 import pty
 import re
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from data_access import accounts
 from data_access.engine import open_database
 from data_access.server_link import TOKEN_HEADER, USERS_ROUTE, find_server, users_request
 from server.sign_in import SESSION_COOKIE
-from tests.app_server import ROOT, serve_app
+from tests.app_server import ROOT, refusing_port, serve_app
 
 PASSWORD = "s3nha-muito-boa"
 ANALYST_PASSWORD = "outra-s3nha-boa"
@@ -230,15 +229,9 @@ def test_the_first_admin_and_the_other_commands_go_through_the_running_server(tm
         engine.dispose()
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed when the block ends: nothing listens there
-
-
 def test_a_database_that_does_not_answer_exits_1_and_a_malformed_url_exits_2():
-    port = closed_port()
-    down = users(f"postgresql+psycopg://report:s3cret@127.0.0.1:{port}/report", "list")
+    with refusing_port() as port:
+        down = users(f"postgresql+psycopg://report:s3cret@127.0.0.1:{port}/report", "list")
     assert (down.returncode, down.stdout) == (1, "")
     assert down.stderr.startswith(f"users: cannot open database postgresql+psycopg://report:***@127.0.0.1:{port}/report: ")
     assert down.stderr.count("\n") == 1 and "s3cret" not in down.stderr
