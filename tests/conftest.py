@@ -64,11 +64,14 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
+# An `expect` without a timeout of its own waits up to 15 s (Playwright's 5 s is short for a page
+# run on a busy machine), in every test that drives a browser.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, one per test module; an `expect` without a timeout of its own
-    waits up to 15 s (Playwright's 5 s is short for a page run on a busy machine)."""
-    expect.set_options(timeout=15_000)
+    """Debian's Chromium, headless, one per test module."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

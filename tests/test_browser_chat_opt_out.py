@@ -113,6 +113,7 @@ def settled_box(page: Page, locator: Locator) -> dict:
     """The locator's box once it stays put for 300 ms (the grid draws its rows after scrolling, and
     the page may still be laying out on a busy machine)."""
     box = locator.bounding_box()
+    assert box is not None, "not shown"
     for _ in range(50):
         page.wait_for_timeout(300)
         box, before = locator.bounding_box(), box
@@ -126,7 +127,7 @@ def open_link_in_table(page: Page, row: int, column_x: int = 17) -> Page:
     grid = page.get_by_test_id("stDataFrame").last
     expect(grid).to_be_visible(timeout=SHOWN_MS)
     page.keyboard.press("Escape")  # closes any dialog over the table
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SHOWN_MS)  # the run is over
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=SHOWN_MS)
     grid.scroll_into_view_if_needed()
     box = settled_box(page, grid)
     x, y = box["x"] + column_x, box["y"] + HEADER_PX + row * ROW_PX + ROW_PX / 2

@@ -18,6 +18,7 @@ from tests.test_pages import results, total_line
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 10
+HOLD_S = 60  # a run holds its turn at most this long (the test ends it sooner)
 BLOCKED_S = 3  # how long the test holds both turns while a session runs
 WEEK = {"from": "2026-11-09", "to": "2026-11-15", "lang": "en"}
 MTS = [mt_row(message_id="t1", sent_at=at(10), status="read"), mt_row(message_id="t2", sent_at=at(11), status="sent")]
@@ -42,7 +43,7 @@ class PageRun(threading.Thread):
             with turns.page_turn():
                 self.order.append(self.name)
                 self.inside.set()
-                self.end.wait(WAIT_S)
+                self.end.wait(HOLD_S)
                 if self.error is not None:
                     raise self.error
         except BaseException as exc:  # noqa: BLE001 - the test reads what left the block
@@ -60,7 +61,22 @@ def _started(run: PageRun, gets_in: bool) -> PageRun:
     return run
 
 
-def test_two_pages_at_once_the_third_waits_its_turn_in_order() -> None:
+@pytest.fixture
+def no_fallback(monkeypatch) -> None:
+    """A waiting run goes on without a turn only after 2 minutes: in these tests, getting in means a
+    turn was handed on."""
+    assert turns.WAIT_LIMIT_S == 10.0
+    monkeypatch.setattr(turns, "WAIT_LIMIT_S", 120.0)
+
+
+def both_turns_free() -> bool:
+    taken = [turns._turns.acquire(blocking=False) for _ in range(3)]
+    for _ in range(sum(taken)):
+        turns._turns.release()
+    return taken == [True, True, False]
+
+
+def test_two_pages_at_once_the_third_waits_its_turn_in_order(no_fallback) -> None:
     assert turns.PAGES_AT_ONCE == 2
     order: list[str] = []
     first = _started(PageRun("first", order), gets_in=True)
@@ -78,13 +94,14 @@ def test_two_pages_at_once_the_third_waits_its_turn_in_order() -> None:
     for run in (first, third):
         run.join(WAIT_S)
     assert [run.raised for run in (first, second, third)] == [None, None, None]
+    assert both_turns_free()
 
 
 class Stopped(Exception):
     """Stands for Streamlit's StopException / RerunException raised into a script thread."""
 
 
-def test_a_run_ended_by_an_exception_hands_its_turn_on() -> None:
+def test_a_run_ended_by_an_exception_hands_its_turn_on(no_fallback) -> None:
     order: list[str] = []
     stopped = _started(PageRun("stopped", order, Stopped("rerun requested")), gets_in=True)
     failed = _started(PageRun("failed", order, KeyboardInterrupt()), gets_in=True)
@@ -102,10 +119,7 @@ def test_a_run_ended_by_an_exception_hands_its_turn_on() -> None:
     later.end.set()
     waiting.join(WAIT_S)
     later.join(WAIT_S)
-    both_free = [turns._turns.acquire(blocking=False) for _ in range(3)]
-    assert both_free == [True, True, False]
-    for _ in range(2):
-        turns._turns.release()
+    assert both_turns_free()
 
 
 @pytest.mark.parametrize("page", ["sent", "received"])
