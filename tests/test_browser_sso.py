@@ -7,6 +7,7 @@ aborted, so nothing leaves the machine.
 import json
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,12 +19,15 @@ from data_access import accounts
 from data_access.engine import open_database
 from server.sign_in import SESSION_COOKIE
 from tests.app_server import free_port, served_app
-from tests.factories import at, insert, mt_row
+from tests.factories import insert, mt_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOWN_MS = 30_000
-MTS = [mt_row(message_id=f"mt{i:02d}", sent_at=at(20, 10 + i % 8), subaccount=("Varejo", "Atacado", "Atacado")[i % 3])
+# Two days ago (UTC): inside the page's default period (the last 7 days, in São Paulo) whatever the hour
+TWO_DAYS_AGO = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
+MTS = [mt_row(message_id=f"mt{i:02d}", sent_at=TWO_DAYS_AGO + timedelta(hours=10 + i % 8),
+              subaccount=("Varejo", "Atacado", "Atacado")[i % 3])
        for i in range(12)]
 IDENTITIES = [User(sub=email, claims={"email": email, "name": name}) for email, name in (
     ("bia@example.com", "Bia"), ("zoe@example.com", "Zoe"), ("old@example.com", "Old"))] + [
