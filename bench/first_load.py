@@ -194,6 +194,8 @@ def served(db_url: str, trees: dict[str, Path], folder: Path) -> Iterator[dict[s
 
 def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Path]) -> dict:
     queries = searches(end, days, repeats)
+    # the page's default period (the last 7 days) as of the data's last day, not the calendar's
+    home = f"lang=en&from={(end - timedelta(days=6)).isoformat()}&to={end.isoformat()}"
     runs: dict[str, dict[str, list]] = {name: {"new": [], "cached": [], "warm": []} for name in trees}
     with tempfile.TemporaryDirectory(prefix="report-bench-app-") as folder, \
             served(db_url, trees, Path(folder)) as bases, sync_playwright() as playwright:
@@ -202,14 +204,14 @@ def measure(db_url: str, repeats: int, end: date, days: int, trees: dict[str, Pa
         for name, base in bases.items():  # warms the server and this browser's cache
             warm[name] = browser.new_context(viewport=VIEWPORT)
             warm[name].add_init_script(RECORDER)
-            load(warm[name].new_page(), f"{base}/sent?lang=en")
+            load(warm[name].new_page(), f"{base}/sent?{home}")
         for query in queries:
             for name, base in bases.items():  # alternating: a busy neighbour weighs on both alike
                 url = f"{base}/sent?{query}"
                 runs[name]["new"].append(fresh_load(browser, url))
                 runs[name]["cached"].append(fresh_load(browser, url))
                 page = warm[name].new_page()
-                runs[name]["warm"].append(load(page, f"{base}/sent?lang=en"))
+                runs[name]["warm"].append(load(page, f"{base}/sent?{home}"))
                 page.close()
         browser.close()
     return {name: {kind: summary(samples) for kind, samples in kinds.items()} for name, kinds in runs.items()}
